@@ -1,0 +1,585 @@
+"""The domain of DESIGN §2: who we know, what happened, what we promised, what it produced."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import (
+    CommitmentQuerySet,
+    InteractionQuerySet,
+    OutcomeQuerySet,
+    PulseQuerySet,
+    RelationshipQuerySet,
+    StaffVisibleQuerySet,
+    StakeholderQuerySet,
+)
+from .roles import is_director
+
+User = settings.AUTH_USER_MODEL
+
+# Default contact interval by importance (DESIGN §2).
+CADENCE_DAYS_BY_IMPORTANCE = {5: 30, 4: 45, 3: 60, 2: 90, 1: 120}
+
+
+def one_to_five() -> list:
+    return [MinValueValidator(1), MaxValueValidator(5)]
+
+
+def range_check(field: str, low: float, high: float) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}),
+        name=f"%(app_label)s_%(class)s_{field}_range",
+    )
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Team(TimeStamped):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    members = models.ManyToManyField(User, related_name="teams", blank=True)
+
+    objects = StaffVisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(TimeStamped):
+    class Tier(models.IntegerChoices):
+        STRATEGIC = 1, _("Strategic")
+        IMPORTANT = 2, _("Important")
+        STANDARD = 3, _("Standard")
+
+    name = models.CharField(_("name"), max_length=200)
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier, default=Tier.STANDARD)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = StaffVisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        constraints = [range_check("tier", 1, 3)]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("organization-detail", args=[self.pk])
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stakeholder(TimeStamped):
+    class LegalBasis(models.TextChoices):
+        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+        CONSENT = "consent", _("Consent")
+        CONTRACT = "contract", _("Contract")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stakeholders",
+        verbose_name=_("organization"),
+    )
+    title = models.CharField(_("role / title"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    tags = models.ManyToManyField(Tag, related_name="stakeholders", blank=True)
+    importance = models.PositiveSmallIntegerField(_("importance"), default=3, validators=one_to_five())
+    influence = models.PositiveSmallIntegerField(_("influence"), default=3, validators=one_to_five())
+    interest = models.PositiveSmallIntegerField(_("interest"), default=3, validators=one_to_five())
+    owner = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_stakeholders",
+        verbose_name=_("owner"),
+        help_text=_("Accountable for this stakeholder's relationship health."),
+    )
+    cadence_days = models.PositiveIntegerField(
+        _("contact cadence (days)"),
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Target contact interval; defaults by importance."),
+    )
+    legal_basis = models.CharField(
+        _("legal basis"),
+        max_length=30,
+        choices=LegalBasis,
+        default=LegalBasis.LEGITIMATE_INTEREST,
+    )
+    consent_date = models.DateField(_("consent date"), null=True, blank=True)
+    data_source = models.CharField(_("source of the data"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = StakeholderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("stakeholder")
+        constraints = [
+            range_check("importance", 1, 5),
+            range_check("influence", 1, 5),
+            range_check("interest", 1, 5),
+            models.CheckConstraint(
+                condition=Q(cadence_days__gte=1), name="relations_stakeholder_cadence_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["owner", "name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["importance"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.cadence_days:
+            self.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(self.importance, 60)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("stakeholder-detail", args=[self.pk])
+
+
+class Relationship(TimeStamped):
+    """The tie between one internal user and one stakeholder, with its tactical plan."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        SUPPORTING = "supporting", _("Supporting")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        DORMANT = "dormant", _("Dormant")
+        ENDED = "ended", _("Ended")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="relationships")
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="relationships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.SUPPORTING)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.ACTIVE)
+    started_on = models.DateField(_("started"), default=timezone.localdate)
+    objective = models.TextField(_("objective"), blank=True)
+    desired_strength = models.FloatField(
+        _("desired strength"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    next_review = models.DateField(_("next review"), null=True, blank=True)
+
+    objects = RelationshipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stakeholder__name"]
+        verbose_name = _("relationship")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "stakeholder"], name="relationship_unique_pair"),
+            range_check("desired_strength", 0, 1),
+        ]
+        indexes = [models.Index(fields=["stakeholder", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ↔ {self.stakeholder}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("relationship-detail", args=[self.pk])
+
+
+class Interaction(TimeStamped):
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("Meeting")
+        VIDEO_CALL = "video_call", _("Video call")
+        CALL = "call", _("Call")
+        EVENT = "event", _("Event")
+        INTRODUCTION = "introduction", _("Introduction")
+        EMAIL = "email", _("E-mail")
+        MESSAGE = "message", _("Message")
+        OTHER = "other", _("Other")
+
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.MEETING)
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    internal_participants = models.ManyToManyField(
+        User, related_name="interactions", verbose_name=_("colleagues")
+    )
+    stakeholders = models.ManyToManyField(
+        Stakeholder, related_name="interactions", verbose_name=_("stakeholders")
+    )
+    value_given = models.PositiveSmallIntegerField(
+        _("value given"),
+        default=0,
+        validators=[MaxValueValidator(5)],
+        help_text=_("What we delivered to them, 0–5."),
+    )
+    value_received = models.PositiveSmallIntegerField(
+        _("value received"),
+        default=0,
+        validators=[MaxValueValidator(5)],
+        help_text=_("What they delivered to us, 0–5."),
+    )
+    sentiment = models.SmallIntegerField(
+        _("sentiment"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-2), MaxValueValidator(2)],
+    )
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"), default=0, validators=[MaxValueValidator(24 * 60)]
+    )
+    cost = models.DecimalField(
+        _("cost"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    private = models.BooleanField(
+        _("private"),
+        default=False,
+        help_text=_("Notes visible to participants and directors only."),
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+    # Bumped on every edit so that concurrent edits are detected, not lost.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("interaction")
+        constraints = [
+            range_check("value_given", 0, 5),
+            range_check("value_received", 0, 5),
+            range_check("sentiment", -2, 2),
+            range_check("duration_minutes", 0, 24 * 60),
+            models.CheckConstraint(condition=Q(cost__gte=0), name="relations_interaction_cost_gte_0"),
+        ]
+        indexes = [models.Index(fields=["-occurred_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse("interaction-detail", args=[self.pk])
+
+    def notes_visible_to(self, user) -> bool:
+        """A private interaction's notes: its participants and directors only."""
+        if not self.private or is_director(user):
+            return True
+        return any(p.pk == user.pk for p in self.internal_participants.all())
+
+    def editable_by(self, user) -> bool:
+        if is_director(user) or self.created_by_id == user.pk:
+            return True
+        return any(p.pk == user.pk for p in self.internal_participants.all())
+
+
+class Commitment(TimeStamped):
+    class Direction(models.TextChoices):
+        US = "us", _("We promised")
+        THEM = "them", _("They promised")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        KEPT = "kept", _("Kept")
+        BROKEN = "broken", _("Broken")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="commitments"
+    )
+    responsible = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="commitments", verbose_name=_("responsible")
+    )
+    direction = models.CharField(
+        _("direction"), max_length=4, choices=Direction, default=Direction.US
+    )
+    description = models.CharField(_("description"), max_length=300)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
+    completed_on = models.DateField(_("completed"), null=True, blank=True)
+    interaction = models.ForeignKey(
+        Interaction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("commitment")
+        indexes = [
+            models.Index(fields=["responsible", "status", "due_date"]),
+            models.Index(fields=["stakeholder", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_date < timezone.localdate()
+
+    def can_be_closed_by(self, user) -> bool:
+        return (
+            is_director(user)
+            or user.pk in (self.responsible_id, self.created_by_id)
+            or self.stakeholder.owner_id == user.pk
+        )
+
+
+class StrategicGoal(TimeStamped):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ACHIEVED = "achieved", _("Achieved")
+        ABANDONED = "abandoned", _("Abandoned")
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_goals"
+    )
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.ACTIVE)
+    stakeholders = models.ManyToManyField(
+        Stakeholder, through="GoalStakeholder", related_name="goals", blank=True
+    )
+
+    objects = StaffVisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("strategic goal")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__isnull=True)
+                | Q(period_start__isnull=True)
+                | Q(period_end__gte=F("period_start")),
+                name="relations_goal_period_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("goal-detail", args=[self.pk])
+
+
+class GoalStakeholder(models.Model):
+    goal = models.ForeignKey(StrategicGoal, on_delete=models.CASCADE, related_name="links")
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="goal_links"
+    )
+    role = models.CharField(_("role for the goal"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("goal stakeholder")
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "stakeholder"], name="goal_stakeholder_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.stakeholder}"
+
+
+class Outcome(TimeStamped):
+    class Kind(models.TextChoices):
+        DEAL = "deal", _("Deal")
+        INTRODUCTION = "introduction", _("Introduction")
+        FUNDING = "funding", _("Funding")
+        PARTNERSHIP = "partnership", _("Partnership")
+        KNOWLEDGE = "knowledge", _("Knowledge")
+        OTHER = "other", _("Other")
+
+    stakeholder = models.ForeignKey(Stakeholder, on_delete=models.CASCADE, related_name="outcomes")
+    credited_to = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="credited_outcomes"
+    )
+    goal = models.ForeignKey(
+        StrategicGoal, on_delete=models.SET_NULL, null=True, blank=True, related_name="outcomes"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
+    value = models.DecimalField(
+        _("value"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    occurred_on = models.DateField(_("date"), default=timezone.localdate)
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+
+    objects = OutcomeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        verbose_name = _("outcome")
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="relations_outcome_value_gte_0")
+        ]
+        indexes = [models.Index(fields=["stakeholder", "occurred_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.stakeholder}"
+
+
+class StakeholderLink(TimeStamped):
+    class Kind(models.TextChoices):
+        COLLEAGUE = "colleague", _("Colleague")
+        REPORTS_TO = "reports_to", _("Reports to")
+        ADVISES = "advises", _("Advises")
+        FRIEND = "friend", _("Friend")
+        FAMILY = "family", _("Family")
+        BOARD = "board", _("Board member with")
+        OTHER = "other", _("Other")
+
+    from_stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="links_out"
+    )
+    to_stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.CASCADE, related_name="links_in"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.COLLEAGUE)
+    strength = models.FloatField(
+        _("strength"), default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
+    )
+
+    objects = StaffVisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stakeholder link")
+        constraints = [
+            range_check("strength", 0, 1),
+            models.CheckConstraint(
+                condition=~Q(from_stakeholder=F("to_stakeholder")),
+                name="relations_link_not_self",
+            ),
+            models.UniqueConstraint(
+                fields=["from_stakeholder", "to_stakeholder", "kind"], name="link_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stakeholder} → {self.to_stakeholder} ({self.get_kind_display()})"
+
+
+class AuthenticityPulse(TimeStamped):
+    """A dated assessment of a relationship by its owner or a member."""
+
+    relationship = models.ForeignKey(Relationship, on_delete=models.CASCADE, related_name="pulses")
+    assessed_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pulses")
+    assessed_on = models.DateField(_("date"), default=timezone.localdate)
+    integrity = models.PositiveSmallIntegerField(_("integrity"), validators=one_to_five())
+    transparency = models.PositiveSmallIntegerField(_("transparency"), validators=one_to_five())
+    reliability = models.PositiveSmallIntegerField(_("reliability"), validators=one_to_five())
+    note = models.TextField(_("note"), blank=True)
+
+    objects = PulseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+        verbose_name = _("authenticity pulse")
+        constraints = [
+            range_check("integrity", 1, 5),
+            range_check("transparency", 1, 5),
+            range_check("reliability", 1, 5),
+        ]
+
+    @property
+    def score(self) -> float:
+        """The mean of the three dimensions on the 0–1 scale of computed trust."""
+        return ((self.integrity + self.transparency + self.reliability) / 3 - 1) / 4
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who created, changed or deleted what."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
+        EXPORT = "export", _("Exported")
+        ERASE = "erase", _("Erased")
+        OTHER = "other", _("Other")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=10, choices=Action)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=40)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)

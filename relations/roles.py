@@ -1,0 +1,27 @@
+"""Roles are Django groups (DESIGN §7): every staff member is a manager; directors see all."""
+
+from django.contrib.auth.models import AnonymousUser, User
+
+MANAGER = "manager"
+DIRECTOR = "director"
+
+
+def _group_names(user: User) -> set[str]:
+    # Cached on the user object: a page asks several times per request.
+    cached = getattr(user, "_rapport_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._rapport_groups = cached
+    return cached
+
+
+def is_staff_member(user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(_group_names(user) & {MANAGER, DIRECTOR})
+
+
+def is_director(user: User | AnonymousUser) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or DIRECTOR in _group_names(user)

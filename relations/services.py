@@ -1,0 +1,177 @@
+"""Multi-step writes of the domain. Every page, the API and the importers call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.forms.models import model_to_dict
+
+from .models import AuditEvent, Commitment, Interaction, Relationship, Stakeholder
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "pk"):
+        return value.pk
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def audit_record(
+    *, actor: User | None, action: str, obj: Any, changes: dict | None = None
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes={k: _jsonable(v) for k, v in (changes or {}).items()},
+    )
+
+
+def snapshot(obj: Any) -> dict:
+    """The audit-comparable field values of a model instance."""
+    return {k: _jsonable(v) for k, v in model_to_dict(obj).items()}
+
+
+def diff(before: dict, after: dict) -> dict:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def relationships_ensure(users: Iterable[User], stakeholders: Iterable[Stakeholder]) -> int:
+    """Create the relationship of every (user, stakeholder) pair that has none yet.
+
+    The stakeholder's owner gets the `owner` role, anyone else `supporting`.
+    Returns how many were created.
+    """
+    stakeholders = list(stakeholders)
+    new = [
+        Relationship(
+            user=user,
+            stakeholder=stakeholder,
+            role=(
+                Relationship.Role.OWNER
+                if stakeholder.owner_id == user.pk
+                else Relationship.Role.SUPPORTING
+            ),
+        )
+        for user in users
+        for stakeholder in stakeholders
+    ]
+    if not new:
+        return 0
+    existing = set(
+        Relationship.objects.filter(
+            user__in=[r.user for r in new], stakeholder__in=stakeholders
+        ).values_list("user_id", "stakeholder_id")
+    )
+    missing = [r for r in new if (r.user.pk, r.stakeholder.pk) not in existing]
+    # ignore_conflicts: two interactions logged at once may race for the same pair.
+    Relationship.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    by: User,
+    participants: Sequence[User],
+    stakeholders: Sequence[Stakeholder],
+    commitments: Sequence[dict] = (),
+    **fields: Any,
+) -> Interaction:
+    """Log an interaction with its participants and any commitments made in it."""
+    interaction = Interaction(created_by=by, **fields)
+    interaction.full_clean(exclude=["internal_participants", "stakeholders"])
+    interaction.save()
+    interaction.internal_participants.set(participants)
+    interaction.stakeholders.set(stakeholders)
+    relationships_ensure(participants, stakeholders)
+    for commitment_fields in commitments:
+        commitment = Commitment(interaction=interaction, created_by=by, **commitment_fields)
+        commitment.full_clean()
+        commitment.save()
+        audit_record(actor=by, action=AuditEvent.Action.CREATE, obj=commitment)
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.CREATE,
+        obj=interaction,
+        changes=snapshot(interaction),
+    )
+    return interaction
+
+
+class EditConflict(Exception):
+    """Someone else saved the record after this edit began."""
+
+
+@transaction.atomic
+def interaction_update(
+    interaction: Interaction,
+    *,
+    by: User,
+    expected_version: int | None = None,
+    participants: Sequence[User] | None = None,
+    stakeholders: Sequence[Stakeholder] | None = None,
+    **fields: Any,
+) -> Interaction:
+    """Save an edit, refusing it when the record changed since `expected_version`."""
+    before = snapshot(Interaction.objects.get(pk=interaction.pk))
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    interaction.full_clean(exclude=["internal_participants", "stakeholders"])
+    # Optimistic locking: the UPDATE only matches the version the editor saw.
+    version = expected_version if expected_version is not None else interaction.version
+    updated = Interaction.objects.filter(pk=interaction.pk, version=version).update(
+        version=version + 1
+    )
+    if not updated:
+        raise EditConflict
+    interaction.version = version + 1
+    interaction.save()
+    if participants is not None:
+        interaction.internal_participants.set(participants)
+    if stakeholders is not None:
+        interaction.stakeholders.set(stakeholders)
+    relationships_ensure(interaction.internal_participants.all(), interaction.stakeholders.all())
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=interaction,
+        changes=diff(before, snapshot(interaction)),
+    )
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(interaction: Interaction, *, by: User) -> None:
+    audit_record(
+        actor=by, action=AuditEvent.Action.DELETE, obj=interaction, changes=snapshot(interaction)
+    )
+    interaction.delete()
+
+
+@transaction.atomic
+def commitment_set_status(commitment: Commitment, *, by: User, status: str) -> Commitment:
+    from django.utils import timezone
+
+    before = snapshot(commitment)
+    commitment.status = status
+    commitment.completed_on = (
+        timezone.localdate() if status != Commitment.Status.OPEN else None
+    )
+    commitment.full_clean()
+    commitment.save()
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=commitment,
+        changes=diff(before, snapshot(commitment)),
+    )
+    return commitment

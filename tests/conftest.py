@@ -1,0 +1,62 @@
+"""Shared fixtures: a few named users whose visibility the tests spell out.
+
+- `manager` (Maria) owns `stakeholder` and talks to it;
+- `other_manager` (Otto) has nothing to do with it;
+- `director` (Dana) sees everything.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from tests.factories import InteractionFactory, StakeholderFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="maria", first_name="Maria", last_name="Manager", role="manager")
+
+
+@pytest.fixture
+def other_manager(db):
+    return UserFactory(username="otto", first_name="Otto", last_name="Other", role="manager")
+
+
+@pytest.fixture
+def director(db):
+    return UserFactory(username="dana", first_name="Dana", last_name="Director", role="director")
+
+
+@pytest.fixture
+def stakeholder(manager):
+    return StakeholderFactory(name="Sam Stakeholder", owner=manager, importance=4)
+
+
+@pytest.fixture
+def interaction(manager, stakeholder):
+    return InteractionFactory(participants=[manager], with_stakeholders=[stakeholder])
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": shutil.which("chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+        ],
+    }
