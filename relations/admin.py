@@ -104,7 +104,14 @@ class StrategicGoalAdmin(admin.ModelAdmin):
 
 @admin.register(models.AuthenticityPulse)
 class AuthenticityPulseAdmin(admin.ModelAdmin):
-    list_display = ["relationship", "assessed_by", "assessed_on", "integrity", "transparency", "reliability"]
+    list_display = [
+        "relationship",
+        "assessed_by",
+        "assessed_on",
+        "integrity",
+        "transparency",
+        "reliability",
+    ]
     list_filter = ["assessed_on"]
     search_fields = ["relationship__stakeholder__name", "note"]
 

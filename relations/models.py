@@ -122,8 +122,12 @@ class Stakeholder(TimeStamped):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     tags = models.ManyToManyField(Tag, related_name="stakeholders", blank=True)
-    importance = models.PositiveSmallIntegerField(_("importance"), default=3, validators=one_to_five())
-    influence = models.PositiveSmallIntegerField(_("influence"), default=3, validators=one_to_five())
+    importance = models.PositiveSmallIntegerField(
+        _("importance"), default=3, validators=one_to_five()
+    )
+    influence = models.PositiveSmallIntegerField(
+        _("influence"), default=3, validators=one_to_five()
+    )
     interest = models.PositiveSmallIntegerField(_("interest"), default=3, validators=one_to_five())
     owner = models.ForeignKey(
         User,
@@ -216,7 +220,9 @@ class Relationship(TimeStamped):
         ordering = ["stakeholder__name"]
         verbose_name = _("relationship")
         constraints = [
-            models.UniqueConstraint(fields=["user", "stakeholder"], name="relationship_unique_pair"),
+            models.UniqueConstraint(
+                fields=["user", "stakeholder"], name="relationship_unique_pair"
+            ),
             range_check("desired_strength", 0, 1),
         ]
         indexes = [models.Index(fields=["stakeholder", "user"])]
@@ -298,7 +304,9 @@ class Interaction(TimeStamped):
             range_check("value_received", 0, 5),
             range_check("sentiment", -2, 2),
             range_check("duration_minutes", 0, 24 * 60),
-            models.CheckConstraint(condition=Q(cost__gte=0), name="relations_interaction_cost_gte_0"),
+            models.CheckConstraint(
+                condition=Q(cost__gte=0), name="relations_interaction_cost_gte_0"
+            ),
         ]
         indexes = [models.Index(fields=["-occurred_at"])]
 
@@ -546,6 +554,9 @@ class AuthenticityPulse(TimeStamped):
             range_check("reliability", 1, 5),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.relationship} ({self.assessed_on})"
+
     @property
     def score(self) -> float:
         """The mean of the three dimensions on the 0–1 scale of computed trust."""
@@ -577,9 +588,59 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}#{self.object_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class Webhook(TimeStamped):
+    """An integration's endpoint, called with signed JSON when subscribed events happen."""
+
+    class Event(models.TextChoices):
+        INTERACTION_CREATED = "interaction.created", "interaction.created"
+        SCORES_UPDATED = "scores.updated", "scores.updated"
+        STAKEHOLDER_AT_RISK = "stakeholder.at_risk", "stakeholder.at_risk"
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(_("endpoint URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    secret = models.CharField(max_length=64, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("webhook")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: written with the change (an outbox), sent by the worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.status})"

@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from .models import AuditEvent, Commitment, Interaction, Relationship, Stakeholder
+from .models import AuditEvent, Commitment, Interaction, Relationship, Stakeholder, Webhook
+from .webhooks import webhook_emit
 
 
 def _jsonable(value: Any) -> Any:
@@ -104,6 +105,20 @@ def interaction_log(
         obj=interaction,
         changes=snapshot(interaction),
     )
+    webhook_emit(
+        Webhook.Event.INTERACTION_CREATED,
+        {
+            # Notes are left out: receivers see what any participant's colleague may see.
+            "id": interaction.pk,
+            "occurred_at": interaction.occurred_at,
+            "kind": interaction.kind,
+            "subject": interaction.subject,
+            "internal_participants": [u.pk for u in participants],
+            "stakeholders": [s.pk for s in stakeholders],
+            "value_given": interaction.value_given,
+            "value_received": interaction.value_received,
+        },
+    )
     return interaction
 
 
@@ -163,9 +178,7 @@ def commitment_set_status(commitment: Commitment, *, by: User, status: str) -> C
 
     before = snapshot(commitment)
     commitment.status = status
-    commitment.completed_on = (
-        timezone.localdate() if status != Commitment.Status.OPEN else None
-    )
+    commitment.completed_on = timezone.localdate() if status != Commitment.Status.OPEN else None
     commitment.full_clean()
     commitment.save()
     audit_record(

@@ -1,0 +1,48 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import WebhookDelivery
+from .webhooks import DeliveryFailed, delivery_send
+
+MAX_ATTEMPTS = 6
+
+
+@shared_task(
+    acks_late=True,
+    bind=True,
+    autoretry_for=(DeliveryFailed,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=MAX_ATTEMPTS - 1,
+)
+def webhook_deliver(self, delivery_id: int) -> str:
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "gone"
+    try:
+        delivery_send(delivery)
+    except DeliveryFailed:
+        if self.request.retries >= self.max_retries:
+            WebhookDelivery.objects.filter(pk=delivery_id).update(
+                status=WebhookDelivery.Status.FAILED
+            )
+            return "failed"
+        raise
+    return "delivered"
+
+
+@shared_task(acks_late=True)
+def webhook_sweep() -> int:
+    """Queue deliveries whose task was lost (broker down when the change committed)."""
+    stale = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, attempts=0, created_at__lt=stale
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        webhook_deliver.delay(delivery_id)
+    return len(ids)

@@ -1,0 +1,194 @@
+"""Webhooks: signed deliveries to a real local HTTP receiver, retries, refusal of private hosts."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from relations import webhooks
+from relations.models import Webhook, WebhookDelivery
+from relations.tasks import webhook_deliver
+
+
+class Receiver:
+    """A real HTTP server on loopback that answers with the queued status codes."""
+
+    def __init__(self, statuses: list[int]):
+        self.statuses = list(statuses)
+        self.requests: list[tuple[dict, bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(statuses=()):
+        made.append(Receiver(list(statuses)))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    settings.RAPPORT_ALLOW_PRIVATE_DESTINATIONS = True
+
+
+@pytest.fixture
+def eager_retries():
+    """Run retries in process, one after the other, as a worker would (without the wait)."""
+    from config.celery import app
+
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = True
+
+
+def test_delivery_is_signed_and_verifiable(director, receiver, allow_loopback):
+    hook_receiver = receiver([200])
+    hook = webhooks.webhook_create(
+        owner=director, url=hook_receiver.url, events=["interaction.created"]
+    )
+    [delivery_id] = webhooks.webhook_emit("interaction.created", {"id": 7})
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+
+    webhooks.delivery_send(delivery)
+
+    [(headers, body)] = hook_receiver.requests
+    assert headers["X-Rapport-Event"] == "interaction.created"
+    assert webhooks.verify(
+        hook.secret, headers["X-Rapport-Timestamp"], body, headers["X-Rapport-Signature"]
+    )
+    assert not webhooks.verify(
+        "wrong-secret", headers["X-Rapport-Timestamp"], body, headers["X-Rapport-Signature"]
+    )
+    assert json.loads(body)["data"] == {"id": 7}
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert delivery.response_status == 200
+
+
+def test_only_subscribed_active_webhooks_receive_an_event(director, allow_loopback):
+    subscribed = webhooks.webhook_create(
+        owner=director, url="http://127.0.0.1:9/a", events=["scores.updated"]
+    )
+    webhooks.webhook_create(
+        owner=director, url="http://127.0.0.1:9/b", events=["interaction.created"]
+    )
+    Webhook.objects.create(
+        owner=director,
+        url="http://127.0.0.1:9/c",
+        events=["scores.updated"],
+        active=False,
+        secret="x",
+    )
+
+    ids = webhooks.webhook_emit("scores.updated", {"stakeholder": 1})
+
+    assert list(WebhookDelivery.objects.filter(pk__in=ids).values_list("webhook", flat=True)) == [
+        subscribed.pk
+    ]
+
+
+def test_failed_delivery_is_retried_until_the_receiver_accepts(
+    director, receiver, allow_loopback, eager_retries
+):
+    hook_receiver = receiver([500, 503, 200])
+    webhooks.webhook_create(owner=director, url=hook_receiver.url, events=["scores.updated"])
+    [delivery_id] = webhooks.webhook_emit("scores.updated", {"stakeholder": 1})
+
+    # Run in process: each failure retries the same delivery at once (no back-off wait).
+    webhook_deliver.apply(args=[delivery_id], throw=False)
+
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert delivery.attempts == 3
+    assert len(hook_receiver.requests) == 3
+    # The same delivery id each time, so a receiver can deduplicate.
+    assert {h["X-Rapport-Delivery"] for h, _ in hook_receiver.requests} == {str(delivery_id)}
+
+
+def test_a_delivered_event_is_not_sent_twice(director, receiver, allow_loopback):
+    hook_receiver = receiver([200, 200])
+    webhooks.webhook_create(owner=director, url=hook_receiver.url, events=["scores.updated"])
+    [delivery_id] = webhooks.webhook_emit("scores.updated", {"stakeholder": 1})
+
+    webhook_deliver.apply(args=[delivery_id], throw=False)
+    webhook_deliver.apply(args=[delivery_id], throw=False)
+
+    assert len(hook_receiver.requests) == 1
+
+
+def test_gives_up_after_the_last_attempt(director, receiver, allow_loopback, eager_retries):
+    hook_receiver = receiver([500] * 10)
+    webhooks.webhook_create(owner=director, url=hook_receiver.url, events=["scores.updated"])
+    [delivery_id] = webhooks.webhook_emit("scores.updated", {"stakeholder": 1})
+
+    webhook_deliver.apply(args=[delivery_id], throw=False)
+
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert delivery.status == WebhookDelivery.Status.FAILED
+    assert delivery.attempts == 6
+    assert delivery.last_error == "HTTP 500"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/x",
+        "http://localhost/x",
+        "http://10.0.0.5/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest/meta-data",
+        "ftp://example.org/x",
+    ],
+)
+def test_private_and_loopback_destinations_are_refused(director, url):
+    with pytest.raises(webhooks.UnsafeDestination):
+        webhooks.webhook_create(owner=director, url=url, events=["scores.updated"])
+    assert not Webhook.objects.exists()
+
+
+def test_logging_an_interaction_emits_interaction_created(
+    director, manager, stakeholder, allow_loopback, django_capture_on_commit_callbacks
+):
+    from relations.services import interaction_log
+
+    webhooks.webhook_create(
+        owner=director, url="http://127.0.0.1:9/hook", events=["interaction.created"]
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        interaction = interaction_log(
+            by=manager, participants=[manager], stakeholders=[stakeholder], subject="Lunch"
+        )
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "interaction.created"
+    assert delivery.payload["data"]["id"] == interaction.pk
+    assert delivery.payload["data"]["stakeholders"] == [stakeholder.pk]
+    assert "notes" not in delivery.payload["data"]
+    assert len(callbacks) == 1  # sending waits for the commit
