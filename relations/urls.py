@@ -4,4 +4,26 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("stakeholders/", views.stakeholder_list, name="stakeholder-list"),
+    path("stakeholders/<int:pk>/", views.stakeholder_detail, name="stakeholder-detail"),
+    path("organizations/", views.organization_list, name="organization-list"),
+    path("organizations/<int:pk>/", views.organization_detail, name="organization-detail"),
+    path("relationships/<int:pk>/", views.relationship_detail, name="relationship-detail"),
+    path("interactions/new/", views.interaction_create, name="interaction-create"),
+    path("interactions/<int:pk>/", views.interaction_detail, name="interaction-detail"),
+    path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction-edit"),
+    path("interactions/<int:pk>/delete/", views.interaction_delete_view, name="interaction-delete"),
+    path("commitments/", views.commitment_list, name="commitment-list"),
+    path("commitments/<int:pk>/status/", views.commitment_status, name="commitment-status"),
+    path(
+        "autocomplete/stakeholders/",
+        views.autocomplete_stakeholders,
+        name="autocomplete-stakeholders",
+    ),
+    path("autocomplete/users/", views.autocomplete_users, name="autocomplete-users"),
+    path(
+        "autocomplete/organizations/",
+        views.autocomplete_organizations,
+        name="autocomplete-organizations",
+    ),
 ]

@@ -1,8 +1,506 @@
+"""Server-rendered pages. Thin: visibility from the querysets, writes through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import (
+    CommitmentStatusForm,
+    InteractionForm,
+    RelationshipPlanForm,
+    StakeholderFilterForm,
+    apply_validation_error,
+    commitment_formset,
+    staff_users,
+    stakeholder_label,
+    user_label,
+)
+from .models import AuditEvent, Commitment, Interaction, Organization, Relationship, Stakeholder
+from .roles import is_director, is_staff_member
+from .services import (
+    EditConflict,
+    audit_record,
+    commitment_set_status,
+    diff,
+    interaction_delete,
+    interaction_log,
+    interaction_update,
+    snapshot,
+)
+
+PAGE_SIZE = 25
+# Type-ahead answers stay short: the user refines the query rather than scrolls.
+AUTOCOMPLETE_LIMIT = 20
+# Side lists on detail pages (open commitments) are capped so the page stays bounded.
+SIDE_LIST_LIMIT = 50
+
+EDIT_CONFLICT_MESSAGE = gettext_lazy(
+    "Someone else changed this interaction while you were editing it. "
+    "Nothing was saved: reload the page to see their changes, then edit again."
+)
 
 
-@login_required
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in staff only: anonymous users go to the sign-in page, others get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """An htmx request for a fragment. A boosted link and htmx's history restore
+    (the back button after hx-push-url) want the whole page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+# --- Home ------------------------------------------------------------------------
+
+
+@staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "relations/home.html")
+    user = request.user
+    mine = Commitment.objects.filter(responsible=user, status=Commitment.Status.OPEN)
+    context = {
+        "open_commitments": mine.select_related("stakeholder", "responsible")[:10],
+        "open_count": mine.count(),
+        "overdue_count": mine.filter(due_date__lt=timezone.localdate()).count(),
+        "recent_interactions": Interaction.objects.visible_to(user).prefetch_related(
+            "stakeholders", "internal_participants"
+        )[:10],
+        "my_stakeholders": Stakeholder.objects.filter(owner=user).select_related("organization")[
+            :10
+        ],
+    }
+    return render(request, "relations/home.html", context)
+
+
+# --- Stakeholders and organisations ---------------------------------------------
+
+
+@staff_required
+@require_GET
+def stakeholder_list(request: HttpRequest) -> HttpResponse:
+    form = StakeholderFilterForm(request.GET or None, user=request.user)
+    stakeholders = form.filter(Stakeholder.objects.visible_to(request.user))
+    page = paginate(
+        request, stakeholders.select_related("organization", "owner").prefetch_related("tags")
+    )
+    context = {"form": form, "page": page}
+    if is_partial(request):
+        return render(request, "relations/partials/stakeholder_table.html", context)
+    return render(request, "relations/stakeholder_list.html", context)
+
+
+@staff_required
+@require_GET
+def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    stakeholder = get_object_or_404(
+        Stakeholder.objects.visible_to(user)
+        .select_related("organization", "owner")
+        .prefetch_related("tags"),
+        pk=pk,
+    )
+    timeline = paginate(
+        request,
+        Interaction.objects.visible_to(user)
+        .of_stakeholder(stakeholder.pk)
+        .prefetch_related("internal_participants", "stakeholders"),
+    )
+    open_commitments = (
+        Commitment.objects.visible_to(user)
+        .filter(stakeholder=stakeholder, status=Commitment.Status.OPEN)
+        .select_related("responsible", "stakeholder")[:SIDE_LIST_LIMIT]
+    )
+    relationships = stakeholder.relationships.select_related("user").order_by(
+        "role", "user__first_name", "user__username"
+    )
+    # Every colleague may see who knows this stakeholder; the plan behind each
+    # relationship only those the relationship rules allow.
+    linkable = set(
+        Relationship.objects.visible_to(user)
+        .filter(stakeholder=stakeholder)
+        .values_list("pk", flat=True)
+    )
+    context = {
+        "stakeholder": stakeholder,
+        "timeline": timeline,
+        "open_commitments": open_commitments,
+        "relationships": relationships,
+        "linkable_relationships": linkable,
+    }
+    if is_partial(request) and request.GET.get("fragment") == "timeline":
+        return render(request, "relations/partials/timeline.html", context)
+    return render(request, "relations/stakeholder_detail.html", context)
+
+
+@staff_required
+@require_GET
+def organization_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    organizations = (
+        Organization.objects.visible_to(request.user)
+        .annotate(stakeholder_count=Count("stakeholders"))
+        .order_by("name", "pk")
+    )
+    if query:
+        organizations = organizations.filter(
+            Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
+        )
+    context = {"page": paginate(request, organizations), "q": query}
+    if is_partial(request):
+        return render(request, "relations/partials/organization_table.html", context)
+    return render(request, "relations/organization_list.html", context)
+
+
+@staff_required
+@require_GET
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
+    stakeholders = paginate(
+        request,
+        Stakeholder.objects.visible_to(request.user)
+        .filter(organization=organization)
+        .select_related("owner"),
+    )
+    return render(
+        request,
+        "relations/organization_detail.html",
+        {"organization": organization, "stakeholders": stakeholders},
+    )
+
+
+# --- Relationships -----------------------------------------------------------------
+
+
+def relationship_plan_editable_by(relationship: Relationship, user: User) -> bool:
+    return (
+        is_director(user)
+        or relationship.user_id == user.pk
+        or relationship.stakeholder.owner_id == user.pk
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    relationship = get_object_or_404(
+        Relationship.objects.visible_to(user).select_related(
+            "user", "stakeholder__organization", "stakeholder__owner"
+        ),
+        pk=pk,
+    )
+    can_edit = relationship_plan_editable_by(relationship, user)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        # A separate instance, so that invalid input never shows as the saved plan.
+        form = RelationshipPlanForm(request.POST, instance=Relationship.objects.get(pk=pk))
+        if form.is_valid():
+            with transaction.atomic():
+                before = snapshot(Relationship.objects.select_for_update().get(pk=pk))
+                saved = form.save()
+                audit_record(
+                    actor=user,
+                    action=AuditEvent.Action.UPDATE,
+                    obj=saved,
+                    changes=diff(before, snapshot(saved)),
+                )
+            messages.success(request, _("The relationship plan was saved."))
+            return redirect(relationship)
+    else:
+        form = RelationshipPlanForm(instance=relationship)
+    shared = paginate(
+        request,
+        Interaction.objects.visible_to(user)
+        .of_stakeholder(relationship.stakeholder_id)
+        .filter(internal_participants=relationship.user)
+        .prefetch_related("internal_participants", "stakeholders"),
+    )
+    commitments = (
+        Commitment.objects.visible_to(user)
+        .filter(stakeholder=relationship.stakeholder_id, responsible=relationship.user_id)
+        .select_related("responsible", "stakeholder")
+        .order_by("status", "due_date")[:SIDE_LIST_LIMIT]
+    )
+    context = {
+        "relationship": relationship,
+        "stakeholder": relationship.stakeholder,
+        "form": form,
+        "can_edit": can_edit,
+        "timeline": shared,
+        "commitments": commitments,
+    }
+    return render(request, "relations/relationship_detail.html", context, status=200)
+
+
+# --- Interactions ------------------------------------------------------------------
+
+
+def _visible_interaction(user: User, pk: int) -> Interaction:
+    return get_object_or_404(
+        Interaction.objects.visible_to(user)
+        .select_related("created_by")
+        .prefetch_related("internal_participants", "stakeholders__organization"),
+        pk=pk,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def interaction_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        form = InteractionForm(request.POST, user=user)
+        formset = commitment_formset(request.POST, user=user, interaction_form=form)
+        if form.is_valid() and formset.is_valid():
+            stakeholders = form.cleaned_data["stakeholders"]
+            commitments = formset.commitments_for(stakeholders)
+            if commitments is not None:
+                try:
+                    interaction = interaction_log(
+                        by=user,
+                        participants=list(form.cleaned_data["internal_participants"]),
+                        stakeholders=stakeholders,
+                        commitments=commitments,
+                        **form.service_fields(),
+                    )
+                except ValidationError as error:
+                    apply_validation_error(form, error)
+                else:
+                    messages.success(
+                        request,
+                        _("Interaction “%(subject)s” logged.") % {"subject": interaction.subject},
+                    )
+                    return redirect(safe_next(request, stakeholders[0].get_absolute_url()))
+    else:
+        initial = {}
+        preselect = request.GET.get("stakeholder", "")
+        if (
+            preselect.isdigit()
+            and Stakeholder.objects.visible_to(user).filter(pk=preselect).exists()
+        ):
+            initial["stakeholders"] = [int(preselect)]
+        form = InteractionForm(user=user, initial=initial)
+        formset = commitment_formset(None, user=user, interaction_form=form)
+    return render(
+        request,
+        "relations/interaction_form.html",
+        {"form": form, "formset": formset, "interaction": None},
+    )
+
+
+@staff_required
+@require_GET
+def interaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    interaction = _visible_interaction(request.user, pk)
+    commitments = interaction.commitments.select_related("responsible", "stakeholder")
+    return render(
+        request,
+        "relations/interaction_detail.html",
+        {
+            "interaction": interaction,
+            "commitments": commitments,
+            "show_notes": interaction.notes_visible_to(request.user),
+            "can_edit": interaction.editable_by(request.user),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def interaction_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    interaction = _visible_interaction(user, pk)
+    if not interaction.editable_by(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = InteractionForm(request.POST, instance=interaction, user=user)
+        if form.is_valid():
+            try:
+                interaction_update(
+                    interaction,
+                    by=user,
+                    expected_version=form.cleaned_data["version"],
+                    participants=list(form.cleaned_data["internal_participants"]),
+                    stakeholders=form.cleaned_data["stakeholders"],
+                    **form.service_fields(),
+                )
+            except EditConflict:
+                form.add_error(None, EDIT_CONFLICT_MESSAGE)
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(request, _("The interaction was saved."))
+                return redirect(interaction)
+    else:
+        form = InteractionForm(instance=interaction, user=user)
+    return render(
+        request,
+        "relations/interaction_form.html",
+        {"form": form, "formset": None, "interaction": interaction},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def interaction_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    interaction = _visible_interaction(user, pk)
+    if not interaction.editable_by(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        first = interaction.stakeholders.all()[:1]
+        fallback = first[0].get_absolute_url() if first else "/"
+        interaction_delete(interaction, by=user)
+        messages.success(request, _("The interaction was deleted."))
+        return redirect(fallback)
+    return render(
+        request, "relations/interaction_confirm_delete.html", {"interaction": interaction}
+    )
+
+
+# --- Commitments -------------------------------------------------------------------
+
+COMMITMENT_TABS = {
+    "open": Q(status=Commitment.Status.OPEN),
+    "overdue": Q(status=Commitment.Status.OPEN),  # narrowed by due date below
+    "closed": ~Q(status=Commitment.Status.OPEN),
+}
+
+
+@staff_required
+@require_GET
+def commitment_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    tab = request.GET.get("show", "open")
+    if tab not in COMMITMENT_TABS:
+        tab = "open"
+    today = timezone.localdate()
+    mine = Commitment.objects.filter(responsible=user)
+    overdue = Q(status=Commitment.Status.OPEN, due_date__lt=today)
+    selected = mine.filter(overdue if tab == "overdue" else COMMITMENT_TABS[tab])
+    if tab == "closed":
+        selected = selected.order_by("-completed_on", "-pk")
+    counts = mine.aggregate(
+        open=Count("pk", filter=Q(status=Commitment.Status.OPEN)),
+        overdue=Count("pk", filter=overdue),
+    )
+    page = paginate(request, selected.select_related("stakeholder__organization", "responsible"))
+    return render(
+        request,
+        "relations/commitment_list.html",
+        {"page": page, "tab": tab, "counts": counts},
+    )
+
+
+@staff_required
+@require_POST
+def commitment_status(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    commitment = get_object_or_404(
+        Commitment.objects.visible_to(user).select_related("stakeholder", "responsible"), pk=pk
+    )
+    if not commitment.can_be_closed_by(user):
+        raise PermissionDenied
+    form = CommitmentStatusForm(request.POST)
+    if not form.is_valid():
+        if is_partial(request):
+            return HttpResponseBadRequest(_("Unknown status."))
+        messages.error(request, _("Unknown status."))
+        return redirect(safe_next(request, "/commitments/"))
+    commitment_set_status(commitment, by=user, status=form.cleaned_data["status"])
+    if is_partial(request):
+        return render(
+            request, "relations/partials/commitment_item.html", {"commitment": commitment}
+        )
+    messages.success(
+        request,
+        _("“%(description)s” marked %(status)s.")
+        % {"description": commitment.description, "status": commitment.get_status_display()},
+    )
+    return redirect(safe_next(request, "/commitments/"))
+
+
+# --- Type-ahead endpoints -------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()
+    stakeholders = Stakeholder.objects.visible_to(request.user).select_related("organization")
+    if query:
+        stakeholders = stakeholders.filter(
+            Q(name__icontains=query)
+            | Q(organization__name__icontains=query)
+            | Q(email__icontains=query)
+        )
+    results = [
+        {"value": s.pk, "text": stakeholder_label(s)} for s in stakeholders[:AUTOCOMPLETE_LIMIT]
+    ]
+    return JsonResponse({"results": results})
+
+
+@staff_required
+@require_GET
+def autocomplete_users(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()
+    users = staff_users()
+    if query:
+        users = users.filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+    results = [{"value": u.pk, "text": user_label(u)} for u in users[:AUTOCOMPLETE_LIMIT]]
+    return JsonResponse({"results": results})
+
+
+@staff_required
+@require_GET
+def autocomplete_organizations(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "").strip()
+    organizations = Organization.objects.visible_to(request.user)
+    if query:
+        organizations = organizations.filter(name__icontains=query)
+    results = [{"value": o.pk, "text": o.name} for o in organizations[:AUTOCOMPLETE_LIMIT]]
+    return JsonResponse({"results": results})

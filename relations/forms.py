@@ -1,0 +1,378 @@
+"""Browser forms. Writes go through `relations.services`; these only validate and shape input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Commitment, Interaction, Organization, Relationship, Stakeholder, Tag
+from .roles import DIRECTOR, MANAGER
+
+# A plain <select> without JavaScript lists at most this many options; the
+# type-ahead (Tom Select) fetches the rest, so a page stays small whatever the
+# number of stakeholders or organisations.
+PICKER_OPTION_LIMIT = 100
+
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+SENTIMENT_CHOICES = [
+    ("", _("Not recorded")),
+    (-2, _("−2 very negative")),
+    (-1, _("−1 negative")),
+    (0, _("0 neutral")),
+    (1, _("+1 positive")),
+    (2, _("+2 very positive")),
+]
+
+
+def staff_users() -> QuerySet[User]:
+    """Active internal users: every manager, director and superuser."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def user_label(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def stakeholder_label(stakeholder: Stakeholder) -> str:
+    # Callers select_related("organization") so that labels cost no query.
+    if stakeholder.organization_id:
+        return f"{stakeholder.name} — {stakeholder.organization.name}"
+    return stakeholder.name
+
+
+def _selected_pks(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str | int):
+        value = [value]
+    pks = []
+    for item in value:
+        pk = getattr(item, "pk", item)
+        if str(pk).isdigit():
+            pks.append(str(pk))
+    return pks
+
+
+def limited_choices(
+    queryset: QuerySet, selected: Any, label: Any, *, blank: str | None = None
+) -> list[tuple[Any, str]]:
+    """Choices for a picker: the selected rows plus the first PICKER_OPTION_LIMIT (2 queries)."""
+    pks = _selected_pks(selected)
+    rows = list(queryset.filter(pk__in=pks)) if pks else []
+    seen = {row.pk for row in rows}
+    rows += [row for row in queryset[:PICKER_OPTION_LIMIT] if row.pk not in seen]
+    choices = [(row.pk, label(row)) for row in rows]
+    return [("", blank), *choices] if blank is not None else choices
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class StakeholderFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.SearchInput(attrs={"placeholder": _("Name, e-mail, title or organisation")}),
+    )
+    organization = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organization.objects.none(), required=False
+    )
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    importance = forms.TypedChoiceField(
+        label=_("Importance"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any")), *[(i, str(i)) for i in range(5, 0, -1)]],
+    )
+    tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.all(), required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        organizations = Organization.objects.visible_to(user)
+        self.fields["organization"].queryset = organizations
+        self.fields["organization"].widget.choices = limited_choices(
+            organizations, self.data.get("organization"), str, blank=_("Any")
+        )
+        self.fields["organization"].widget.attrs["data-autocomplete-url"] = reverse(
+            "autocomplete-organizations"
+        )
+        owners = staff_users()
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].widget.choices = [
+            ("", _("Anyone")),
+            *[(u.pk, user_label(u)) for u in owners],
+        ]
+        self.fields["tag"].widget.choices = [
+            ("", _("Any")),
+            *[(t.pk, t.name) for t in Tag.objects.all()],
+        ]
+        for name in ("organization", "owner", "importance", "tag"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+
+    def filter(self, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            queryset = queryset.filter(
+                Q(name__icontains=q)
+                | Q(email__icontains=q)
+                | Q(title__icontains=q)
+                | Q(organization__name__icontains=q)
+            )
+        if data["organization"]:
+            queryset = queryset.filter(organization=data["organization"])
+        if data["owner"]:
+            queryset = queryset.filter(owner=data["owner"])
+        if data["importance"]:
+            queryset = queryset.filter(importance=data["importance"])
+        if data["tag"]:
+            queryset = queryset.filter(tags=data["tag"])
+        return queryset
+
+
+class InteractionForm(forms.ModelForm):
+    """The quick-logging form: defaults fit the common case (now, me, a 30-minute meeting)."""
+
+    sentiment = forms.TypedChoiceField(
+        label=_("Sentiment"),
+        choices=SENTIMENT_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "stakeholders",
+            "internal_participants",
+            "occurred_at",
+            "kind",
+            "subject",
+            "notes",
+            "value_given",
+            "value_received",
+            "sentiment",
+            "duration_minutes",
+            "cost",
+            "private",
+        ]
+        widgets = {
+            "occurred_at": DateTimeLocalInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["occurred_at"].input_formats = [DATETIME_LOCAL_FORMAT, "%Y-%m-%d %H:%M"]
+        stakeholders = Stakeholder.objects.visible_to(user).select_related("organization")
+        users = staff_users()
+        self.fields["stakeholders"].queryset = stakeholders
+        self.fields["internal_participants"].queryset = users
+        self.fields["internal_participants"].label = _("Colleagues")
+        self.fields["stakeholders"].help_text = _("Type to search; one or more.")
+        self.fields["internal_participants"].help_text = _("Who took part from our side.")
+        for name in ("value_given", "value_received"):
+            self.fields[name].widget.attrs.update({"min": 0, "max": 5})
+        self.fields["duration_minutes"].widget.attrs.update({"min": 0, "max": 24 * 60, "step": 5})
+        self.fields["cost"].widget.attrs.update({"min": 0, "step": "0.01"})
+        self.fields["subject"].widget.attrs["autofocus"] = True
+
+        if self.instance.pk is None and not self.is_bound:
+            self.initial.setdefault(
+                "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+            self.initial.setdefault("internal_participants", [user.pk])
+            self.initial.setdefault("duration_minutes", 30)
+        if self.instance.pk is not None:
+            # Optimistic locking needs the version the editor saw; without it the
+            # edit could silently overwrite someone else's.
+            self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
+
+        # Render the choices once (the commitment rows reuse them) and only a
+        # bounded number of stakeholders: the type-ahead fetches the others.
+        selected = self["stakeholders"].value()
+        self.fields["stakeholders"].widget.choices = limited_choices(
+            stakeholders, selected, stakeholder_label
+        )
+        self.fields["stakeholders"].widget.attrs.update(
+            {
+                "data-autocomplete-url": reverse("autocomplete-stakeholders"),
+                "data-stakeholder-picker": "",
+            }
+        )
+        self.user_choices = [(u.pk, user_label(u)) for u in users]
+        self.fields["internal_participants"].widget.choices = self.user_choices
+        self.fields["internal_participants"].widget.attrs["data-autocomplete-url"] = reverse(
+            "autocomplete-users"
+        )
+
+    def clean_stakeholders(self) -> Any:
+        # Keep the picked order, so that "the first stakeholder" is the one the user put first.
+        chosen = list(self.cleaned_data["stakeholders"])
+        order = _selected_pks(self.data.getlist(self.add_prefix("stakeholders")))
+        position = {pk: i for i, pk in enumerate(order)}
+        chosen.sort(key=lambda s: position.get(str(s.pk), len(position)))
+        return chosen
+
+    def service_fields(self) -> dict[str, Any]:
+        """The scalar fields as keyword arguments of interaction_log / interaction_update."""
+        skip = {"stakeholders", "internal_participants", "version"}
+        return {k: v for k, v in self.cleaned_data.items() if k not in skip}
+
+    def selected_stakeholder_choices(self) -> list[tuple[Any, str]]:
+        """The stakeholders currently in the picker, for the commitments' stakeholder select."""
+        picked = set(_selected_pks(self["stakeholders"].value()))
+        return [
+            (pk, label)
+            for pk, label in self.fields["stakeholders"].widget.choices
+            if str(pk) in picked
+        ]
+
+
+class CommitmentForm(forms.Form):
+    description = forms.CharField(label=_("Commitment"), max_length=300)
+    direction = forms.ChoiceField(
+        label=_("Who promised"), choices=Commitment.Direction.choices, initial="us"
+    )
+    due_date = forms.DateField(label=_("Due"), widget=DateInput())
+    responsible = forms.TypedChoiceField(label=_("Responsible"), coerce=int)
+    # Any id is accepted here (the page's script offers the stakeholders picked
+    # above); commitments_for() checks it belongs to the interaction.
+    stakeholder = forms.IntegerField(label=_("Stakeholder"), required=False, widget=forms.Select)
+
+
+class BaseCommitmentFormSet(forms.BaseFormSet):
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        user_choices: Sequence[tuple[Any, str]],
+        stakeholder_choices: Sequence[tuple[Any, str]],
+        **kwargs: Any,
+    ) -> None:
+        self.user = user
+        self.user_choices = list(user_choices)
+        self.stakeholder_choices = list(stakeholder_choices)
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict:
+        return {"initial": {"responsible": self.user.pk, "direction": "us"}}
+
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
+        form = super()._construct_form(i, **kwargs)
+        self._set_choices(form)
+        return form
+
+    @property
+    def empty_form(self) -> forms.Form:
+        form = super().empty_form
+        self._set_choices(form)
+        return form
+
+    def _set_choices(self, form: forms.Form) -> None:
+        form.fields["responsible"].choices = self.user_choices
+        form.fields["stakeholder"].widget.choices = [
+            ("", _("First stakeholder")),
+            *self.stakeholder_choices,
+        ]
+
+    def commitments_for(self, stakeholders: Iterable[Stakeholder]) -> list[dict] | None:
+        """The service's commitment dicts, or None after adding errors to the rows."""
+        stakeholders = list(stakeholders)
+        by_pk = {s.pk: s for s in stakeholders}
+        result, ok = [], True
+        for form in self.forms:
+            if not form.has_changed() or not form.is_valid() or not stakeholders:
+                continue
+            data = form.cleaned_data
+            stakeholder = by_pk.get(data["stakeholder"]) if data["stakeholder"] else None
+            if data["stakeholder"] and stakeholder is None:
+                form.add_error(
+                    "stakeholder", _("Choose one of the stakeholders of this interaction.")
+                )
+                ok = False
+                continue
+            result.append(
+                {
+                    "description": data["description"],
+                    "direction": data["direction"],
+                    "due_date": data["due_date"],
+                    "responsible_id": data["responsible"],
+                    "stakeholder": stakeholder or stakeholders[0],
+                }
+            )
+        return result if ok else None
+
+
+CommitmentFormSet = forms.formset_factory(
+    CommitmentForm, formset=BaseCommitmentFormSet, extra=1, max_num=20, validate_max=True
+)
+
+
+def commitment_formset(
+    data: Any, *, user: User, interaction_form: InteractionForm
+) -> BaseCommitmentFormSet:
+    return CommitmentFormSet(
+        data,
+        prefix="commitments",
+        user=user,
+        user_choices=interaction_form.user_choices,
+        stakeholder_choices=interaction_form.selected_stakeholder_choices(),
+    )
+
+
+class RelationshipPlanForm(forms.ModelForm):
+    class Meta:
+        model = Relationship
+        fields = ["status", "objective", "desired_strength", "next_review"]
+        widgets = {
+            "objective": forms.Textarea(attrs={"rows": 3}),
+            "next_review": DateInput(),
+            "desired_strength": forms.NumberInput(attrs={"min": 0, "max": 1, "step": "0.05"}),
+        }
+        help_texts = {"desired_strength": _("From 0 (none) to 1 (very strong).")}
+
+
+class CommitmentStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Commitment.Status.choices)
+
+
+def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
+    """Attach a model ValidationError raised inside a service to the form's fields."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
