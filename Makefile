@@ -18,7 +18,7 @@ install: $(BIN)/python
 # broker configured, the Celery worker and beat) on http://127.0.0.1:$(PORT).
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --size small --seed 1 --if-empty
+	$(BIN)/python manage.py seed_demo --size small --seed 1 --if-empty --recompute
 	PORT=$(PORT) scripts/serve.sh
 
 # The whole test suite. On the embedded default (no DATABASE_URL) it runs on

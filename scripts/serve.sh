@@ -20,7 +20,6 @@ else
 fi
 
 echo
-$BIN/python manage.py demo_logins 2>/dev/null || true
 echo "Rapport is running on http://127.0.0.1:${PORT}/"
 $BIN/python manage.py runserver "127.0.0.1:${PORT}" &
 pids+=($!)
