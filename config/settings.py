@@ -6,6 +6,7 @@ hardening a real deployment needs and refuses to start without a secret key.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -176,26 +177,68 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
 
 # --- REST framework -----------------------------------------------------------
+# API throttle per token (per user for sessions); "off" disables it (fuzz runs).
+API_THROTTLE_RATE = os.environ.get("RAPPORT_API_THROTTLE_RATE", "5000/hour")
 REST_FRAMEWORK = {
+    # Token first: its `WWW-Authenticate` header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["relations.api.permissions.IsStaffMember"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "relations.api.filters.SafeSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "relations.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    # JSON only: the browsable API's inline scripts do not pass the strict CSP.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["relations.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": None if API_THROTTLE_RATE.lower() in {"", "off", "none", "0"} else API_THROTTLE_RATE
+    },
+    "EXCEPTION_HANDLER": "relations.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "relations.api.schema.RapportAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",
-    "DESCRIPTION": "Strategic relationship management: stakeholders, interactions, scores.",
+    "DESCRIPTION": (
+        "Strategic relationship management: stakeholders, interactions, scores.\n\n"
+        "Authenticate with `Authorization: Token <key>` (create one at `/settings/tokens/` "
+        "or with `manage.py create_api_token USERNAME`) or a browser session with CSRF. "
+        "What the caller may not see answers 404, what it may see but not change 403; "
+        "validation errors are 400 with `{\"field\": [\"message\"]}`. "
+        "POST accepts an `Idempotency-Key` header: a retry returns the first answer."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "relations.api.schema.add_links",
+    ],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "InteractionKindEnum": "relations.models.Interaction.Kind",
+        "OutcomeKindEnum": "relations.models.Outcome.Kind",
+        "StakeholderLinkKindEnum": "relations.models.StakeholderLink.Kind",
+        "CommitmentStatusEnum": "relations.models.Commitment.Status",
+        "GoalStatusEnum": "relations.models.StrategicGoal.Status",
+        "RelationshipStatusEnum": "relations.models.Relationship.Status",
+    },
+}
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(days=int(os.environ.get("RAPPORT_API_TOKEN_TTL_DAYS", "90"))),
+    # Each user keeps a handful of tokens (one per integration), not thousands.
+    "TOKEN_LIMIT_PER_USER": 20,
 }
 
 # --- Scores (DESIGN §3) ------------------------------------------------------
@@ -223,4 +266,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- Score recomputation schedule (DESIGN §5; metrics.tasks) -------------------
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    # Repairs changes whose task was lost (broker down, worker killed).
+    "scores-sweep-pending": {"task": "metrics.tasks.sweep_pending", "schedule": 60.0},
+    # Decay for everyone and the day's snapshots, after midnight UTC.
+    "scores-nightly-refresh": {
+        "task": "metrics.tasks.nightly_refresh",
+        "schedule": crontab(hour=0, minute=15),
+    },
 }

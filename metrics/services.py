@@ -1,0 +1,859 @@
+"""Recomputing and storing scores (DESIGN §3, §5).
+
+Rows are read column-wise with `values_list` (dates converted to POSIX seconds
+in SQL), scored in one `scoring.score_groups` call per level and batch, and
+upserted in bulk. Full and incremental recomputation share this code path and
+feed every group its rows in the same order (by item id), so for the same time
+T they store bit-identical numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, FloatField, Func, OuterRef, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from relations.models import (
+    Commitment,
+    GoalStakeholder,
+    Interaction,
+    Outcome,
+    Relationship,
+    Stakeholder,
+    StrategicGoal,
+)
+
+from . import scoring
+from .models import (
+    PendingRecompute,
+    RecomputeJob,
+    RelationshipScore,
+    RelationshipScoreSnapshot,
+    StakeholderScore,
+    StakeholderScoreSnapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+ParticipantLink = Interaction.internal_participants.through
+StakeholderLink = Interaction.stakeholders.through
+Progress = Callable[[float, str], None]
+
+# Score rows per INSERT … ON CONFLICT statement: large enough to amortise the
+# round trip, small enough for SQLite's host-parameter limit (Django lowers it there).
+UPSERT_BATCH = 1000
+# From this many rows COPY beats INSERT on PostgreSQL despite its temporary table.
+COPY_THRESHOLD = 200
+# Markers processed per transaction: bounds the lock time and the memory of one pass.
+PENDING_BATCH = 5000
+# "The snapshot 90 days earlier" (DESIGN §3): the latest one within a week before
+# that day, so a missed nightly run does not switch the rule off.
+TRUST_FALL_DAYS = 90
+SNAPSHOT_SLACK_DAYS = 7
+# pg_advisory_xact_lock key serialising recomputations: two workers scoring the
+# same stakeholder at once could otherwise commit an older reading last.
+RECOMPUTE_LOCK_KEY = 0x5241_5050  # "RAPP"
+
+SCORE_FIELDS = [
+    "given",
+    "received",
+    "reciprocity_balance",
+    "reciprocity",
+    "strength",
+    "sentiment",
+    "reliability",
+    "trust",
+    "investment",
+    "return_value",
+    "ror",
+]
+SNAPSHOT_FIELDS = [*SCORE_FIELDS, "at_risk"]
+CURRENT_FIELDS = [
+    *SNAPSHOT_FIELDS,
+    "last_contact",
+    "days_since_contact",
+    "overdue",
+    "cadence_days",
+    "risk_reasons",
+    "explanation",
+    "computed_at",
+]
+
+
+def score_settings() -> scoring.ScoreSettings:
+    """The installation's DESIGN §3 constants (`settings.RAPPORT_SCORES`)."""
+    cfg = settings.RAPPORT_SCORES
+    return scoring.ScoreSettings(
+        half_life_days=float(cfg["HALF_LIFE_DAYS"]),
+        ror_window_days=float(cfg["ROR_WINDOW_DAYS"]),
+        hourly_rate=float(cfg["HOURLY_RATE"]),
+        trust_weights=dict(cfg["TRUST_WEIGHTS"]),
+        kind_weights=dict(cfg["KIND_WEIGHTS"]),
+    )
+
+
+class Epoch(Func):
+    """POSIX seconds of a date-time or date column; a date counts as 00:00 UTC (DESIGN §6)."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps UTC text 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]': whole seconds from
+        # strftime plus the fraction from character 20, exact to the microsecond.
+        # '%%%%s' survives both the template's and the cursor's %-formatting.
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "(CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
+                " + CAST(substr(%(expressions)s, 20) AS REAL))"
+            ),
+            **extra,
+        )
+
+
+def _as_datetime(at: datetime | None) -> datetime:
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("`at` must be an aware date-time")
+    return at
+
+
+def _column(rows: list[tuple], j: int, dtype: Any) -> np.ndarray:
+    if not rows:
+        return np.empty(0, dtype=dtype)
+    return np.fromiter((r[j] for r in rows), dtype=dtype, count=len(rows))
+
+
+def _float_column(rows: list[tuple], j: int) -> np.ndarray:
+    """Floats with None (SQL NULL) as NaN."""
+    return np.array([r[j] for r in rows], dtype=np.float64) if rows else np.empty(0)
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `keys` in `sorted_keys`, and which of them were found."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+    idx = np.searchsorted(sorted_keys, keys)
+    idx_clipped = np.minimum(idx, len(sorted_keys) - 1)
+    found = sorted_keys[idx_clipped] == keys
+    return idx_clipped, found
+
+
+# --------------------------------------------------------------------------
+# Groups: the objects being scored
+
+
+@dataclass
+class Groups:
+    """The objects scored in one batch, in group order.
+
+    `keys` is sorted and identifies a group in the row queries: the stakeholder
+    id, or `user_id * key_base + stakeholder_id` for a relationship.
+    """
+
+    level: scoring.Level
+    object_ids: np.ndarray
+    keys: np.ndarray
+    key_base: int
+    cadence_days: np.ndarray  # 0 when unknown
+    is_key: np.ndarray
+    user_ids: frozenset[int]
+    stakeholder_ids: frozenset[int]
+
+    def __len__(self) -> int:
+        return len(self.object_ids)
+
+
+def _key_annotation(stakeholder_ref: str) -> Exists:
+    return Exists(
+        GoalStakeholder.objects.filter(
+            stakeholder=OuterRef(stakeholder_ref), goal__status=StrategicGoal.Status.ACTIVE
+        )
+    )
+
+
+def stakeholder_groups(stakeholder_ids: Iterable[int] | None) -> Groups:
+    qs = Stakeholder.objects.all()
+    if stakeholder_ids is not None:
+        qs = qs.filter(pk__in=list(stakeholder_ids))
+    rows = list(
+        qs.order_by("pk")
+        .annotate(on_goal=_key_annotation("pk"))
+        .values_list("pk", "cadence_days", "importance", "on_goal")
+    )
+    ids = _column(rows, 0, np.int64)
+    return Groups(
+        level=scoring.Level.STAKEHOLDER,
+        object_ids=ids,
+        keys=ids,
+        key_base=0,
+        cadence_days=_column(rows, 1, np.int64),
+        # Key stakeholder (DESIGN §2): importance ≥ 4 or on an active strategic goal.
+        is_key=(_column(rows, 2, np.int64) >= 4) | _column(rows, 3, bool),
+        user_ids=frozenset(),
+        stakeholder_ids=frozenset(ids.tolist()),
+    )
+
+
+def relationship_groups(
+    relationship_ids: Iterable[int] | None = None,
+    pairs: Iterable[tuple[int, int]] | None = None,
+) -> Groups:
+    """Relationships by id, or by (user_id, stakeholder_id) pairs; all when both are None."""
+    qs = Relationship.objects.all()
+    wanted: set[tuple[int, int]] | None = None
+    if relationship_ids is not None:
+        qs = qs.filter(pk__in=list(relationship_ids))
+    if pairs is not None:
+        wanted = {(int(u), int(s)) for u, s in pairs}
+        qs = qs.filter(
+            user_id__in={u for u, _ in wanted}, stakeholder_id__in={s for _, s in wanted}
+        )
+    rows = list(
+        qs.order_by()
+        .annotate(on_goal=_key_annotation("stakeholder"))
+        .values_list(
+            "pk",
+            "user_id",
+            "stakeholder_id",
+            "stakeholder__cadence_days",
+            "stakeholder__importance",
+            "on_goal",
+        )
+    )
+    if wanted is not None:
+        rows = [r for r in rows if (r[1], r[2]) in wanted]
+    user_ids = _column(rows, 1, np.int64)
+    stakeholder_ids = _column(rows, 2, np.int64)
+    key_base = int(stakeholder_ids.max()) + 1 if len(rows) else 1
+    keys = user_ids * key_base + stakeholder_ids
+    order = np.argsort(keys, kind="stable")
+    return Groups(
+        level=scoring.Level.RELATIONSHIP,
+        object_ids=_column(rows, 0, np.int64)[order],
+        keys=keys[order],
+        key_base=key_base,
+        cadence_days=_column(rows, 3, np.int64)[order],
+        is_key=((_column(rows, 4, np.int64) >= 4) | _column(rows, 5, bool))[order],
+        user_ids=frozenset(user_ids.tolist()),
+        stakeholder_ids=frozenset(stakeholder_ids.tolist()),
+    )
+
+
+# --------------------------------------------------------------------------
+# Rows: what each group is scored over (DESIGN §3 row sets)
+
+
+def _count_of(link_model: type[models.Model]) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            link_model.objects.filter(interaction_id=OuterRef("pk"))
+            .order_by()
+            .values("interaction_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        ),
+        0,
+    )
+
+
+def _counts_by_interaction(links: models.QuerySet, interaction_ids: np.ndarray) -> np.ndarray:
+    pairs = list(
+        links.order_by().values("interaction_id").annotate(n=Count("id")).values_list(
+            "interaction_id", "n"
+        )
+    )
+    position, found = _lookup(interaction_ids, _column(pairs, 0, np.int64))
+    out = np.zeros(len(interaction_ids), dtype=np.int64)
+    out[position[found]] = _column(pairs, 1, np.int64)[found]
+    return out
+
+
+def _pair_rows(
+    users: np.ndarray,
+    user_interactions: np.ndarray,
+    stakeholders: np.ndarray,
+    stakeholder_interactions: np.ndarray,
+    key_base: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Join (user, interaction) with (stakeholder, interaction): (pair key, interaction) rows."""
+    order = np.argsort(stakeholder_interactions, kind="stable")
+    stakeholders, stakeholder_interactions = stakeholders[order], stakeholder_interactions[order]
+    lo = np.searchsorted(stakeholder_interactions, user_interactions, side="left")
+    hi = np.searchsorted(stakeholder_interactions, user_interactions, side="right")
+    repeat = hi - lo
+    user_rows = np.repeat(np.arange(len(users)), repeat)
+    # Position within each user row's run of matching stakeholder rows.
+    offsets = np.arange(len(user_rows)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    matched = np.repeat(lo, repeat) + offsets
+    keys = users[user_rows] * key_base + stakeholders[matched]
+    return keys, user_interactions[user_rows]
+
+
+def _interaction_rows(
+    groups: Groups, at: datetime, cfg: scoring.ScoreSettings, everyone: bool
+) -> scoring.InteractionRows:
+    # Interactions after T drop out below, where their attributes are read; the
+    # membership queries of a few groups stay index-only on the link tables.
+    if everyone and groups.level is scoring.Level.STAKEHOLDER:
+        links = list(
+            StakeholderLink.objects.filter(interaction__occurred_at__lte=at).values_list(
+                "stakeholder_id", "interaction_id"
+            )
+        )
+        row_keys = _column(links, 0, np.int64)
+        row_interactions = _column(links, 1, np.int64)
+    elif everyone:
+        # Interactions in which both u and s took part: one row per (u, s, interaction).
+        # One filter() call, so that the stakeholder join is shared with values_list
+        # (separate calls would join the stakeholders twice and repeat rows).
+        links = list(
+            ParticipantLink.objects.filter(
+                interaction__occurred_at__lte=at, interaction__stakeholders__isnull=False
+            ).values_list("user_id", "interaction__stakeholders", "interaction_id")
+        )
+        row_keys = _column(links, 0, np.int64) * groups.key_base + _column(links, 1, np.int64)
+        row_interactions = _column(links, 2, np.int64)
+    else:
+        links = list(
+            StakeholderLink.objects.filter(stakeholder_id__in=groups.stakeholder_ids).values_list(
+                "stakeholder_id", "interaction_id"
+            )
+        )
+        link_stakeholders = _column(links, 0, np.int64)
+        link_interactions = _column(links, 1, np.int64)
+        if groups.level is scoring.Level.STAKEHOLDER:
+            row_keys, row_interactions = link_stakeholders, link_interactions
+        else:
+            participants = list(
+                ParticipantLink.objects.filter(
+                    user_id__in=groups.user_ids,
+                    interaction_id__in=np.unique(link_interactions).tolist(),
+                ).values_list("user_id", "interaction_id")
+            )
+            row_keys, row_interactions = _pair_rows(
+                _column(participants, 0, np.int64),
+                _column(participants, 1, np.int64),
+                link_stakeholders,
+                link_interactions,
+                groups.key_base,
+            )
+
+    group_index, found = _lookup(groups.keys, row_keys)
+    row_interactions, group_index = row_interactions[found], group_index[found]
+    if len(row_interactions) == 0:
+        return scoring.InteractionRows.empty()
+
+    columns = [
+        "pk",
+        Epoch("occurred_at"),
+        "kind",
+        "value_given",
+        "value_received",
+        "sentiment",
+        "duration_minutes",
+        Cast("cost", FloatField()),
+    ]
+    interactions = Interaction.objects.filter(occurred_at__lte=at).order_by("pk")
+    if everyone:
+        attributes = list(interactions.values_list(*columns))
+        attribute_ids = _column(attributes, 0, np.int64)
+        n_internal = _counts_by_interaction(ParticipantLink.objects.all(), attribute_ids)
+        n_stakeholders = _counts_by_interaction(StakeholderLink.objects.all(), attribute_ids)
+    else:
+        # A few interactions: their participant counts ride along as subqueries,
+        # saving two round trips on the worker's hot path.
+        attributes = list(
+            interactions.filter(pk__in=np.unique(row_interactions).tolist()).values_list(
+                *columns, _count_of(ParticipantLink), _count_of(StakeholderLink)
+            )
+        )
+        attribute_ids = _column(attributes, 0, np.int64)
+        n_internal = _column(attributes, 8, np.int64)
+        n_stakeholders = _column(attributes, 9, np.int64)
+    # An interaction saved without colleagues (never through the forms or the API)
+    # counts as one, so that its cost is still shared rather than divided by zero.
+    n_internal = np.maximum(n_internal, 1)
+    n_stakeholders = np.maximum(n_stakeholders, 1)
+
+    at_row, found = _lookup(attribute_ids, row_interactions)
+    at_row, group_index = at_row[found], group_index[found]
+    row_interactions = row_interactions[found]
+    # Rows by interaction id, then group: each group sees its rows in the same
+    # order whichever other groups share the batch (full == incremental).
+    order = np.lexsort((group_index, row_interactions))
+    at_row, group_index = at_row[order], group_index[order]
+    kinds = np.array([r[2] for r in attributes], dtype=object)
+    return scoring.InteractionRows(
+        group=group_index,
+        interaction_id=attribute_ids[at_row],
+        occurred_at=_column(attributes, 1, np.float64)[at_row],
+        kind_weight=scoring.kind_weight_array(kinds, cfg)[at_row],
+        value_given=_column(attributes, 3, np.float64)[at_row],
+        value_received=_column(attributes, 4, np.float64)[at_row],
+        sentiment=_float_column(attributes, 5)[at_row],
+        duration_minutes=_column(attributes, 6, np.float64)[at_row],
+        cost=_column(attributes, 7, np.float64)[at_row],
+        n_internal=n_internal[at_row],
+        n_stakeholders=n_stakeholders[at_row],
+    )
+
+
+def _owned_rows(
+    groups: Groups, queryset: models.QuerySet, person: str, everyone: bool
+) -> tuple[np.ndarray, list[tuple]]:
+    """Commitments or outcomes of the groups: (group index, the remaining columns)."""
+    if groups.level is scoring.Level.STAKEHOLDER:
+        if not everyone:
+            queryset = queryset.filter(stakeholder_id__in=groups.stakeholder_ids)
+        rows = list(queryset)
+        keys = _column(rows, 0, np.int64)
+        rest = [r[1:] for r in rows]
+    else:
+        queryset = queryset.filter(**{f"{person}__isnull": False})
+        if not everyone:
+            queryset = queryset.filter(
+                **{f"{person}__in": groups.user_ids}, stakeholder_id__in=groups.stakeholder_ids
+            )
+        rows = list(queryset)
+        keys = _column(rows, 0, np.int64) * groups.key_base + _column(rows, 1, np.int64)
+        rest = [r[2:] for r in rows]
+    group_index, found = _lookup(groups.keys, keys)
+    return group_index[found], [r for r, keep in zip(rest, found.tolist(), strict=True) if keep]
+
+
+def _commitment_rows(groups: Groups, everyone: bool) -> scoring.CommitmentRows:
+    key_columns = (
+        ("stakeholder_id",)
+        if groups.level is scoring.Level.STAKEHOLDER
+        else ("responsible_id", "stakeholder_id")
+    )
+    queryset = Commitment.objects.order_by("pk").values_list(
+        *key_columns, "pk", Epoch("due_date"), "status"
+    )
+    group_index, rows = _owned_rows(groups, queryset, "responsible", everyone)
+    if not rows:
+        return scoring.CommitmentRows.empty()
+    return scoring.CommitmentRows(
+        group=group_index,
+        commitment_id=_column(rows, 0, np.int64),
+        due_at=_column(rows, 1, np.float64),
+        status=scoring.status_array([r[2] for r in rows]),
+    )
+
+
+def _outcome_rows(groups: Groups, at: datetime, everyone: bool) -> scoring.OutcomeRows:
+    key_columns = (
+        ("stakeholder_id",)
+        if groups.level is scoring.Level.STAKEHOLDER
+        else ("credited_to_id", "stakeholder_id")
+    )
+    queryset = (
+        Outcome.objects.filter(occurred_on__lte=at.astimezone(UTC).date())
+        .order_by("pk")
+        .values_list(*key_columns, "pk", Epoch("occurred_on"), Cast("value", FloatField()))
+    )
+    group_index, rows = _owned_rows(groups, queryset, "credited_to", everyone)
+    if not rows:
+        return scoring.OutcomeRows.empty()
+    return scoring.OutcomeRows(
+        group=group_index,
+        outcome_id=_column(rows, 0, np.int64),
+        occurred_at=_column(rows, 1, np.float64),
+        value=_column(rows, 2, np.float64),
+    )
+
+
+def _trust_some_days_ago(groups: Groups, at: datetime, everyone: bool) -> np.ndarray:
+    """Per group, the trust of the latest snapshot within a week before T − 90 days (NaN: none)."""
+    target = at.astimezone(UTC).date() - timedelta(days=TRUST_FALL_DAYS)
+    if groups.level is scoring.Level.STAKEHOLDER:
+        model, fk = StakeholderScoreSnapshot, "stakeholder_id"
+    else:
+        model, fk = RelationshipScoreSnapshot, "relationship_id"
+    qs = model.objects.filter(
+        date__lte=target,
+        date__gt=target - timedelta(days=SNAPSHOT_SLACK_DAYS),
+        trust__isnull=False,
+    )
+    if not everyone:
+        qs = qs.filter(**{f"{fk}__in": groups.object_ids.tolist()})
+    rows = list(qs.order_by(fk, "date").values_list(fk, "trust"))
+    out = np.full(len(groups), np.nan)
+    if not rows:
+        return out
+    ids = _column(rows, 0, np.int64)
+    trust = _column(rows, 1, np.float64)
+    # The last row of each object (rows are by date) is its latest snapshot.
+    last = np.r_[ids[1:] != ids[:-1], True]
+    ids, trust = ids[last], trust[last]
+    # object_ids of relationship groups are not sorted: look up through a sorted copy.
+    order = np.argsort(groups.object_ids)
+    position, found = _lookup(groups.object_ids[order], ids)
+    out[order[position[found]]] = trust[found]
+    return out
+
+
+# --------------------------------------------------------------------------
+# Scoring and storing
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in values.tolist()]
+
+
+class _TopItemsByGroup:
+    """`scoring.TopItems` with every group's list built in one pass.
+
+    `GroupScores.explanation_for` asks `for_group(g)` once per group and key;
+    TopItems answers each with a binary search and fresh arrays, which costs
+    about 20 µs a call: minutes over a large network. Same answers, same types.
+    """
+
+    def __init__(self, items: scoring.TopItems, n_groups: int):
+        bounds = np.searchsorted(items.group, np.arange(n_groups + 1)).tolist()
+        ids = items.item_id.tolist()
+        contributions = items.contribution.tolist()
+        kind = items.item_type
+        self.lists = [
+            [
+                {"type": kind, "id": int(ids[i]), "contribution": float(contributions[i])}
+                for i in range(bounds[g], bounds[g + 1])
+            ]
+            for g in range(n_groups)
+        ]
+
+    def for_group(self, g: int) -> list[dict[str, Any]]:
+        return [dict(item) for item in self.lists[g]]
+
+
+def _precompute_top_items(scores: scoring.GroupScores) -> None:
+    for key, items in scores.top.items():
+        scores.top[key] = _TopItemsByGroup(items, scores.n_groups)
+
+
+def groups_score(groups: Groups, at: datetime, *, everyone: bool = False) -> list[dict]:
+    """The stored fields of every group as of `at`, in group order."""
+    cfg = score_settings()
+    interactions = _interaction_rows(groups, at, cfg, everyone)
+    commitments = _commitment_rows(groups, everyone)
+    outcomes = _outcome_rows(groups, at, everyone)
+    scores = scoring.score_groups(
+        len(groups),
+        interactions,
+        commitments,
+        outcomes,
+        at=at.timestamp(),
+        level=groups.level,
+        settings=cfg,
+    )
+    _precompute_top_items(scores)
+    trust_before = _nullable(_trust_some_days_ago(groups, at, everyone))
+    columns = {name: _nullable(scores.score(name)) for name in scoring.SCORE_FIELDS}
+    columns["return_value"] = columns.pop("return")
+    given_plus_received = _nullable(scores.given + scores.received)
+    cadence = groups.cadence_days.tolist()
+    is_key = groups.is_key.tolist()
+    results = []
+    for g in range(len(groups)):
+        fields = {name: columns[name][g] for name in SCORE_FIELDS}
+        last = columns["last_contact"][g]
+        days = scoring.days_since(last, scores.at)
+        cadence_days = cadence[g] or None
+        reasons = scoring.risk_reasons(
+            trust=fields["trust"],
+            trust_90_days_ago=trust_before[g],
+            reciprocity=fields["reciprocity"],
+            given_plus_received=given_plus_received[g],
+            is_key=is_key[g],
+            days_since_contact=days,
+            cadence_days=cadence_days,
+        )
+        fields.update(
+            last_contact=None if last is None else datetime.fromtimestamp(last, UTC),
+            days_since_contact=days,
+            overdue=scoring.is_overdue(days, cadence_days),
+            cadence_days=cadence_days,
+            at_risk=bool(reasons),
+            risk_reasons=reasons,
+            explanation=scores.explanation_for(g),
+            computed_at=at,
+        )
+        results.append(fields)
+    return results
+
+
+def _copy_upsert(model: type[models.Model], key: str, ids: list[int], results: list[dict]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT … ON CONFLICT.
+
+    Django's bulk_create quotes every value client-side (about 1 ms a row with the
+    JSON explanation); COPY streams them.
+    """
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in CURRENT_FIELDS]
+    key_column = model._meta.get_field(key).column
+    columns = [key_column, *(f.column for f in fields)]
+    column_list = ", ".join(quote(c) for c in columns)
+    json_fields = {f.name for f in fields if isinstance(f, models.JSONField)}
+    table = model._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE metrics_upsert (LIKE {quote(table)}) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY metrics_upsert ({column_list}) FROM STDIN") as copy:
+            for object_id, result in zip(ids, results, strict=True):
+                copy.write_row(
+                    [object_id]
+                    + [
+                        json.dumps(result[name]) if name in json_fields else result[name]
+                        for name in CURRENT_FIELDS
+                    ]
+                )
+        updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[1:])
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({column_list}) "
+            f"SELECT {column_list} FROM metrics_upsert "
+            f"ON CONFLICT ({quote(key_column)}) DO UPDATE SET {updates}"
+        )
+        # Inside an outer transaction ON COMMIT comes later: the next call needs the name.
+        cursor.execute("DROP TABLE metrics_upsert")
+
+
+def _store(groups: Groups, results: list[dict], progress: Progress | None = None) -> int:
+    if groups.level is scoring.Level.STAKEHOLDER:
+        model, key = StakeholderScore, "stakeholder"
+    else:
+        model, key = RelationshipScore, "relationship"
+    ids = groups.object_ids.tolist()
+    if connection.vendor == "postgresql" and len(ids) > COPY_THRESHOLD:
+        _copy_upsert(model, key, ids, results)
+        if progress:
+            progress(1.0, "")
+        return len(ids)
+    for start in range(0, len(ids), UPSERT_BATCH):
+        batch = [
+            model(**{f"{key}_id": ids[i]}, **results[i])
+            for i in range(start, min(start + UPSERT_BATCH, len(ids)))
+        ]
+        model.objects.bulk_create(
+            batch, update_conflicts=True, unique_fields=[key], update_fields=CURRENT_FIELDS
+        )
+        if progress:
+            progress(min(start + UPSERT_BATCH, len(ids)) / len(ids), "")
+    return len(ids)
+
+
+def stakeholder_scores_recompute(
+    stakeholder_ids: Iterable[int], at: datetime | None = None
+) -> int:
+    """Recompute and store the stakeholder-level scores of these stakeholders as of `at`."""
+    at = _as_datetime(at)
+    groups = stakeholder_groups(set(stakeholder_ids))
+    if not len(groups):
+        return 0
+    return _store(groups, groups_score(groups, at))
+
+
+def relationship_scores_recompute(
+    relationship_ids: Iterable[int] | None = None,
+    *,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Recompute and store relationship-level scores, by relationship id or (user, stakeholder)."""
+    if relationship_ids is None and pairs is None:
+        raise ValueError("name the relationships (ids or pairs); use scores_recompute_all for all")
+    at = _as_datetime(at)
+    groups = relationship_groups(
+        None if relationship_ids is None else set(relationship_ids),
+        None if pairs is None else set(pairs),
+    )
+    if not len(groups):
+        return 0
+    return _store(groups, groups_score(groups, at))
+
+
+def _serialize_recomputation() -> None:
+    """Hold the recomputation lock until the transaction ends (PostgreSQL; SQLite
+    serialises writers already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK_KEY])
+
+
+@contextmanager
+def _recomputation_lock_held() -> Iterator[None]:
+    """The same lock for a run spanning several transactions (a full recomputation:
+    its progress must be visible while it runs, so it is not one transaction)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [RECOMPUTE_LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RECOMPUTE_LOCK_KEY])
+
+
+def pending_recompute(
+    *, older_than: timedelta | None = None, at: datetime | None = None
+) -> int:
+    """Recompute what the dirty markers name, then delete exactly those markers.
+
+    A marker committed while this runs is not among those read, so it stays for
+    the next run: no change is lost. Returns how many markers were processed.
+    """
+    processed = 0
+    while True:
+        with transaction.atomic():
+            _serialize_recomputation()
+            markers = PendingRecompute.objects.order_by("pk")
+            if older_than is not None:
+                markers = markers.filter(created_at__lte=timezone.now() - older_than)
+            claimed = list(
+                markers.select_for_update(skip_locked=True).values_list(
+                    "pk", "stakeholder_id", "user_id"
+                )[:PENDING_BATCH]
+            )
+            if not claimed:
+                return processed
+            when = _as_datetime(at)
+            stakeholder_ids = {s for _, s, u in claimed if u is None}
+            pairs = {(u, s) for _, s, u in claimed if u is not None}
+            if stakeholder_ids:
+                stakeholder_scores_recompute(stakeholder_ids, at=when)
+            if pairs:
+                relationship_scores_recompute(pairs=pairs, at=when)
+            claimed_ids = [pk for pk, _, _ in claimed]
+            for start in range(0, len(claimed_ids), UPSERT_BATCH):
+                PendingRecompute.objects.filter(
+                    pk__in=claimed_ids[start : start + UPSERT_BATCH]
+                ).delete()
+            processed += len(claimed)
+        if len(claimed) < PENDING_BATCH:
+            return processed
+
+
+def scores_recompute_all(at: datetime | None = None, progress: Progress | None = None) -> dict:
+    """Recompute every stakeholder- and relationship-level score as of `at`.
+
+    One read of each table per level, one `score_groups` call per level, and
+    batched upserts; `progress(fraction, message)` is called along the way.
+    The markers present at the start are covered (their changes are read
+    after them) and deleted at the end; later ones stay for the next run.
+    """
+    at = _as_datetime(at)
+    report = progress or (lambda fraction, message: None)
+    with _recomputation_lock_held():
+        covered = list(PendingRecompute.objects.values_list("pk", flat=True))
+        report(0.0, "reading stakeholders")
+        stakeholders = stakeholder_groups(None)
+        results = groups_score(stakeholders, at, everyone=True)
+        report(0.25, f"storing {len(stakeholders)} stakeholder scores")
+        _store(
+            stakeholders,
+            results,
+            lambda f, _m: report(0.25 + 0.25 * f, "storing stakeholder scores"),
+        )
+        report(0.5, "reading relationships")
+        relationships = relationship_groups()
+        results = groups_score(relationships, at, everyone=True)
+        report(0.75, f"storing {len(relationships)} relationship scores")
+        _store(
+            relationships,
+            results,
+            lambda f, _m: report(0.75 + 0.25 * f, "storing relationship scores"),
+        )
+        for start in range(0, len(covered), UPSERT_BATCH):
+            PendingRecompute.objects.filter(pk__in=covered[start : start + UPSERT_BATCH]).delete()
+    report(1.0, "done")
+    return {"stakeholders": len(stakeholders), "relationships": len(relationships)}
+
+
+def snapshots_write(day: date) -> dict:
+    """Upsert the day's snapshot of every stored score (one INSERT … SELECT per level)."""
+    counts = {}
+    value = connection.ops.adapt_datefield_value(day)
+    for snapshot_model, score_model, key in (
+        (StakeholderScoreSnapshot, StakeholderScore, "stakeholder_id"),
+        (RelationshipScoreSnapshot, RelationshipScore, "relationship_id"),
+    ):
+        columns = [snapshot_model._meta.get_field(f).column for f in SNAPSHOT_FIELDS]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        updates = ", ".join(
+            f"{connection.ops.quote_name(c)} = excluded.{connection.ops.quote_name(c)}"
+            for c in columns
+        )
+        # `WHERE true` lets SQLite tell the ON CONFLICT clause from a join.
+        sql = (
+            f"INSERT INTO {snapshot_model._meta.db_table} ({key}, date, {quoted}) "
+            f"SELECT {key}, %s, {quoted} FROM {score_model._meta.db_table} WHERE true "
+            f"ON CONFLICT ({key}, date) DO UPDATE SET {updates}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value])
+            counts[score_model._meta.model_name] = cursor.rowcount
+    return counts
+
+
+def job_run(job: RecomputeJob, *, on_progress: Progress | None = None) -> RecomputeJob:
+    """Run a RecomputeJob to the end, recording its progress and outcome on the row.
+
+    Progress is written in its own statements (the recomputation is not one
+    transaction), so the API can show it while the job runs.
+    """
+    RecomputeJob.objects.filter(pk=job.pk).update(
+        status=RecomputeJob.Status.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+    )
+
+    def progress(fraction: float, message: str) -> None:
+        RecomputeJob.objects.filter(pk=job.pk).update(
+            progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:200]
+        )
+        if on_progress:
+            on_progress(fraction, message)
+
+    try:
+        at = job.at or timezone.now()
+        counts = scores_recompute_all(at=at, progress=progress)
+        if job.kind == RecomputeJob.Kind.NIGHTLY:
+            snapshots_write(at.astimezone(UTC).date())
+    except Exception as exc:
+        RecomputeJob.objects.filter(pk=job.pk).update(
+            status=RecomputeJob.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        )
+        raise
+    RecomputeJob.objects.filter(pk=job.pk).update(
+        status=RecomputeJob.Status.DONE,
+        progress=1.0,
+        finished_at=timezone.now(),
+        message=(
+            f"{counts['stakeholders']} stakeholder and "
+            f"{counts['relationships']} relationship scores"
+        ),
+    )
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,62 @@
+"""Template helpers of the scores panel: labelled figures with their explanations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from metrics.models import CurrentScore
+
+register = template.Library()
+
+# (field on the model, key in the explanation, label, how to show it)
+PANEL_ROWS = [
+    ("trust", "trust", _("Trust"), "ratio"),
+    ("reciprocity", "reciprocity", _("Reciprocity"), "ratio"),
+    ("strength", "strength", _("Strength"), "ratio"),
+    ("sentiment", "sentiment", _("Sentiment"), "ratio"),
+    ("reliability", "reliability", _("Reliability"), "ratio"),
+    ("given", "given", _("Given"), "amount"),
+    ("received", "received", _("Received"), "amount"),
+    ("investment", "investment", _("Investment"), "money"),
+    ("return_value", "return", _("Return"), "money"),
+    ("ror", "ror", _("Return on relationship"), "percent"),
+]
+
+
+def _shown(value: float | None, how: str) -> str:
+    if value is None:
+        return "—"
+    if how == "money":
+        return f"{value:,.0f}"
+    if how == "percent":
+        return f"{value * 100:+.0f}%"
+    return f"{value:.2f}"
+
+
+@register.simple_tag
+def score_rows(score: CurrentScore) -> list[dict[str, Any]]:
+    """The panel's figures: label, shown value and the explanation entry of each."""
+    explanation = score.explanation or {}
+    return [
+        {
+            "label": label,
+            "value": getattr(score, field),
+            "shown": _shown(getattr(score, field), how),
+            "entry": explanation.get(key) or {},
+        }
+        for field, key, label, how in PANEL_ROWS
+    ]
+
+
+@register.filter
+def component_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {component_value(v)}" for k, v in value.items())
+    return str(value)
