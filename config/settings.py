@@ -279,4 +279,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.nightly_refresh",
         "schedule": crontab(hour=0, minute=15),
     },
+    # The network from the refreshed strengths, and the day's health snapshot.
+    "network-nightly": {
+        "task": "networks.tasks.network_nightly",
+        "schedule": crontab(hour=0, minute=45),
+    },
+    "webhooks-sweep": {"task": "relations.tasks.webhook_sweep", "schedule": 120.0},
 }
+# Heavy graph work has its own queue, served by a worker with concurrency 1, so
+# it never holds up score recomputation or webhook deliveries.
+CELERY_TASK_ROUTES = {"networks.tasks.*": {"queue": "graph"}}
+# At most one network computation every this many seconds after changes.
+RAPPORT_NETWORK_DEBOUNCE_SECONDS = int(os.environ.get("RAPPORT_NETWORK_DEBOUNCE_SECONDS", "120"))
+RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATIONS", False)

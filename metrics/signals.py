@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
+from django.dispatch import Signal
 
 from relations.models import Commitment, Interaction, Outcome, Relationship, Stakeholder
 
@@ -32,6 +33,11 @@ StakeholderLink = Interaction.stakeholders.through
 # for a relationship.
 MarkerKey = tuple[int | None, int]
 _MARKS_ATTRIBUTE = "_rapport_stale_marks"
+
+
+# Sent by the worker once stored scores changed; `full` is True after a full
+# recomputation. The network listens, so it is rebuilt from fresh strengths.
+scores_recomputed = Signal()
 
 
 class _PublishAfterCommit:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from . import services
 from .models import RecomputeJob
+from .signals import scores_recomputed
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +35,19 @@ SWEEP_GRACE = timedelta(seconds=5)
 @shared_task(**RETRY)
 def recompute_pending() -> int:
     """Recompute the scores named by the dirty markers; returns how many were processed."""
-    return services.pending_recompute()
+    processed = services.pending_recompute()
+    if processed:
+        scores_recomputed.send(sender=recompute_pending, full=False)
+    return processed
 
 
 @shared_task(**RETRY)
 def sweep_pending() -> int:
     """Periodic repair: markers whose task was lost (broker down, worker killed)."""
-    return services.pending_recompute(older_than=SWEEP_GRACE)
+    processed = services.pending_recompute(older_than=SWEEP_GRACE)
+    if processed:
+        scores_recomputed.send(sender=sweep_pending, full=False)
+    return processed
 
 
 @shared_task(**RETRY)
@@ -51,6 +58,7 @@ def recompute_all(job_id: int) -> str:
     if job.status == RecomputeJob.Status.DONE:
         return "done"  # a redelivered task does not redo a finished job
     services.job_run(job)
+    scores_recomputed.send(sender=recompute_all, full=True)
     return "done"
 
 

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class NetworksConfig(AppConfig):
     name = "networks"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

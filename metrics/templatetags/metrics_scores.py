@@ -60,3 +60,30 @@ def component_value(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k} {component_value(v)}" for k, v in value.items())
     return str(value)
+
+
+@register.inclusion_tag("metrics/partials/scores_panel.html", takes_context=True)
+def stakeholder_scores_panel(context: dict, stakeholder) -> dict[str, Any]:
+    """The stakeholder's stored scores, for those who may see them (DESIGN §7)."""
+    from metrics.models import StakeholderScore
+    from relations.models import Stakeholder
+
+    user = context["request"].user
+    score = StakeholderScore.objects.visible_to(user).filter(stakeholder=stakeholder).first()
+    visible = score is not None or (
+        Stakeholder.objects.scores_visible_to(user).filter(pk=stakeholder.pk).exists()
+    )
+    return {"score": score, "visible": visible, "request": context["request"]}
+
+
+@register.inclusion_tag("metrics/partials/scores_panel.html", takes_context=True)
+def relationship_scores_panel(context: dict, relationship) -> dict[str, Any]:
+    from metrics.models import RelationshipScore
+    from relations.models import Stakeholder
+
+    user = context["request"].user
+    score = RelationshipScore.objects.visible_to(user).filter(relationship=relationship).first()
+    visible = score is not None or (
+        Stakeholder.objects.scores_visible_to(user).filter(pk=relationship.stakeholder_id).exists()
+    )
+    return {"score": score, "visible": visible, "request": context["request"]}

@@ -53,8 +53,8 @@ def test_stakeholder_list(manager_client, data, django_assert_max_num_queries):
 def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries):
     # the stakeholder (+organisation, owner), its tags, timeline count, timeline page,
     # its participants, its stakeholders, open commitments, who knows them, the
-    # relationships I may open
-    with django_assert_max_num_queries(BASE + 9):
+    # relationships I may open; the stored scores (and, without any, whether I may see them)
+    with django_assert_max_num_queries(BASE + 9 + 2):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 
@@ -72,8 +72,9 @@ def test_organization_detail(manager_client, data, django_assert_max_num_queries
 
 def test_relationship_detail(manager_client, data, django_assert_max_num_queries):
     # the relationship (+user, stakeholder, organisation, owner), shared interactions:
-    # count, page, participants, stakeholders; commitments (+responsible, stakeholder)
-    with django_assert_max_num_queries(BASE + 6):
+    # count, page, participants, stakeholders; commitments (+responsible, stakeholder);
+    # the stored scores (and, without any, whether I may see them)
+    with django_assert_max_num_queries(BASE + 6 + 2):
         assert manager_client.get(data["relationship"].get_absolute_url()).status_code == 200
 
 
