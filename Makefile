@@ -31,5 +31,10 @@ check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Benchmarks against the targets, on PostgreSQL and Redis in a database of their
+# own (BENCH_SIZE=large by default); writes docs/benchmarks.md and .json.
+bench: install
+	scripts/bench.sh
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The benchmarks: builds the demo network (large by default) in a database of its
+# own on PostgreSQL, then measures against the targets. Writes docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+SIZE=${BENCH_SIZE:-large}
+DB=${BENCH_DATABASE:-rapport_bench}
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}
+export CELERY_BROKER_URL=${BENCH_BROKER_URL:-redis://127.0.0.1:6379/9}
+
+psql -q -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$DB'" \
+  | grep -q 1 || createdb -h 127.0.0.1 -U postgres "$DB"
+$BIN/python manage.py migrate --noinput -v0
+echo "Building the $SIZE demo network…"
+$BIN/python manage.py seed_demo --size "$SIZE" --seed 1 --flush -v1 | head -3
+psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "ANALYZE"
+$BIN/python manage.py bench_scores --repeat "${BENCH_REPEAT:-3}" --samples "${BENCH_SAMPLES:-40}"
