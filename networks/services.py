@@ -308,7 +308,8 @@ def network_recompute(at: datetime | None = None, run: NetworkRun | None = None)
     return run
 
 
-_graph_cache: dict[int, tuple[graph.NetworkData, graph.IntroPathIndex | None]] = {}
+# Keyed by run id and finish time: a reused id (a rolled-back test) never serves a stale graph.
+_graph_cache: dict[tuple, tuple[graph.NetworkData, graph.IntroPathIndex | None]] = {}
 
 
 def latest_graph() -> tuple[NetworkRun | None, graph.NetworkData | None]:
@@ -321,11 +322,12 @@ def latest_graph() -> tuple[NetworkRun | None, graph.NetworkData | None]:
     )
     if run is None:
         return None, None
-    if run.pk not in _graph_cache:
+    key = (run.pk, run.finished_at)
+    if key not in _graph_cache:
         blob = NetworkRun.objects.filter(pk=run.pk).values_list("graph", flat=True).get()
         _graph_cache.clear()
-        _graph_cache[run.pk] = (graph_restore(blob), None)
-    return run, _graph_cache[run.pk][0]
+        _graph_cache[key] = (graph_restore(blob), None)
+    return run, _graph_cache[key][0]
 
 
 def intro_path_index() -> tuple[NetworkRun | None, graph.IntroPathIndex | None]:
@@ -333,10 +335,11 @@ def intro_path_index() -> tuple[NetworkRun | None, graph.IntroPathIndex | None]:
     run, data = latest_graph()
     if run is None:
         return None, None
-    cached_data, index = _graph_cache[run.pk]
+    key = (run.pk, run.finished_at)
+    cached_data, index = _graph_cache[key]
     if index is None:
         index = graph.IntroPathIndex(cached_data)
-        _graph_cache[run.pk] = (cached_data, index)
+        _graph_cache[key] = (cached_data, index)
     return run, index
 
 

@@ -188,3 +188,94 @@ def commitment_set_status(commitment: Commitment, *, by: User, status: str) -> C
         changes=diff(before, snapshot(commitment)),
     )
     return commitment
+
+
+# An introduction is a meeting to arrange, not a task for today: two weeks.
+HAND_OVER_INTRODUCTION_DAYS = 14
+
+
+@transaction.atomic
+def stakeholder_hand_over(
+    stakeholder: Stakeholder,
+    *,
+    successor: User,
+    by: User,
+    introducer: User | None = None,
+) -> Commitment:
+    """Make `successor` the owner of `stakeholder` and plan their introduction.
+
+    The successor's relationship becomes the owner's; every other relationship
+    that held the owner role becomes supporting. The introduction is a promise
+    of ours (`introducer`, the colleague who actually knows the stakeholder;
+    by default the previous owner) due in two weeks. Both the ownership change
+    and the commitment are audited. Returns the commitment.
+    """
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .roles import is_staff_member
+
+    # Locked, so that two hand-overs of the same stakeholder cannot interleave.
+    locked = (
+        Stakeholder.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .get(pk=stakeholder.pk)
+    )
+    previous = locked.owner
+    if not is_staff_member(successor):
+        raise ValidationError({"successor": _("Choose an active colleague.")})
+    if previous is not None and previous.pk == successor.pk:
+        raise ValidationError(
+            {"successor": _("%(name)s already owns this stakeholder.") % {"name": successor}}
+        )
+
+    locked.owner = successor
+    locked.save(update_fields=["owner", "updated_at"])
+    demoted = list(
+        locked.relationships.filter(role=Relationship.Role.OWNER)
+        .exclude(user=successor)
+        .values_list("user_id", flat=True)
+    )
+    locked.relationships.filter(user_id__in=demoted).update(role=Relationship.Role.SUPPORTING)
+    relationship, created = Relationship.objects.get_or_create(
+        user=successor,
+        stakeholder=locked,
+        defaults={"role": Relationship.Role.OWNER},
+    )
+    if not created:
+        relationship.role = Relationship.Role.OWNER
+        relationship.status = Relationship.Status.ACTIVE
+        relationship.save(update_fields=["role", "status", "updated_at"])
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked,
+        changes={
+            "owner": [previous.pk if previous else None, successor.pk],
+            "relationships_demoted_to_supporting": demoted,
+            "successor_relationship": relationship.pk,
+        },
+    )
+
+    successor_name = successor.get_full_name() or successor.username
+    commitment = Commitment(
+        stakeholder=locked,
+        responsible=introducer or previous or by,
+        direction=Commitment.Direction.US,
+        description=(
+            _("Introduce %(successor)s to %(stakeholder)s")
+            % {"successor": successor_name, "stakeholder": locked.name}
+        )[:300],
+        due_date=timezone.localdate() + timedelta(days=HAND_OVER_INTRODUCTION_DAYS),
+        created_by=by,
+    )
+    commitment.full_clean()
+    commitment.save()
+    audit_record(
+        actor=by, action=AuditEvent.Action.CREATE, obj=commitment, changes=snapshot(commitment)
+    )
+    stakeholder.owner = successor
+    return commitment

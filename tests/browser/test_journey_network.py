@@ -1,0 +1,133 @@
+"""The network in headless Chromium: the map draws the designed network, finds a
+person, opens a stakeholder on click; key-person risk lists the single-threaded
+stakeholder and hands it over. No console errors, so no CSP violations."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from networks import services
+from relations.models import Commitment
+from tests.networks.conftest import designed  # noqa: F401, F811  (the designed network)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# A function, not an expression: Playwright evaluates a bare expression with eval(),
+# which the page's CSP (rightly) refuses.
+NODES_DRAWN = "() => window.rapportNetwork && window.rapportNetwork.nodes().length > 0"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph_cache():
+    # The restored graph is cached per run id; a flushed database reuses ids.
+    services._graph_cache.clear()
+    yield
+    services._graph_cache.clear()
+
+
+@pytest.fixture
+def problems(page: Page) -> list[str]:
+    found: list[str] = []
+    # A CSP violation or a script error shows in the console: the pages must have none.
+    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: found.append(str(e)))
+    return found
+
+
+def sign_in(page: Page, live_server, username: str, then: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/?next={then}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(rf"{then}$"))
+
+
+def test_map_draws_the_network_and_opens_a_stakeholder(
+    page: Page,
+    live_server,
+    designed,  # noqa: F811
+    manager,
+    problems,
+):
+    alba = designed["alba"]
+    sign_in(page, live_server, "maria", "/network/")
+    expect(page.get_by_role("link", name="Network", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    page.wait_for_function(NODES_DRAWN)
+    page.wait_for_selector("#network-canvas[data-ready='1']", state="attached")
+    labels = page.evaluate("window.rapportNetwork.nodes().map(n => n.data('label')).sort()")
+    # Maria sees the part of the network around the stakeholders she knows.
+    assert labels == ["Alba", "Bram", "Maria Manager", "Otto Other"]
+    assert page.evaluate("window.rapportNetwork.edges().length") == 3
+    # The accessible alternative lists the same people.
+    page.get_by_text("Table of the people shown").click()
+    expect(page.locator("#network-table tbody tr")).to_have_count(4)
+    expect(page.locator("#network-legend li").first).to_be_visible()
+
+    # Search centres and highlights a person.
+    page.get_by_label("Find a person", exact=True).fill("otto")
+    page.get_by_role("button", name="Find", exact=True).click()
+    expect(page.locator("#network-selection")).to_contain_text("Otto Other")
+    assert page.evaluate("window.rapportNetwork.$('.highlighted').map(n => n.data('label'))") == [
+        "Otto Other"
+    ]
+
+    # Colour by node type restyles without reloading and keeps the choice in the address.
+    page.get_by_label("Colour by").select_option("type")
+    expect(page.locator("#network-legend")).to_contain_text("Key stakeholder")
+    expect(page).to_have_url(re.compile(r"colour=type"))
+
+    # Clicking Alba where she is drawn opens her page. (Functions returning nothing:
+    # Playwright would otherwise serialise the whole cytoscape collection back.)
+    page.wait_for_function("() => !window.rapportNetwork.animated()")
+    page.evaluate(
+        "id => { const cy = window.rapportNetwork; cy.center(cy.getElementById(id)); }",
+        f"stakeholder-{alba.pk}",
+    )
+    page.locator("#network-canvas").scroll_into_view_if_needed()
+    box = page.locator("#network-canvas").bounding_box()
+    position = page.evaluate(
+        f"window.rapportNetwork.getElementById('stakeholder-{alba.pk}').renderedPosition()"
+    )
+    page.mouse.click(box["x"] + position["x"], box["y"] + position["y"])
+    expect(page).to_have_url(re.compile(rf"/stakeholders/{alba.pk}/$"))
+    intros = page.locator(".warm-introductions")
+    expect(intros).to_contain_text("Maria Manager")
+    expect(intros).to_contain_text("Otto Other")
+    assert problems == []
+
+
+def test_key_person_risk_lists_and_hands_over_alba(
+    page: Page,
+    live_server,
+    designed,  # noqa: F811
+    manager,
+    other_manager,
+    problems,
+):
+    alba = designed["alba"]
+    sign_in(page, live_server, "maria", "/network/key-person-risk/")
+    expect(page.get_by_text("If this person leaves, these relationships go")).to_be_visible()
+    rows = page.locator("tr.kpr-stakeholder")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Alba")
+
+    # Submitting without a successor names the problem and changes nothing.
+    rows.first.get_by_role("button", name="Hand over").click()
+    error = page.locator(".invalid-feedback")
+    expect(error).to_contain_text("Choose the colleague who takes over.")
+    assert not Commitment.objects.filter(stakeholder=alba).exists()
+
+    # Tom Select fetches colleagues as one types.
+    page.locator(f"#successor-{alba.pk}-ts-control").fill("Otto")
+    page.locator(".ts-dropdown .option", has_text="Otto Other").click()
+    page.get_by_role("button", name="Hand over").click()
+    expect(page).to_have_url(re.compile(r"/network/key-person-risk/$"))
+    expect(page.get_by_role("alert")).to_contain_text("Otto Other now owns Alba")
+    expect(page.locator("tr.kpr-stakeholder").first).to_contain_text("handed over")
+    alba.refresh_from_db()
+    assert alba.owner == other_manager
+    assert Commitment.objects.get(stakeholder=alba).description == "Introduce Otto Other to Alba"
+    assert problems == []
