@@ -12,7 +12,7 @@ urlpatterns = [
     path("network/key-person-risk/", views.KeyPersonRiskView.as_view(), name="network-kpr"),
     path("network/graph/", views.NetworkGraphView.as_view(), name="network-graph"),
     path(
-        "stakeholders/<int:pk>/intro-paths/",
+        "stakeholders/<str:pk>/intro-paths/",
         views.IntroPathsView.as_view(),
         name="stakeholder-intro-paths",
     ),

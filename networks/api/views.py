@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -87,8 +87,11 @@ class IntroPathsView(APIView):
     """The three warmest introduction paths from a colleague to a stakeholder."""
 
     @extend_schema(responses=serializers.IntroPathsSerializer)
-    def get(self, request: Request, pk: int) -> Response:
-        stakeholder = get_object_or_404(Stakeholder.objects.visible_to(request.user), pk=pk)
+    def get(self, request: Request, pk: str) -> Response:
+        # A str route, so that a malformed id is this API's JSON 404, not Django's HTML one.
+        if not pk.isdigit():
+            raise NotFound
+        stakeholder = get_object_or_404(Stakeholder.objects.visible_to(request.user), pk=int(pk))
         run, _ = services.latest_graph()
         return Response(
             {

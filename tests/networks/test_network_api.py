@@ -120,3 +120,9 @@ def test_graph_queries_are_bounded(designed, api, director, django_assert_max_nu
     # session + user + groups, latest run, users, stakeholders, key flags, node metrics
     with django_assert_max_num_queries(10):
         client.get("/api/v1/network/graph/")
+
+
+def test_intro_paths_of_a_malformed_id_is_a_json_404(designed, api, manager):
+    response = api(manager).get("/api/v1/stakeholders/abc/intro-paths/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -1,0 +1,888 @@
+"""Serializers with the field names of DESIGN §6.
+
+Ids the caller chooses are resolved through the same `visible_to` querysets as
+the browser, so an id the caller may not see is a 400 naming the field, exactly
+like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import models, transaction
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+
+from relations import services
+from relations.models import (
+    Commitment,
+    GoalStakeholder,
+    Interaction,
+    Organization,
+    Outcome,
+    Relationship,
+    Stakeholder,
+    StakeholderLink,
+    StrategicGoal,
+    Tag,
+    Team,
+)
+from relations.roles import DIRECTOR, MANAGER, is_director
+
+from .fields import (
+    MoneyField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictEmailField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictListField,
+    StrictManyRelatedField,
+    StrictURLField,
+)
+
+
+def staff_users() -> models.QuerySet:
+    """Users who may take part in interactions, be responsible, own stakeholders."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _request_user(context: dict) -> Any:
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id resolved within what the requesting user may see.
+
+    The bulk endpoint fills `context["pk_cache"]` with the rows of all ids it
+    received, so 1,000 items cost one query per model instead of one per id.
+    """
+
+    def __init__(self, model: type[models.Model] | None = None, **kwargs: Any) -> None:
+        self.model = model
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", (model or User).objects.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        user = _request_user(self.context)
+        if self.model is None:
+            return staff_users()
+        if user is None:
+            return self.model.objects.none()
+        return self.model.objects.visible_to(user)
+
+    @classmethod
+    def many_init(cls, *args: Any, **kwargs: Any) -> StrictManyRelatedField:
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        for key in kwargs:
+            if key in MANY_RELATION_KWARGS:
+                list_kwargs[key] = kwargs[key]
+        return StrictManyRelatedField(**list_kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        cache = self.context.get("pk_cache", {}).get(self.model or User)
+        if cache is not None and isinstance(data, int) and not isinstance(data, bool):
+            if data in cache:
+                return cache[data]
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """Model fields map to the strict fields: only the JSON types the schema promises."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.URLField: StrictURLField,
+        models.IntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.FloatField: StrictFloatField,
+        models.DecimalField: MoneyField,
+    }
+    serializer_choice_field = StrictChoiceField
+
+
+class TimestampedSerializer(StrictModelSerializer):
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+# --- Users and teams ------------------------------------------------------------
+
+
+class UserSerializer(serializers.ModelSerializer):
+    full_name = serializers.SerializerMethodField()
+    is_director = serializers.SerializerMethodField()
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # A plain string: staff accounts may have no (or a legacy, unvalidated) address.
+    email = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "is_director",
+            "teams",
+        ]
+        read_only_fields = fields
+
+    def get_full_name(self, user: User) -> str:
+        return user.get_full_name() or user.username
+
+    def get_is_director(self, user: User) -> bool:
+        # Groups are prefetched by the view; is_director() would query per user.
+        return user.is_superuser or any(g.name == DIRECTOR for g in user.groups.all())
+
+
+class TeamSerializer(TimestampedSerializer):
+    members = VisiblePrimaryKeyField(many=True, required=False, help_text="User ids.")
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "description", "members", "created_at", "updated_at"]
+
+
+# --- Organisations and stakeholders -------------------------------------------------
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "An organisation",
+            value={
+                "name": "Acme Energy",
+                "sector": "Energy",
+                "country": "NL",
+                "website": "https://acme.example",
+                "tier": 1,
+            },
+            request_only=True,
+        )
+    ]
+)
+class OrganizationSerializer(TimestampedSerializer):
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "name",
+            "sector",
+            "country",
+            "website",
+            "tier",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TagNamesField(StrictListField):
+    """Tags as a list of names: read from the prefetched tags, written as plain strings."""
+
+    def to_representation(self, value: Any) -> list[str]:
+        return sorted(tag.name for tag in value.all())
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A stakeholder",
+            value={
+                "name": "Ada Lovelace",
+                "organization": 1,
+                "title": "CTO",
+                "email": "ada@acme.example",
+                "phone": "+31 20 123 4567",
+                "tags": ["board", "energy"],
+                "importance": 5,
+                "influence": 4,
+                "interest": 3,
+                "owner": 1,
+            },
+            request_only=True,
+        )
+    ]
+)
+class StakeholderSerializer(TimestampedSerializer):
+    organization = VisiblePrimaryKeyField(
+        Organization, required=False, allow_null=True, help_text="Organization id."
+    )
+    owner = VisiblePrimaryKeyField(
+        required=False, allow_null=True, help_text="User id of the accountable staff member."
+    )
+    tags = TagNamesField(
+        child=StrictCharField(max_length=60),
+        required=False,
+        max_length=50,
+        help_text="Tag names; unknown names are created.",
+    )
+    cadence_days = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=3650,
+        help_text="Target contact interval in days; omitted or null: 5→30, 4→45, 3→60, "
+        "2→90, 1→120 by importance.",
+    )
+    is_key = serializers.SerializerMethodField(
+        help_text="Importance ≥ 4 or linked to an active strategic goal."
+    )
+
+    class Meta:
+        model = Stakeholder
+        fields = [
+            "id",
+            "name",
+            "organization",
+            "title",
+            "email",
+            "phone",
+            "tags",
+            "importance",
+            "influence",
+            "interest",
+            "owner",
+            "cadence_days",
+            "is_key",
+            "legal_basis",
+            "consent_date",
+            "data_source",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_is_key(self, stakeholder: Stakeholder) -> bool:
+        on_goal = getattr(stakeholder, "on_active_goal", None)
+        if on_goal is None:
+            on_goal = stakeholder.goals.filter(status=StrategicGoal.Status.ACTIVE).exists()
+        return stakeholder.importance >= 4 or bool(on_goal)
+
+    def validate_tags(self, names: list[str]) -> list[str]:
+        return sorted({name.strip() for name in names if name.strip()})
+
+    def _set_tags(self, stakeholder: Stakeholder, names: list[str] | None) -> None:
+        if names is None:
+            return
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        missing = [Tag(name=n) for n in names if n not in existing]
+        # ignore_conflicts: a concurrent request may create the same tag.
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        stakeholder.tags.set(Tag.objects.filter(name__in=names))
+
+    def create(self, validated_data: dict) -> Stakeholder:
+        names = validated_data.pop("tags", None)
+        if validated_data.get("cadence_days") is None:
+            validated_data.pop("cadence_days", None)
+        stakeholder = super().create(validated_data)
+        self._set_tags(stakeholder, names)
+        return stakeholder
+
+    def update(self, instance: Stakeholder, validated_data: dict) -> Stakeholder:
+        names = validated_data.pop("tags", None)
+        if "cadence_days" in validated_data and validated_data["cadence_days"] is None:
+            validated_data["cadence_days"] = 0  # save() derives it from the importance
+        stakeholder = super().update(instance, validated_data)
+        self._set_tags(stakeholder, names)
+        return stakeholder
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A link",
+            value={
+                "from_stakeholder": 1,
+                "to_stakeholder": 2,
+                "kind": "reports_to",
+                "strength": 0.8,
+            },
+            request_only=True,
+        )
+    ]
+)
+class StakeholderLinkSerializer(TimestampedSerializer):
+    from_stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
+    to_stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
+    created_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="User id; null once that user is deleted."
+    )
+
+    class Meta:
+        model = StakeholderLink
+        fields = [
+            "id",
+            "from_stakeholder",
+            "to_stakeholder",
+            "kind",
+            "strength",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        # The pair-and-kind uniqueness is checked in validate() with a field message.
+        validators: list = []
+
+    def validate(self, attrs: dict) -> dict:
+        source = attrs.get("from_stakeholder", getattr(self.instance, "from_stakeholder", None))
+        target = attrs.get("to_stakeholder", getattr(self.instance, "to_stakeholder", None))
+        kind = attrs.get("kind", getattr(self.instance, "kind", StakeholderLink.Kind.COLLEAGUE))
+        if source is not None and source == target:
+            raise serializers.ValidationError(
+                {"to_stakeholder": ["A stakeholder cannot be linked to itself."]}
+            )
+        duplicate = StakeholderLink.objects.filter(
+            from_stakeholder=source, to_stakeholder=target, kind=kind
+        ).exclude(pk=getattr(self.instance, "pk", None))
+        if duplicate.exists():
+            raise serializers.ValidationError(
+                {"to_stakeholder": ["This link of this kind already exists."]}
+            )
+        return attrs
+
+
+# --- Relationships ----------------------------------------------------------------
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A relationship plan",
+            value={
+                "user": 1,
+                "stakeholder": 1,
+                "role": "owner",
+                "status": "active",
+                "objective": "Co-develop the pilot",
+                "desired_strength": 0.7,
+                "next_review": "2026-06-01",
+            },
+            request_only=True,
+        )
+    ]
+)
+class RelationshipSerializer(TimestampedSerializer):
+    user = VisiblePrimaryKeyField(
+        required=False, help_text="User id; defaults to the caller on create."
+    )
+    stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
+
+    class Meta:
+        model = Relationship
+        fields = [
+            "id",
+            "user",
+            "stakeholder",
+            "role",
+            "status",
+            "started_on",
+            "objective",
+            "desired_strength",
+            "next_review",
+            "created_at",
+            "updated_at",
+        ]
+        validators: list = []
+
+    def validate(self, attrs: dict) -> dict:
+        caller = _request_user(self.context)
+        if self.instance is None:
+            attrs.setdefault("user", caller)
+        else:
+            for name in ("user", "stakeholder"):
+                if name in attrs and attrs[name] != getattr(self.instance, name):
+                    raise serializers.ValidationError(
+                        {name: ["A relationship's user and stakeholder cannot change."]}
+                    )
+            return attrs
+        user, stakeholder = attrs["user"], attrs["stakeholder"]
+        if user != caller and stakeholder.owner_id != caller.pk and not is_director(caller):
+            raise serializers.ValidationError(
+                {"user": ["Only the stakeholder's owner or a director may add someone else."]}
+            )
+        if Relationship.objects.filter(user=user, stakeholder=stakeholder).exists():
+            raise serializers.ValidationError(
+                {"stakeholder": ["This user already has a relationship with this stakeholder."]}
+            )
+        return attrs
+
+
+# --- Interactions ---------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class NotesField(StrictCharField):
+    """Notes; null in answers when the interaction is private and the caller may not read them."""
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A logged meeting",
+            value={
+                "occurred_at": "2026-03-01T10:00:00Z",
+                "kind": "meeting",
+                "subject": "Quarterly review",
+                "notes": "Agreed on a pilot.",
+                "internal_participants": [1],
+                "stakeholders": [1],
+                "value_given": 3,
+                "value_received": 2,
+                "sentiment": 1,
+                "duration_minutes": 60,
+                "cost": "25.00",
+                "private": False,
+            },
+            request_only=True,
+        )
+    ]
+)
+class InteractionSerializer(TimestampedSerializer):
+    internal_participants = VisiblePrimaryKeyField(
+        many=True,
+        required=False,
+        allow_empty=False,
+        help_text="User ids, at least one; defaults to the caller on create.",
+    )
+    stakeholders = VisiblePrimaryKeyField(
+        Stakeholder, many=True, allow_empty=False, help_text="Stakeholder ids, at least one."
+    )
+    notes = NotesField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=20000,
+        help_text="Null when the interaction is private and you are neither a participant "
+        "nor a director. On update, null leaves the notes unchanged.",
+    )
+    created_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="User id; null once that user is deleted."
+    )
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        help_text="Read: the current version. On update, send the version you read (or an "
+        "`If-Match` header) to get a 409 instead of overwriting someone else's edit.",
+    )
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "occurred_at",
+            "kind",
+            "subject",
+            "notes",
+            "internal_participants",
+            "stakeholders",
+            "value_given",
+            "value_received",
+            "sentiment",
+            "duration_minutes",
+            "cost",
+            "private",
+            "created_by",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"cost": {"min_value": 0}}
+
+    def validate_occurred_at(self, value: datetime) -> datetime:
+        # Far-off years overflow when converted between time zones; nobody logs them.
+        if not 1900 <= value.year <= 2200:
+            raise serializers.ValidationError("Must be between the years 1900 and 2200.")
+        return value
+
+    def validate_notes(self, value: str | None) -> str | None:
+        # null is what a caller who may not read private notes got: sending it back
+        # unchanged must not wipe them (see update()).
+        return value
+
+    def to_representation(self, instance: Interaction) -> dict:
+        data = super().to_representation(instance)
+        user = _request_user(self.context)
+        if user is not None and not instance.notes_visible_to(user):
+            data["notes"] = None
+        return data
+
+    def create(self, validated_data: dict) -> Interaction:
+        caller = _request_user(self.context)
+        validated_data.pop("version", None)
+        participants = validated_data.pop("internal_participants", None) or [caller]
+        if validated_data.get("notes") is None:
+            validated_data["notes"] = ""
+        stakeholders = validated_data.pop("stakeholders")
+        return services.interaction_log(
+            by=caller, participants=participants, stakeholders=stakeholders, **validated_data
+        )
+
+    def update(self, instance: Interaction, validated_data: dict) -> Interaction:
+        expected = validated_data.pop("version", None)
+        if validated_data.get("notes", "") is None:
+            del validated_data["notes"]
+        if self.context.get("expected_version") is not None:
+            expected = self.context["expected_version"]
+        updated = services.interaction_update(
+            instance,
+            by=_request_user(self.context),
+            expected_version=expected,
+            participants=validated_data.pop("internal_participants", None),
+            stakeholders=validated_data.pop("stakeholders", None),
+            **validated_data,
+        )
+        # Reload so the answer shows the participants just saved, not the prefetched ones.
+        return Interaction.objects.prefetch_related("internal_participants", "stakeholders").get(
+            pk=updated.pk
+        )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Two interactions",
+            value={
+                "interactions": [
+                    {
+                        "occurred_at": "2026-03-01T10:00:00Z",
+                        "kind": "email",
+                        "subject": "Follow-up",
+                        "stakeholders": [1],
+                    },
+                    {
+                        "occurred_at": "2026-03-02T09:30:00Z",
+                        "kind": "call",
+                        "subject": "Check-in",
+                        "stakeholders": [1],
+                        "internal_participants": [1],
+                        "duration_minutes": 15,
+                    },
+                ]
+            },
+            request_only=True,
+        )
+    ]
+)
+class InteractionBulkSerializer(serializers.Serializer):
+    interactions = InteractionSerializer(
+        many=True,
+        allow_empty=False,
+        max_length=1000,
+        help_text="Up to 1,000 interactions, created together or not at all.",
+    )
+
+
+class InteractionBulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField())
+
+
+# --- Commitments and outcomes ---------------------------------------------------------
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A promise",
+            value={
+                "stakeholder": 1,
+                "responsible": 1,
+                "direction": "us",
+                "description": "Send the pilot proposal",
+                "due_date": "2026-03-15",
+                "status": "open",
+                "interaction": None,
+            },
+            request_only=True,
+        )
+    ]
+)
+class CommitmentSerializer(TimestampedSerializer):
+    stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
+    responsible = VisiblePrimaryKeyField(
+        required=False, help_text="User id; defaults to the caller on create."
+    )
+    interaction = VisiblePrimaryKeyField(
+        Interaction,
+        required=False,
+        allow_null=True,
+        help_text="The interaction the promise was made in.",
+    )
+    created_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="User id; null once that user is deleted."
+    )
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "stakeholder",
+            "responsible",
+            "direction",
+            "description",
+            "due_date",
+            "status",
+            "completed_on",
+            "is_overdue",
+            "interaction",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["completed_on"]
+
+    def validate(self, attrs: dict) -> dict:
+        if self.instance is None:
+            attrs.setdefault("responsible", _request_user(self.context))
+        interaction = attrs.get("interaction", getattr(self.instance, "interaction", None))
+        stakeholder = attrs.get("stakeholder", getattr(self.instance, "stakeholder", None))
+        if (
+            interaction is not None
+            and not interaction.stakeholders.filter(pk=stakeholder.pk).exists()
+        ):
+            raise serializers.ValidationError(
+                {"interaction": ["The stakeholder did not take part in this interaction."]}
+            )
+        return attrs
+
+    @transaction.atomic
+    def create(self, validated_data: dict) -> Commitment:
+        caller = _request_user(self.context)
+        status = validated_data.pop("status", Commitment.Status.OPEN)
+        commitment = Commitment.objects.create(created_by=caller, **validated_data)
+        if status != Commitment.Status.OPEN:
+            services.commitment_set_status(commitment, by=caller, status=status)
+        return commitment
+
+    @transaction.atomic
+    def update(self, instance: Commitment, validated_data: dict) -> Commitment:
+        status = validated_data.pop("status", instance.status)
+        commitment = super().update(instance, validated_data)
+        if status != commitment.status:
+            # The service sets (or clears) the completion date and audits the change.
+            services.commitment_set_status(
+                commitment, by=_request_user(self.context), status=status
+            )
+        return commitment
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A deal",
+            value={
+                "stakeholder": 1,
+                "credited_to": 1,
+                "goal": None,
+                "kind": "deal",
+                "value": "25000.00",
+                "occurred_on": "2026-04-01",
+                "description": "Pilot contract signed",
+            },
+            request_only=True,
+        )
+    ]
+)
+class OutcomeSerializer(TimestampedSerializer):
+    stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
+    credited_to = VisiblePrimaryKeyField(required=False, allow_null=True, help_text="User id.")
+    goal = VisiblePrimaryKeyField(
+        StrategicGoal, required=False, allow_null=True, help_text="Strategic goal id."
+    )
+    created_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="User id; null once that user is deleted."
+    )
+
+    class Meta:
+        model = Outcome
+        fields = [
+            "id",
+            "stakeholder",
+            "credited_to",
+            "goal",
+            "kind",
+            "value",
+            "occurred_on",
+            "description",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"value": {"min_value": 0}, "description": {"max_length": 20000}}
+
+    def create(self, validated_data: dict) -> Outcome:
+        return Outcome.objects.create(created_by=_request_user(self.context), **validated_data)
+
+
+# --- Strategic goals ------------------------------------------------------------------
+
+
+class GoalStakeholderSerializer(StrictModelSerializer):
+    stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
+
+    class Meta:
+        model = GoalStakeholder
+        fields = ["stakeholder", "role"]
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A goal",
+            value={
+                "title": "Enter the German market",
+                "description": "",
+                "owner": 1,
+                "period_start": "2026-01-01",
+                "period_end": "2026-12-31",
+                "status": "active",
+                "stakeholders": [{"stakeholder": 1, "role": "sponsor"}],
+            },
+            request_only=True,
+        )
+    ]
+)
+class GoalSerializer(TimestampedSerializer):
+    owner = VisiblePrimaryKeyField(required=False, allow_null=True, help_text="User id.")
+    stakeholders = GoalStakeholderSerializer(
+        source="links",
+        many=True,
+        required=False,
+        help_text="Linked stakeholders with their role for the goal; replaces the list on write.",
+    )
+
+    class Meta:
+        model = StrategicGoal
+        fields = [
+            "id",
+            "title",
+            "description",
+            "owner",
+            "period_start",
+            "period_end",
+            "status",
+            "stakeholders",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"description": {"max_length": 20000}}
+
+    def validate_stakeholders(self, links: list[dict]) -> list[dict]:
+        ids = [link["stakeholder"].pk for link in links]
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError("A stakeholder is listed twice.")
+        return links
+
+    def validate(self, attrs: dict) -> dict:
+        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
+        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"period_end": ["The period cannot end before it starts."]}
+            )
+        return attrs
+
+    def _set_links(self, goal: StrategicGoal, links: list[dict] | None) -> None:
+        if links is None:
+            return
+        goal.links.all().delete()
+        GoalStakeholder.objects.bulk_create(
+            GoalStakeholder(goal=goal, stakeholder=link["stakeholder"], role=link.get("role", ""))
+            for link in links
+        )
+
+    @transaction.atomic
+    def create(self, validated_data: dict) -> StrategicGoal:
+        links = validated_data.pop("links", None)
+        goal = super().create(validated_data)
+        self._set_links(goal, links)
+        return goal
+
+    @transaction.atomic
+    def update(self, instance: StrategicGoal, validated_data: dict) -> StrategicGoal:
+        links = validated_data.pop("links", None)
+        goal = super().update(instance, validated_data)
+        self._set_links(goal, links)
+        return goal
+
+
+# --- Scores (served from the rows the worker stores; never computed in a request) -------
+
+
+class ScoresSerializer(serializers.Serializer):
+    """Stakeholder- or relationship-level scores (DESIGN §3); null means "not enough data"."""
+
+    reciprocity = serializers.FloatField(allow_null=True)
+    reciprocity_balance = serializers.FloatField(allow_null=True)
+    given = serializers.FloatField(allow_null=True)
+    received = serializers.FloatField(allow_null=True)
+    strength = serializers.FloatField(allow_null=True)
+    sentiment = serializers.FloatField(allow_null=True)
+    reliability = serializers.FloatField(allow_null=True)
+    trust = serializers.FloatField(allow_null=True)
+    investment = serializers.FloatField(allow_null=True)
+    ror = serializers.FloatField(allow_null=True)
+    last_contact = serializers.DateTimeField(allow_null=True)
+    days_since_contact = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    at_risk = serializers.BooleanField()
+    risk_reasons = serializers.ListField(child=serializers.CharField())
+    computed_at = serializers.DateTimeField()
+    explanation = serializers.JSONField(
+        help_text="The components of each score and the items that moved it most."
+    )
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        # `return` is a Python keyword, so it cannot be a class attribute above.
+        fields["return"] = serializers.FloatField(source="return_value", allow_null=True)
+        return fields
+
+    def get_days_since_contact(self, score: Any) -> int | None:
+        # As of now, not of computed_at: it moves with the clock between recomputations.
+        return score.contact_status()[0]
+
+    def get_overdue(self, score: Any) -> bool | None:
+        return score.contact_status()[1]
+
+
+__all__ = [
+    "CommitmentSerializer",
+    "GoalSerializer",
+    "InteractionBulkSerializer",
+    "InteractionSerializer",
+    "OrganizationSerializer",
+    "OutcomeSerializer",
+    "RelationshipSerializer",
+    "ScoresSerializer",
+    "StakeholderLinkSerializer",
+    "StakeholderSerializer",
+    "TeamSerializer",
+    "UserSerializer",
+]

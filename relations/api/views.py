@@ -1,0 +1,457 @@
+"""Viewsets of API v1: thin; visibility from `visible_to`, writes through services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+from django.db.models import Prefetch
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from relations import services
+from relations.models import (
+    AuditEvent,
+    Commitment,
+    Interaction,
+    Organization,
+    Outcome,
+    Relationship,
+    Stakeholder,
+    StakeholderLink,
+    StrategicGoal,
+    Team,
+)
+from relations.roles import is_director, is_staff_member
+
+from . import filters, serializers
+from .idempotency import idempotent
+from .permissions import CanChangeObject, DirectorWrites, IsStaffMember
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (≤ 255 characters). Retrying a POST with the same key "
+    "and body returns the first answer (header `Idempotent-Replayed: true`) instead of "
+    "creating a duplicate; the same key with a different body answers 422.",
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The `version` (or `ETag`, e.g. `"3"`) you read; a newer record answers 409.',
+)
+
+
+def _only_ids(model: type[models.Model]) -> models.QuerySet:
+    return model.objects.only("pk").order_by()
+
+
+class RapportViewSet(viewsets.ModelViewSet):
+    """CRUD on one model: visible rows only (404), changes as `can_change` says (403).
+
+    Every create, change and delete is audited; POST honours `Idempotency-Key`.
+    """
+
+    permission_classes = [IsStaffMember, CanChangeObject]
+    model: type[models.Model]
+    # Any path segment reaches the view, so `/teams/1.5/` is a JSON 404, not an HTML page.
+    lookup_value_regex = "[^/]+"
+
+    def base_queryset(self) -> models.QuerySet:
+        return self.model.objects.all()
+
+    def get_queryset(self) -> models.QuerySet:
+        return self.base_queryset().visible_to(self.request.user)
+
+    def can_change(self, user: User, obj: Any) -> bool:
+        return True
+
+    def can_delete(self, user: User, obj: Any) -> bool:
+        return self.can_change(user, obj)
+
+    @extend_schema(parameters=[IDEMPOTENCY_PARAMETER])
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return idempotent(
+            request, lambda: super(RapportViewSet, self).create(request, *args, **kwargs)
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
+
+    def get_success_headers(self, data: Any) -> dict[str, str]:
+        # Location of the new record: clients (and the fuzzer's stateful phase) follow it.
+        if isinstance(data, dict) and "id" in data:
+            return {"Location": reverse(f"api:{self.basename}-detail", args=[data["id"]])}
+        return {}
+
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        obj = serializer.save()
+        services.audit_record(
+            actor=self.request.user,
+            action=AuditEvent.Action.CREATE,
+            obj=obj,
+            changes=services.snapshot(obj),
+        )
+
+    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        before = services.snapshot(serializer.instance)
+        obj = serializer.save()
+        services.audit_record(
+            actor=self.request.user,
+            action=AuditEvent.Action.UPDATE,
+            obj=obj,
+            changes=services.diff(before, services.snapshot(obj)),
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.audit_record(
+            actor=self.request.user,
+            action=AuditEvent.Action.DELETE,
+            obj=instance,
+            changes=services.snapshot(instance),
+        )
+        instance.delete()
+
+
+SCORES_NOT_COMPUTED = "Scores have not been computed yet; they appear within seconds of a change."
+
+
+def _scores_response(score_model_name: str, **lookup: Any) -> Response:
+    # Imported here: metrics depends on relations, not the other way round; only
+    # these read-only endpoints reach into it.
+    from django.apps import apps
+
+    model = apps.get_model("metrics", score_model_name)
+    score = model.objects.filter(**lookup).first()
+    if score is None:
+        return Response({"detail": SCORES_NOT_COMPUTED}, status=status.HTTP_404_NOT_FOUND)
+    return Response(serializers.ScoresSerializer(score).data)
+
+
+SCORES_SCHEMA = extend_schema(
+    responses={200: serializers.ScoresSerializer},
+    description="The stored scores (DESIGN §3). 404 when the record is not visible to you, "
+    "or when its scores have not been computed yet (`detail` says which).",
+)
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff members (read only), for choosing participants, owners and responsibles."""
+
+    serializer_class = serializers.UserSerializer
+    lookup_value_regex = "[^/]+"
+    filterset_class = filters.UserFilter
+    search_fields = ["username", "first_name", "last_name", "email"]
+    ordering_fields = ["username", "last_name", "id"]
+    ordering = ["username"]
+
+    def get_queryset(self) -> models.QuerySet:
+        if not is_staff_member(self.request.user):
+            return User.objects.none()
+        return (
+            serializers.staff_users()
+            .order_by("username")
+            .prefetch_related("groups", Prefetch("teams", queryset=_only_ids(Team)))
+        )
+
+
+class TeamViewSet(RapportViewSet):
+    """Teams: every staff member reads them; directors create, change and delete them."""
+
+    model = Team
+    serializer_class = serializers.TeamSerializer
+    permission_classes = [IsStaffMember, DirectorWrites, CanChangeObject]
+    filterset_class = filters.TeamFilter
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return Team.objects.prefetch_related(Prefetch("members", queryset=_only_ids(User)))
+
+    def can_change(self, user: User, obj: Team) -> bool:
+        return is_director(user)
+
+
+class OrganizationViewSet(RapportViewSet):
+    """External organisations: every staff member edits; directors delete."""
+
+    model = Organization
+    serializer_class = serializers.OrganizationSerializer
+    filterset_class = filters.OrganizationFilter
+    search_fields = ["name", "sector", "country"]
+    ordering_fields = ["name", "tier", "created_at", "id"]
+
+    def can_delete(self, user: User, obj: Organization) -> bool:
+        return is_director(user)
+
+
+class StakeholderViewSet(RapportViewSet):
+    """External people: every staff member edits; directors delete."""
+
+    model = Stakeholder
+    serializer_class = serializers.StakeholderSerializer
+    filterset_class = filters.StakeholderFilter
+    search_fields = ["name", "email", "title", "organization__name"]
+    ordering_fields = ["name", "importance", "influence", "interest", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return Stakeholder.objects.with_key_flag().prefetch_related("tags")
+
+    def can_delete(self, user: User, obj: Stakeholder) -> bool:
+        return is_director(user)
+
+    @SCORES_SCHEMA
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def scores(self, request: Request, pk: str | None = None) -> Response:
+        """Directors see everyone's scores; a manager those of stakeholders they own or know."""
+        stakeholder = self.get_object()
+        if (
+            not Stakeholder.objects.scores_visible_to(request.user)
+            .filter(pk=stakeholder.pk)
+            .exists()
+        ):
+            raise NotFound
+        return _scores_response("StakeholderScore", stakeholder=stakeholder)
+
+
+class StakeholderLinkViewSet(RapportViewSet):
+    model = StakeholderLink
+    serializer_class = serializers.StakeholderLinkSerializer
+    filterset_class = filters.StakeholderLinkFilter
+    ordering_fields = ["strength", "created_at", "id"]
+    ordering = ["id"]
+
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        serializer.validated_data["created_by"] = self.request.user
+        super().perform_create(serializer)
+
+
+class GoalViewSet(RapportViewSet):
+    """Strategic goals with their linked stakeholders and each one's role."""
+
+    model = StrategicGoal
+    serializer_class = serializers.GoalSerializer
+    filterset_class = filters.GoalFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["title", "period_start", "period_end", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return StrategicGoal.objects.prefetch_related("links")
+
+
+class RelationshipViewSet(RapportViewSet):
+    """User ↔ stakeholder ties: changed by their user, the stakeholder's owner, directors."""
+
+    model = Relationship
+    serializer_class = serializers.RelationshipSerializer
+    filterset_class = filters.RelationshipFilter
+    search_fields = ["stakeholder__name", "user__username", "objective"]
+    ordering_fields = ["next_review", "started_on", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return Relationship.objects.select_related("stakeholder")
+
+    def can_change(self, user: User, obj: Relationship) -> bool:
+        return is_director(user) or user.pk in (obj.user_id, obj.stakeholder.owner_id)
+
+    @SCORES_SCHEMA
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def scores(self, request: Request, pk: str | None = None) -> Response:
+        """Visible with the relationship: its user, the stakeholder's owner and members,
+        directors."""
+        return _scores_response("RelationshipScore", relationship=self.get_object())
+
+
+def _expected_version(request: Request) -> int | None:
+    """The version from `If-Match` (`3`, `"3"` or `W/"3"`); None when absent."""
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', header)
+    if not match:
+        raise drf_serializers.ValidationError(
+            {"If-Match": ['Send the interaction\'s version, e.g. If-Match: "3".']}
+        )
+    return int(match.group(1))
+
+
+class InteractionViewSet(RapportViewSet):
+    """Interactions: logged through the same service as the browser form.
+
+    Logging one creates the missing relationships of its participants and
+    stakeholders. Private interactions' `notes` are null for callers who are
+    neither participants nor directors.
+    """
+
+    model = Interaction
+    serializer_class = serializers.InteractionSerializer
+    filterset_class = filters.InteractionFilter
+    search_fields = ["subject"]  # not notes: a private note must not be findable
+    ordering_fields = ["occurred_at", "subject", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return Interaction.objects.prefetch_related(
+            Prefetch("internal_participants", queryset=_only_ids(User)),
+            Prefetch("stakeholders", queryset=_only_ids(Stakeholder)),
+        )
+
+    def can_change(self, user: User, obj: Interaction) -> bool:
+        return obj.editable_by(user)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if self.request.method in {"PUT", "PATCH"}:
+            context["expected_version"] = _expected_version(self.request)
+        return context
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = f'"{response.data["version"]}"'
+        return response
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    # The services audit interactions themselves.
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        serializer.save()
+
+    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        serializer.save()
+
+    def perform_destroy(self, instance: Interaction) -> None:
+        services.interaction_delete(instance, by=self.request.user)
+
+    @extend_schema(
+        request=serializers.InteractionBulkSerializer,
+        responses={201: serializers.InteractionBulkResultSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        description="Create up to 1,000 interactions in one transaction: all or none. "
+        "A 400 gives the errors of each failing item by its index: "
+        '`{"interactions": {"3": {"kind": ["..."]}}}`; nothing is saved.',
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request: Request) -> Response:
+        return idempotent(request, lambda: self._bulk_create(request))
+
+    def _bulk_create(self, request: Request) -> Response:
+        context = self.get_serializer_context()
+        context["pk_cache"] = self._prefetch_ids(request.data)
+        serializer = serializers.InteractionBulkSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        items = serializer.validated_data["interactions"]
+        ids = []
+        item_serializer = serializers.InteractionSerializer(context=context)
+        for index, item in enumerate(items):
+            try:
+                ids.append(item_serializer.create(dict(item)).pk)
+            except DjangoValidationError as exc:
+                # Model validation the serializer cannot see; report it at the item.
+                errors = {str(index): drf_serializers.as_serializer_error(exc)}
+                raise drf_serializers.ValidationError({"interactions": errors}) from exc
+        return Response({"created": len(ids), "ids": ids}, status=status.HTTP_201_CREATED)
+
+    def _prefetch_ids(self, data: Any) -> dict:
+        """Load every user and stakeholder the items name, one query per model."""
+        items = data.get("interactions") if isinstance(data, dict) else None
+        if not isinstance(items, list) or len(items) > 1000:
+            return {}
+        wanted: dict[str, set[int]] = {"internal_participants": set(), "stakeholders": set()}
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            for name, ids in wanted.items():
+                values = item.get(name)
+                if isinstance(values, list):
+                    ids.update(
+                        v
+                        for v in values
+                        if isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63
+                    )
+        user = self.request.user
+        return {
+            User: {
+                u.pk: u
+                for u in serializers.staff_users().filter(pk__in=wanted["internal_participants"])
+            },
+            Stakeholder: {
+                s.pk: s
+                for s in Stakeholder.objects.visible_to(user).filter(pk__in=wanted["stakeholders"])
+            },
+        }
+
+
+class CommitmentViewSet(RapportViewSet):
+    """Promises made by us or by them; closed by the responsible, its creator, the
+    stakeholder's owner or a director."""
+
+    model = Commitment
+    serializer_class = serializers.CommitmentSerializer
+    filterset_class = filters.CommitmentFilter
+    search_fields = ["description"]
+    ordering_fields = ["due_date", "status", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return Commitment.objects.select_related("stakeholder")
+
+    def can_change(self, user: User, obj: Commitment) -> bool:
+        return obj.can_be_closed_by(user)
+
+    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        # A status change is audited by commitment_set_status; other fields here.
+        before = services.snapshot(serializer.instance)
+        before.pop("status", None)
+        before.pop("completed_on", None)
+        obj = serializer.save()
+        after = services.snapshot(obj)
+        after.pop("status", None)
+        after.pop("completed_on", None)
+        changes = services.diff(before, after)
+        if changes:
+            services.audit_record(
+                actor=self.request.user, action=AuditEvent.Action.UPDATE, obj=obj, changes=changes
+            )
+
+
+class OutcomeViewSet(RapportViewSet):
+    """Value produced by a relationship: changed by its creator, the person credited,
+    the stakeholder's owner or a director."""
+
+    model = Outcome
+    serializer_class = serializers.OutcomeSerializer
+    filterset_class = filters.OutcomeFilter
+    search_fields = ["description"]
+    ordering_fields = ["occurred_on", "value", "created_at", "id"]
+
+    def base_queryset(self) -> models.QuerySet:
+        return Outcome.objects.select_related("stakeholder")
+
+    def can_change(self, user: User, obj: Outcome) -> bool:
+        return is_director(user) or user.pk in (
+            obj.created_by_id,
+            obj.credited_to_id,
+            obj.stakeholder.owner_id,
+        )
