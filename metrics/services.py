@@ -33,7 +33,9 @@ from relations.models import (
     Relationship,
     Stakeholder,
     StrategicGoal,
+    Webhook,
 )
+from relations.webhooks import webhook_emit_many
 
 from . import scoring
 from .models import (
@@ -280,9 +282,10 @@ def _count_of(link_model: type[models.Model]) -> Coalesce:
 
 def _counts_by_interaction(links: models.QuerySet, interaction_ids: np.ndarray) -> np.ndarray:
     pairs = list(
-        links.order_by().values("interaction_id").annotate(n=Count("id")).values_list(
-            "interaction_id", "n"
-        )
+        links.order_by()
+        .values("interaction_id")
+        .annotate(n=Count("id"))
+        .values_list("interaction_id", "n")
     )
     position, found = _lookup(interaction_ids, _column(pairs, 0, np.int64))
     out = np.zeros(len(interaction_ids), dtype=np.int64)
@@ -664,15 +667,43 @@ def _store(groups: Groups, results: list[dict], progress: Progress | None = None
     return len(ids)
 
 
-def stakeholder_scores_recompute(
-    stakeholder_ids: Iterable[int], at: datetime | None = None
-) -> int:
+def stakeholder_scores_recompute(stakeholder_ids: Iterable[int], at: datetime | None = None) -> int:
     """Recompute and store the stakeholder-level scores of these stakeholders as of `at`."""
     at = _as_datetime(at)
     groups = stakeholder_groups(set(stakeholder_ids))
     if not len(groups):
         return 0
-    return _store(groups, groups_score(groups, at))
+    ids = groups.object_ids.tolist()
+    was_at_risk = set(
+        StakeholderScore.objects.filter(stakeholder_id__in=ids, at_risk=True).values_list(
+            "stakeholder_id", flat=True
+        )
+    )
+    results = groups_score(groups, at)
+    stored = _store(groups, results)
+    _announce(ids, results, was_at_risk)
+    return stored
+
+
+# The figures a `scores.updated` webhook carries (the full set is one API call away).
+ANNOUNCED_FIELDS = ("trust", "reciprocity", "reciprocity_balance", "strength", "at_risk")
+
+
+def _announce(ids: list[int], results: list[dict], was_at_risk: set[int]) -> None:
+    """Webhook events for changed stakeholder scores, and for newly at-risk stakeholders.
+
+    Only incremental recomputation announces: a nightly refresh of everyone
+    would flood receivers with decay-only changes.
+    """
+    updated, at_risk = [], []
+    for stakeholder_id, row in zip(ids, results, strict=True):
+        figures = {name: row.get(name) for name in ANNOUNCED_FIELDS}
+        payload = {"stakeholder": stakeholder_id, **figures, "computed_at": row["computed_at"]}
+        updated.append(payload)
+        if row.get("at_risk") and stakeholder_id not in was_at_risk:
+            at_risk.append({**payload, "risk_reasons": row.get("risk_reasons", [])})
+    webhook_emit_many(Webhook.Event.SCORES_UPDATED, updated)
+    webhook_emit_many(Webhook.Event.STAKEHOLDER_AT_RISK, at_risk)
 
 
 def relationship_scores_recompute(
@@ -718,9 +749,7 @@ def _recomputation_lock_held() -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RECOMPUTE_LOCK_KEY])
 
 
-def pending_recompute(
-    *, older_than: timedelta | None = None, at: datetime | None = None
-) -> int:
+def pending_recompute(*, older_than: timedelta | None = None, at: datetime | None = None) -> int:
     """Recompute what the dirty markers name, then delete exactly those markers.
 
     A marker committed while this runs is not among those read, so it stays for

@@ -20,6 +20,7 @@ from .querysets import (
     RelationshipQuerySet,
     StaffVisibleQuerySet,
     StakeholderQuerySet,
+    WebhookQuerySet,
 )
 from .roles import is_director
 
@@ -610,6 +611,8 @@ class Webhook(TimeStamped):
     secret = models.CharField(max_length=64, editable=False)
     active = models.BooleanField(_("active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
+
+    objects = WebhookQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

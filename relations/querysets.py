@@ -148,3 +148,9 @@ class PulseQuerySet(models.QuerySet):
         if not is_staff_member(user):
             return self.none()
         return self.filter(Q(assessed_by=user) | Q(relationship__user=user))
+
+
+class WebhookQuerySet(models.QuerySet):
+    def visible_to(self, user: User | AnonymousUser) -> WebhookQuerySet:
+        """A webhook carries a secret: its owner only, and only directors register them."""
+        return self.filter(owner=user) if is_director(user) else self.none()

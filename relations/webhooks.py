@@ -86,13 +86,25 @@ def webhook_create(*, owner, url: str, events: Iterable[str], description: str =
 
 def webhook_emit(event: str, data: dict) -> list[int]:
     """Queue `event` for every active webhook subscribed to it; sent after commit."""
+    return webhook_emit_many(event, [data])
+
+
+def webhook_emit_many(event: str, items: list[dict]) -> list[int]:
+    """Queue one delivery of `event` per item for every subscribed webhook."""
+    if not items:
+        return []
     hooks = [h for h in Webhook.objects.filter(active=True) if event in h.events]
     if not hooks:
         return []
-    envelope = {"event": event, "occurred_at": timezone.now().isoformat(), "data": data}
-    payload = json.loads(json.dumps(envelope, cls=DjangoJSONEncoder))
+    now = timezone.now().isoformat()
+    payloads = [
+        json.loads(
+            json.dumps({"event": event, "occurred_at": now, "data": data}, cls=DjangoJSONEncoder)
+        )
+        for data in items
+    ]
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(webhook=h, event=event, payload=payload) for h in hooks]
+        [WebhookDelivery(webhook=h, event=event, payload=p) for h in hooks for p in payloads]
     )
     ids = [d.pk for d in deliveries]
 

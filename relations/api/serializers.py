@@ -17,7 +17,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
-from relations import services
+from relations import services, webhooks
 from relations.models import (
     Commitment,
     GoalStakeholder,
@@ -30,6 +30,8 @@ from relations.models import (
     StrategicGoal,
     Tag,
     Team,
+    Webhook,
+    WebhookDelivery,
 )
 from relations.roles import DIRECTOR, MANAGER, is_director
 
@@ -886,3 +888,60 @@ __all__ = [
     "TeamSerializer",
     "UserSerializer",
 ]
+
+
+# --- Webhooks -------------------------------------------------------------------
+
+
+class WebhookSerializer(StrictModelSerializer):
+    events = StrictListField(
+        child=StrictChoiceField(choices=Webhook.Event.choices),
+        allow_empty=False,
+        help_text="Events to receive: interaction.created, scores.updated, stakeholder.at_risk.",
+    )
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="HMAC-SHA256 key of the signatures; shown only in the answer to the create.",
+    )
+
+    created_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "active", "description", "secret", "created_at"]
+
+    def validate_url(self, value: str) -> str:
+        try:
+            webhooks.check_destination(value)
+        except webhooks.UnsafeDestination as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+    def validate_events(self, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+    def create(self, validated_data: dict) -> Webhook:
+        return Webhook.objects.create(secret=webhooks.new_secret(), **validated_data)
+
+    def to_representation(self, instance: Webhook) -> dict:
+        data = super().to_representation(instance)
+        if not self.context.get("show_secret"):
+            data.pop("secret", None)
+        return data
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "status",
+            "attempts",
+            "response_status",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "payload",
+        ]
+        read_only_fields = fields

@@ -13,6 +13,7 @@ router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("outcomes", views.OutcomeViewSet, basename="outcome")
 router.register("stakeholder-links", views.StakeholderLinkViewSet, basename="stakeholder-link")
 router.register("goals", views.GoalViewSet, basename="goal")
+router.register("webhooks", views.WebhookViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = router.urls

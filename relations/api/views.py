@@ -30,6 +30,7 @@ from relations.models import (
     StakeholderLink,
     StrategicGoal,
     Team,
+    Webhook,
 )
 from relations.roles import is_director, is_staff_member
 
@@ -454,4 +455,35 @@ class OutcomeViewSet(RapportViewSet):
             obj.created_by_id,
             obj.credited_to_id,
             obj.stakeholder.owner_id,
+        )
+
+
+class WebhookViewSet(RapportViewSet):
+    """Directors register endpoints for events; deliveries are signed (see the README)."""
+
+    model = Webhook
+    serializer_class = serializers.WebhookSerializer
+    filterset_fields = ["active"]
+    search_fields = ["url", "description"]
+    ordering_fields = ["created_at", "url"]
+
+    def get_permissions(self) -> list:
+        return [*super().get_permissions(), DirectorWrites()]
+
+    def get_serializer_context(self) -> dict:
+        # The secret is shown once: in the answer to the create.
+        return {**super().get_serializer_context(), "show_secret": self.action == "create"}
+
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        serializer.validated_data["owner"] = self.request.user
+        super().perform_create(serializer)
+
+    @extend_schema(responses=serializers.WebhookDeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+        """The delivery log of this webhook, newest first."""
+        webhook = self.get_object()
+        page = self.paginate_queryset(webhook.deliveries.order_by("-created_at", "-pk"))
+        return self.get_paginated_response(
+            serializers.WebhookDeliverySerializer(page, many=True).data
         )

@@ -193,3 +193,33 @@ def test_logging_an_interaction_emits_interaction_created(
     assert "notes" not in delivery.payload["data"]
     assert delivery.attempts == 0  # sending waits for the commit
     assert callbacks
+
+
+def test_recomputed_scores_are_announced_and_a_new_risk_once(
+    director, manager, stakeholder, allow_loopback
+):
+    from metrics.services import stakeholder_scores_recompute
+    from relations.services import interaction_log
+
+    webhooks.webhook_create(
+        owner=director,
+        url="http://127.0.0.1:9/hook",
+        events=["scores.updated", "stakeholder.at_risk"],
+    )
+    # A hostile meeting: sentiment −2 gives a sentiment score of 0 and trust below 0.4.
+    interaction_log(
+        by=manager, participants=[manager], stakeholders=[stakeholder], subject="Row",
+        sentiment=-2, value_given=3, value_received=0,
+    )
+    WebhookDelivery.objects.all().delete()
+
+    stakeholder_scores_recompute([stakeholder.pk])
+    stakeholder_scores_recompute([stakeholder.pk])
+
+    events = list(WebhookDelivery.objects.order_by("pk").values_list("event", flat=True))
+    assert events.count("scores.updated") == 2
+    assert events.count("stakeholder.at_risk") == 1  # only when it becomes at risk
+    at_risk = WebhookDelivery.objects.get(event="stakeholder.at_risk").payload["data"]
+    assert at_risk["stakeholder"] == stakeholder.pk
+    assert at_risk["trust"] < 0.4
+    assert {r["code"] for r in at_risk["risk_reasons"]} >= {"low_trust"}
