@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("relations.api.urls")),
     path("api/v1/", include("networks.api.urls")),
+    path("api/v1/", include("metrics.api.urls")),
     # The schema and docs describe the API (no data): public, so clients can be generated.
     path(
         "api/schema/",

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("stakeholders/", views.stakeholder_list, name="stakeholder-list"),
     path("stakeholders/<int:pk>/", views.stakeholder_detail, name="stakeholder-detail"),
     path("organizations/", views.organization_list, name="organization-list"),

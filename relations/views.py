@@ -90,27 +90,6 @@ def is_partial(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-# --- Home ------------------------------------------------------------------------
-
-
-@staff_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    mine = Commitment.objects.filter(responsible=user, status=Commitment.Status.OPEN)
-    context = {
-        "open_commitments": mine.select_related("stakeholder", "responsible")[:10],
-        "open_count": mine.count(),
-        "overdue_count": mine.filter(due_date__lt=timezone.localdate()).count(),
-        "recent_interactions": Interaction.objects.visible_to(user).prefetch_related(
-            "stakeholders", "internal_participants"
-        )[:10],
-        "my_stakeholders": Stakeholder.objects.filter(owner=user).select_related("organization")[
-            :10
-        ],
-    }
-    return render(request, "relations/home.html", context)
-
-
 # --- Stakeholders and organisations ---------------------------------------------
 
 

@@ -22,6 +22,10 @@ const files = [
   ["tom-select", "dist/css/tom-select.bootstrap5.min.css", "tom-select/tom-select.bootstrap5.min.css"],
   ["tom-select", "dist/js/tom-select.complete.min.js", "tom-select/tom-select.complete.min.js"],
   ["tom-select", "LICENSE", "tom-select/LICENSE"],
+  ["cytoscape", "dist/cytoscape.min.js", "cytoscape/cytoscape.min.js"],
+  ["cytoscape", "LICENSE", "cytoscape/LICENSE"],
+  ["chart.js", "dist/chart.umd.min.js", "chart.js/chart.umd.min.js"],
+  ["chart.js", "LICENSE.md", "chart.js/LICENSE.md"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

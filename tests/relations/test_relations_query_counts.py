@@ -36,9 +36,10 @@ def data(request, manager, other_manager, stakeholder):
 
 
 def test_home(manager_client, data, django_assert_max_num_queries):
-    # my open commitments (+stakeholder, responsible), their count, the overdue count,
-    # recent interactions + their stakeholders + participants, my stakeholders (+organisation)
-    with django_assert_max_num_queries(BASE + 7):
+    # the manager home (metrics.views.home): commitment counts, ours due, theirs due,
+    # losing-touch candidates and their rows, at risk, plans due, recent interactions
+    # + their stakeholders + participants
+    with django_assert_max_num_queries(BASE + 10):
         assert manager_client.get(reverse("home")).status_code == 200
 
 
@@ -53,8 +54,9 @@ def test_stakeholder_list(manager_client, data, django_assert_max_num_queries):
 def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries):
     # the stakeholder (+organisation, owner), its tags, timeline count, timeline page,
     # its participants, its stakeholders, open commitments, who knows them, the
-    # relationships I may open; the stored scores (and, without any, whether I may see them)
-    with django_assert_max_num_queries(BASE + 9 + 2):
+    # relationships I may open; the stored scores (and, without any, whether I may see
+    # them); the latest network run (warm introductions); the ledger and its visibility
+    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 
@@ -65,8 +67,9 @@ def test_organization_list(manager_client, data, django_assert_max_num_queries):
 
 
 def test_organization_detail(manager_client, data, django_assert_max_num_queries):
-    # the organisation, count of its stakeholders, their page (+owner)
-    with django_assert_max_num_queries(BASE + 3):
+    # the organisation, count of its stakeholders, their page (+owner); the roll-up of
+    # their scores, its trend, the ledger
+    with django_assert_max_num_queries(BASE + 3 + 3):
         assert manager_client.get(data["organization"].get_absolute_url()).status_code == 200
 
 

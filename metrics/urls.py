@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    # The signed-in user's home (DESIGN §5a): the manager's "what to do next".
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/stakeholders/", views.dashboard_figure, name="dashboard-figure"),
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("goals/", views.goal_list, name="goal-list"),
+    path("goals/<int:pk>/", views.goal_detail, name="goal-detail"),
+    path("plans/", views.plan_list, name="plan-list"),
+]

@@ -1,0 +1,335 @@
+"""Dashboards, the manager home, the portfolio, goals and relationship plans (issue 6).
+
+Thin: every figure is read from stored rows through `metrics.dashboards`;
+visibility comes from the querysets of `relations` (DESIGN §7):
+- `/dashboard/` and the lists behind its figures are for directors (others: 403);
+- a strategic goal's health figures and RoR show to directors and the goal's owner;
+- elsewhere a manager sees scores only of the stakeholders they own or know.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
+
+from networks.models import NetworkHealth
+from networks.services import health_current
+from relations.forms import staff_users
+from relations.models import (
+    Commitment,
+    GoalStakeholder,
+    Interaction,
+    Outcome,
+    Relationship,
+    Stakeholder,
+    StrategicGoal,
+    Team,
+)
+from relations.roles import is_director
+from relations.views import paginate, staff_required
+
+from . import dashboards
+from .dashboards import Scope
+
+# Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
+GOAL_SIDE_LIST = 50
+
+
+def director_required(request: HttpRequest) -> None:
+    if not is_director(request.user):
+        raise PermissionDenied
+
+
+class ScopeForm(forms.Form):
+    """The dashboard's scope (a team or a goal, not both) and trend period."""
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label=gettext_lazy("All teams")
+    )
+    goal = forms.ModelChoiceField(
+        queryset=StrategicGoal.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("All goals"),
+    )
+    period = forms.TypedChoiceField(
+        label=gettext_lazy("Period"),
+        choices=[
+            (d, ngettext_lazy("%(days)d day", "%(days)d days", "days") % {"days": d})
+            for d in dashboards.PERIODS
+        ],
+        coerce=int,
+        required=False,
+        empty_value=dashboards.DEFAULT_PERIOD,
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("team") and cleaned.get("goal"):
+            raise forms.ValidationError(_("Choose a team or a goal, not both."))
+        return cleaned
+
+    def scope(self) -> Scope:
+        if not self.is_valid():
+            return dashboards.ORGANISATION
+        if team := self.cleaned_data.get("team"):
+            return Scope(NetworkHealth.Scope.TEAM, team.pk, team.name)
+        if goal := self.cleaned_data.get("goal"):
+            return Scope(NetworkHealth.Scope.GOAL, goal.pk, goal.title)
+        return dashboards.ORGANISATION
+
+    def trend_days(self) -> int:
+        if self.is_valid():
+            return self.cleaned_data.get("period") or dashboards.DEFAULT_PERIOD
+        return dashboards.DEFAULT_PERIOD
+
+
+# --- Manager home --------------------------------------------------------------------
+
+
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What to do next: losing touch, promises due, risks, plan reviews, recent news."""
+    user = request.user
+    today = timezone.localdate()
+    horizon = today + timedelta(days=dashboards.COMMITMENT_HORIZON_DAYS)
+    due = (
+        Commitment.objects.filter(
+            responsible=user, status=Commitment.Status.OPEN, due_date__lte=horizon
+        )
+        .select_related("stakeholder", "responsible")
+        .order_by("due_date", "pk")
+    )
+    counts = Commitment.objects.filter(responsible=user, status=Commitment.Status.OPEN).aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+    )
+    through = Interaction.stakeholders.through.objects.filter(
+        interaction=OuterRef("pk"), stakeholder__owner=user
+    )
+    context = {
+        "today": today,
+        "losing_touch": dashboards.losing_touch(user),
+        "ours_due": due.filter(direction=Commitment.Direction.US)[: dashboards.QUEUE_ROWS],
+        "theirs_due": due.filter(direction=Commitment.Direction.THEM)[: dashboards.QUEUE_ROWS],
+        "open_count": counts["open"],
+        "overdue_count": counts["overdue"],
+        "at_risk": dashboards.at_risk_for(user),
+        "plans_due": dashboards.plans_due(user, today),
+        "recent_interactions": Interaction.objects.visible_to(user)
+        .filter(Exists(through))
+        .prefetch_related("stakeholders", "internal_participants")[: dashboards.QUEUE_ROWS],
+        "health": health_current() if is_director(user) else None,
+    }
+    return render(request, "dashboards/home.html", context)
+
+
+# --- Director dashboard ----------------------------------------------------------------
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    director_required(request)
+    form = ScopeForm(request.GET or None)
+    scope, period = form.scope(), form.trend_days()
+    health = health_current(scope.kind, scope.id)
+    trend = dashboards.health_trend(scope, period)
+    index_chart, shares_chart = dashboards.health_chart(trend)
+    key = dashboards.key_stakeholders(scope)
+    labels = dashboards.bucket_labels()
+    trust_counts = dashboards.distribution(key, "trust")
+    strength_counts = dashboards.distribution(key, "strength")
+    distribution_chart = dashboards.bar_chart(
+        labels, {_("Trust"): trust_counts, _("Strength"): strength_counts}
+    )
+    context = {
+        "form": form,
+        "scope": scope,
+        "period": period,
+        "health": health,
+        "trend": trend,
+        "change": dashboards.health_change(trend),
+        "index_chart": index_chart,
+        "shares_chart": shares_chart,
+        "distribution_chart": distribution_chart,
+        "distribution_rows": list(zip(labels, trust_counts, strength_counts, strict=True)),
+        "at_risk": dashboards.at_risk_rows(scope),
+        "grid": dashboards.power_interest_grid(scope),
+        "teams": dashboards.health_breakdown(NetworkHealth.Scope.TEAM),
+        "goals": dashboards.health_breakdown(NetworkHealth.Scope.GOAL),
+    }
+    return render(request, "dashboards/dashboard.html", context)
+
+
+@staff_required
+def dashboard_figure(request: HttpRequest) -> HttpResponse:
+    """The stakeholders behind one figure of the dashboard (directors)."""
+    director_required(request)
+    form = ScopeForm(request.GET or None)
+    figure = request.GET.get("figure", "key")
+    if figure not in dashboards.FIGURES:
+        figure = "key"
+    scope = form.scope()
+    page = paginate(request, dashboards.figure_stakeholders(scope, figure))
+    context = {
+        "form": form,
+        "scope": scope,
+        "figure": figure,
+        "figure_label": dashboards.FIGURES[figure][0],
+        "figures": [(name, label) for name, (label, _order) in dashboards.FIGURES.items()],
+        "page": page,
+    }
+    return render(request, "dashboards/figure_stakeholders.html", context)
+
+
+# --- Portfolio -------------------------------------------------------------------------
+
+
+@staff_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "risk")
+    if sort not in dashboards.PORTFOLIO_SORTS:
+        sort = "risk"
+    page = paginate(request, dashboards.portfolio(request.user, sort))
+    lines = dashboards.sparklines([r.pk for r in page.object_list])
+    rows = [{"relationship": r, "sparkline": lines.get(r.pk, [])} for r in page.object_list]
+    sorts = [
+        ("risk", _("Risk")),
+        ("trust", _("Trust, lowest first")),
+        ("-trust", _("Trust, highest first")),
+        ("reciprocity", _("Reciprocity, lowest first")),
+        ("-reciprocity", _("Reciprocity, highest first")),
+        ("overdue", _("Most overdue")),
+        ("name", _("Name")),
+    ]
+    context = {"page": page, "rows": rows, "sort": sort, "sorts": sorts}
+    return render(request, "dashboards/portfolio.html", context)
+
+
+# --- Strategic goals and relationship plans ------------------------------------------------
+
+
+def goal_figures_visible(goal: StrategicGoal, user: User) -> bool:
+    return is_director(user) or goal.owner_id == user.pk
+
+
+def _latest_health(field: str) -> Subquery:
+    return Subquery(
+        NetworkHealth.objects.filter(scope=NetworkHealth.Scope.GOAL, scope_id=OuterRef("pk"))
+        .order_by("-date")
+        .values(field)[:1]
+    )
+
+
+@staff_required
+def goal_list(request: HttpRequest) -> HttpResponse:
+    goals = (
+        StrategicGoal.objects.visible_to(request.user)
+        .select_related("owner")
+        .annotate(
+            stakeholder_count=Count("links", distinct=True),
+            health_index=_latest_health("health_index"),
+            ror=_latest_health("ror"),
+            at_risk_count=_latest_health("at_risk_count"),
+        )
+        .order_by("status", "title", "pk")
+    )
+    page = paginate(request, goals)
+    context = {"page": page, "directors_view": is_director(request.user)}
+    return render(request, "dashboards/goal_list.html", context)
+
+
+@staff_required
+def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    goal = get_object_or_404(StrategicGoal.objects.visible_to(user).select_related("owner"), pk=pk)
+    figures_visible = goal_figures_visible(goal, user)
+    scope = Scope(NetworkHealth.Scope.GOAL, goal.pk, goal.title)
+    links = paginate(
+        request,
+        GoalStakeholder.objects.filter(goal=goal)
+        .select_related("stakeholder__owner", "stakeholder__organization", "stakeholder__score")
+        .order_by("stakeholder__name", "pk"),
+    )
+    score_ids = set(
+        Stakeholder.objects.scores_visible_to(user)
+        .filter(pk__in=[link.stakeholder_id for link in links.object_list])
+        .values_list("pk", flat=True)
+    )
+    outcomes = Outcome.objects.visible_to(user).filter(goal=goal)
+    plans = (
+        Relationship.objects.visible_to(user)
+        .filter(stakeholder__goal_links__goal=goal)
+        .select_related("user", "stakeholder", "score")
+        .order_by("next_review", "stakeholder__name", "pk")[:GOAL_SIDE_LIST]
+    )
+    context = {
+        "goal": goal,
+        "figures_visible": figures_visible,
+        "links": links,
+        "score_ids": score_ids,
+        "outcomes": outcomes.select_related("stakeholder", "credited_to")[:GOAL_SIDE_LIST],
+        "outcome_total": outcomes.aggregate(total=Sum("value"), n=Count("pk")),
+        "plans": plans,
+    }
+    if figures_visible:
+        trend = dashboards.health_trend(scope, 365)
+        index_chart, shares_chart = dashboards.health_chart(trend)
+        context |= {
+            "health": health_current(scope.kind, scope.id),
+            "trend": trend,
+            "index_chart": index_chart,
+        }
+    return render(request, "dashboards/goal_detail.html", context)
+
+
+class PlanFilterForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=staff_users(),
+        required=False,
+        label=gettext_lazy("Owner of the plan"),
+        empty_label=gettext_lazy("Everyone"),
+    )
+    goal = forms.ModelChoiceField(
+        queryset=StrategicGoal.objects.all(),
+        required=False,
+        label=gettext_lazy("Goal"),
+        empty_label=gettext_lazy("All goals"),
+    )
+
+
+@staff_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """Relationship plans (objective, desired against actual strength, next review)."""
+    form = PlanFilterForm(request.GET or None)
+    plans = (
+        Relationship.objects.visible_to(request.user)
+        .filter(
+            Q(objective__gt="") | Q(desired_strength__isnull=False) | Q(next_review__isnull=False)
+        )
+        .select_related("user", "stakeholder", "score")
+    )
+    if form.is_valid():
+        if form.cleaned_data.get("user"):
+            plans = plans.filter(user=form.cleaned_data["user"])
+        if form.cleaned_data.get("goal"):
+            plans = plans.filter(stakeholder__goal_links__goal=form.cleaned_data["goal"])
+    page = paginate(
+        request,
+        plans.order_by(
+            "user__first_name",
+            "user__username",
+            F("next_review").asc(nulls_last=True),
+            "stakeholder__name",
+            "pk",
+        ),
+    )
+    return render(request, "dashboards/plan_list.html", {"form": form, "page": page})

@@ -1,0 +1,38 @@
+"""POST /api/v1/recompute/: directors start a full recomputation and poll its job."""
+
+from metrics.models import RecomputeJob, StakeholderScore
+
+
+def test_director_starts_a_recomputation_and_polls_it_to_done(
+    client, director, interaction, django_capture_on_commit_callbacks
+):
+    StakeholderScore.objects.all().delete()
+    client.force_login(director)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/recompute/")
+
+    assert response.status_code == 202
+    job = response.json()
+    assert set(job) >= {"id", "status", "progress", "url"}
+    # Without a broker the job runs in process once the request's transaction commits.
+    polled = client.get(job["url"]).json()
+    assert polled["status"] == "done"
+    assert polled["progress"] == 1.0
+    assert StakeholderScore.objects.filter(stakeholder__in=interaction.stakeholders.all()).exists()
+
+
+def test_managers_may_not_start_one(client, manager):
+    client.force_login(manager)
+    assert client.post("/api/v1/recompute/").status_code == 403
+    assert not RecomputeJob.objects.exists()
+
+
+def test_unknown_job_is_404(client, director):
+    client.force_login(director)
+    assert client.get("/api/v1/recompute/999/").status_code == 404
+    assert client.get("/api/v1/recompute/abc/").status_code == 404
+
+
+def test_anonymous_is_401(client):
+    assert client.post("/api/v1/recompute/").status_code == 401
