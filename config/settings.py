@@ -198,7 +198,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["relations.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "token": None if API_THROTTLE_RATE.lower() in {"", "off", "none", "0"} else API_THROTTLE_RATE
+        "token": None
+        if API_THROTTLE_RATE.lower() in {"", "off", "none", "0"}
+        else API_THROTTLE_RATE
     },
     "EXCEPTION_HANDLER": "relations.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "relations.api.schema.RapportAutoSchema",
@@ -211,7 +213,7 @@ SPECTACULAR_SETTINGS = {
         "Authenticate with `Authorization: Token <key>` (create one at `/settings/tokens/` "
         "or with `manage.py create_api_token USERNAME`) or a browser session with CSRF. "
         "What the caller may not see answers 404, what it may see but not change 403; "
-        "validation errors are 400 with `{\"field\": [\"message\"]}`. "
+        'validation errors are 400 with `{"field": ["message"]}`. '
         "POST accepts an `Idempotency-Key` header: a retry returns the first answer."
     ),
     "VERSION": "1.0.0",

@@ -130,3 +130,32 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = models.WebhookDelivery
+    extra = 0
+    can_delete = False
+    fields = ["event", "status", "attempts", "response_status", "last_error", "created_at"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ["url", "owner", "active", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "description", "owner__username"]
+    readonly_fields = ["secret"]
+    inlines = [WebhookDeliveryInline]
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["event", "webhook", "status", "attempts", "response_status", "created_at"]
+    list_filter = ["status", "event"]
+    search_fields = ["webhook__url", "last_error"]
+    list_select_related = ["webhook"]

@@ -16,3 +16,4 @@ echo "Building the $SIZE demo network…"
 $BIN/python manage.py seed_demo --size "$SIZE" --seed 1 --flush -v1 | head -3
 psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "ANALYZE"
 $BIN/python manage.py bench_scores --repeat "${BENCH_REPEAT:-3}" --samples "${BENCH_SAMPLES:-40}"
+$BIN/python manage.py bench_network --repeat "${BENCH_REPEAT:-3}"
