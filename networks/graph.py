@@ -20,6 +20,7 @@ nodes are indexed ``0 .. n_users - 1`` for users (in the order of
 from __future__ import annotations
 
 import math
+import multiprocessing
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,15 +48,21 @@ THREAD_STRENGTH = 0.3
 # DESIGN §4: a key stakeholder is covered when its stakeholder-level strength is >= 0.5.
 COVERAGE_STRENGTH = 0.5
 
-# Below this many nodes betweenness is exact. Exact Brandes costs one
-# single-source shortest-path search per node, so it is only affordable when
-# that is no more work than the sampled estimate: sampling DEFAULT_BETWEENNESS_K
-# sources of a graph this small would visit nearly every source anyway.
-DEFAULT_EXACT_THRESHOLD = 2_000
-# Sampled sources above the threshold. Measured on the 52,000-node synthetic
-# graph (tests/networks/synthetic.py): see betweenness() for the error figures.
-DEFAULT_BETWEENNESS_K = 500
-DEFAULT_BETWEENNESS_WEIGHTED = True
+# Up to this many nodes betweenness is exact: an exact pass is one search per
+# node, at most twice the DEFAULT_BETWEENNESS_K searches of a sampled pass, and
+# searches on a graph this small are cheap.
+DEFAULT_EXACT_THRESHOLD = 4_000
+# Sources sampled above the threshold. Measured against exact (hop-count)
+# betweenness of synthetic_network(2_000, 50_000, 250_000, seed=1) (52,000
+# nodes, 250,000 edges; exact took 835 s of CPU): the median relative error of
+# the exact top-100 nodes was 28% with 500 sources (seeds 0-3: 27, 26, 29, 30%),
+# 24% with 700, 14-17% with 1,500, and 11.6-14.0% with 2,000 (12.6% on the
+# sorted top-100 values). The error falls only as 1/sqrt(k) because a user's
+# betweenness comes largely from the few sources next to them, so 2,000 is the
+# smallest round k that keeps it within the 15% target.
+DEFAULT_BETWEENNESS_K = 2_000
+# Hop-count paths by default: see betweenness() for why.
+DEFAULT_BETWEENNESS_WEIGHTED = False
 
 # Added to every -ln(strength) path cost: scipy's sparse graphs cannot store a
 # zero-cost edge (a link of strength 1.0), and among routes of equal product the
@@ -518,6 +525,7 @@ def betweenness(
     seed: int = 0,
     engine: Engine = "igraph",
     weighted: bool = DEFAULT_BETWEENNESS_WEIGHTED,
+    processes: int = 1,
 ) -> Betweenness:
     """Betweenness centrality of every node, normalised like networkx.
 
@@ -527,14 +535,15 @@ def betweenness(
 
     Path length: by default (``weighted=False``) every tie is one hop, a broker
     being whoever sits on the shortest chains of acquaintance. A weighted pass
-    (Dijkstra) costs four times a breadth-first one: at the ``large`` size, 500
-    sources took 21 s of CPU against 5.5 s, which alone would break the 15 s
-    budget of the nightly network computation. Tie strength still shapes
-    brokerage through Burt's constraint and the warm introduction paths, both
-    weighted. ``weighted=True`` measures paths with the length ``1 / strength``
-    (a strong tie is a short hop); we chose it over ``-ln(strength)`` because
-    it is never zero (a link of strength 1.0 would give a zero-length edge,
-    which makes shortest-path counts ill-defined) and stays within [1, 20].
+    (Dijkstra) costs about four times a breadth-first one (at the ``large``
+    size, 500 sources took 21 s of CPU against 5.5 s), and the 2,000 sources
+    that accuracy needs (DEFAULT_BETWEENNESS_K) already cost 22-33 s of CPU
+    unweighted. Tie strength still shapes brokerage through Burt's constraint
+    and the warm introduction paths, both weighted. ``weighted=True`` measures
+    paths with the length ``1 / strength`` (a strong tie is a short hop); we
+    chose it over ``-ln(strength)`` because it is never zero (a link of
+    strength 1.0 would give a zero-length edge, which makes shortest-path
+    counts ill-defined) and stays within [1, 20].
 
     Sampling: with more than ``exact_threshold`` nodes the value is estimated
     from ``k`` source nodes drawn with numpy from ``seed`` (uniformly, without
@@ -543,6 +552,11 @@ def betweenness(
     for a node that was itself a source (it cannot lie between itself and a
     target). The estimate is unbiased and labelled ``sampled=True`` with its k.
     See DEFAULT_BETWEENNESS_K for the measured error.
+
+    ``processes > 1`` (igraph engine, sampled only) splits the sources among
+    forked worker processes: python-igraph holds the GIL, so threads do not
+    help. Pass it only from a process that may fork (the network task of a
+    worker); where forking is refused (a daemonic process) it runs serially.
     """
     _check_engine(engine)
     n = data.n_nodes
@@ -567,11 +581,11 @@ def betweenness(
     else:
         graph = data.igraph()
         if sources is None:
-            raw_list = graph.betweenness(directed=False, weights=weight)
+            raw = np.asarray(graph.betweenness(directed=False, weights=weight))
         else:
-            raw_list = graph.betweenness(directed=False, weights=weight, sources=sources.tolist())
+            raw = _igraph_subset_betweenness(graph, sources, weight, processes)
         # igraph counts each unordered pair once, as networkx does after halving.
-        ordered = np.asarray(raw_list, dtype=np.float64) * 2.0
+        ordered = raw.astype(np.float64) * 2.0
 
     if sources is None:
         return Betweenness(ordered / ((n - 1) * (n - 2)), sampled=False, k=None)
@@ -579,6 +593,35 @@ def betweenness(
     scale = np.full(n, 1.0 / (size * (n - 2)))
     scale[sources] = 1.0 / ((size - 1) * (n - 2))
     return Betweenness(ordered * scale, sampled=True, k=size)
+
+
+_forked_graph: ig.Graph | None = None
+
+
+def _subset_betweenness_in_child(job: tuple[list[int], str | None]) -> np.ndarray:
+    sources, weight = job
+    assert _forked_graph is not None
+    return np.asarray(_forked_graph.betweenness(directed=False, weights=weight, sources=sources))
+
+
+def _igraph_subset_betweenness(
+    graph: ig.Graph, sources: np.ndarray, weight: str | None, processes: int
+) -> np.ndarray:
+    """Sum over ``sources`` of igraph's subset betweenness, in ``processes`` forked processes."""
+    global _forked_graph
+    if processes > 1 and len(sources) >= 2 * processes:
+        chunks = [chunk.tolist() for chunk in np.array_split(sources, processes)]
+        # The children inherit the graph through fork instead of pickling it.
+        _forked_graph = graph
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                parts = pool.map(_subset_betweenness_in_child, [(c, weight) for c in chunks])
+            return np.sum(parts, axis=0)
+        except (AssertionError, OSError, ValueError):
+            pass  # daemonic process or no fork here: fall back to one process
+        finally:
+            _forked_graph = None
+    return np.asarray(graph.betweenness(directed=False, weights=weight, sources=sources.tolist()))
 
 
 def constraint(data: NetworkData, engine: Engine = "igraph") -> np.ndarray:
@@ -774,11 +817,18 @@ def node_metrics(
     exact_threshold: int = DEFAULT_EXACT_THRESHOLD,
     k: int = DEFAULT_BETWEENNESS_K,
     weighted: bool = DEFAULT_BETWEENNESS_WEIGHTED,
+    processes: int = 1,
 ) -> NodeMetrics:
     """Betweenness, constraint and Louvain community of every node, in ``node_keys()`` order."""
     return NodeMetrics(
         betweenness=betweenness(
-            data, exact_threshold=exact_threshold, k=k, seed=seed, engine=engine, weighted=weighted
+            data,
+            exact_threshold=exact_threshold,
+            k=k,
+            seed=seed,
+            engine=engine,
+            weighted=weighted,
+            processes=processes,
         ),
         constraint=constraint(data, engine=engine),
         communities=communities(data, seed=seed, engine=engine),

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .ids import parse_id
 from .models import Commitment, Interaction, Organization, Relationship, Stakeholder, Tag
 from .roles import DIRECTOR, MANAGER
 
@@ -62,7 +63,7 @@ def _selected_pks(value: Any) -> list[str]:
     pks = []
     for item in value:
         pk = getattr(item, "pk", item)
-        if str(pk).isdigit():
+        if parse_id(pk) is not None:
             pks.append(str(pk))
     return pks
 

@@ -32,6 +32,7 @@ from .forms import (
     stakeholder_label,
     user_label,
 )
+from .ids import parse_id
 from .models import AuditEvent, Commitment, Interaction, Organization, Relationship, Stakeholder
 from .roles import is_director, is_staff_member
 from .services import (
@@ -294,7 +295,7 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
         initial = {}
         preselect = request.GET.get("stakeholder", "")
         if (
-            preselect.isdigit()
+            parse_id(preselect) is not None
             and Stakeholder.objects.visible_to(user).filter(pk=preselect).exists()
         ):
             initial["stakeholders"] = [int(preselect)]

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from relations.ids import parse_id
 from relations.roles import is_director
 
 from ..models import RecomputeJob
@@ -63,7 +64,8 @@ class RecomputeJobView(APIView):
     @extend_schema(responses=RecomputeJobSerializer)
     def get(self, request: Request, pk: str) -> Response:
         _require_director(request)
-        job = RecomputeJob.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+        job_id = parse_id(pk)
+        job = RecomputeJob.objects.filter(pk=job_id).first() if job_id is not None else None
         if job is None:
             raise NotFound
         return Response(RecomputeJobSerializer(job, context={"request": request}).data)

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from relations.ids import parse_id
 from relations.models import Stakeholder, StrategicGoal, Team
 from relations.roles import is_director
 
@@ -89,9 +90,11 @@ class IntroPathsView(APIView):
     @extend_schema(responses=serializers.IntroPathsSerializer)
     def get(self, request: Request, pk: str) -> Response:
         # A str route, so that a malformed id is this API's JSON 404, not Django's HTML one.
-        if not pk.isdigit():
+        if (stakeholder_id := parse_id(pk)) is None:
             raise NotFound
-        stakeholder = get_object_or_404(Stakeholder.objects.visible_to(request.user), pk=int(pk))
+        stakeholder = get_object_or_404(
+            Stakeholder.objects.visible_to(request.user), pk=stakeholder_id
+        )
         run, _ = services.latest_graph()
         return Response(
             {

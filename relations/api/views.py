@@ -463,7 +463,6 @@ class WebhookViewSet(RapportViewSet):
 
     model = Webhook
     serializer_class = serializers.WebhookSerializer
-    filterset_fields = ["active"]
     search_fields = ["url", "description"]
     ordering_fields = ["created_at", "url"]
 

@@ -36,3 +36,9 @@ def test_unknown_job_is_404(client, director):
 
 def test_anonymous_is_401(client):
     assert client.post("/api/v1/recompute/").status_code == 401
+
+
+def test_non_ascii_and_oversized_ids_are_404(client, director):
+    client.force_login(director)
+    for raw in ("%C2%B3", "%D9%A3", "9" * 30):
+        assert client.get(f"/api/v1/recompute/{raw}/").status_code == 404

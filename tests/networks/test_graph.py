@@ -24,6 +24,7 @@ from networks.graph import (
     key_person_risk,
     merge_edges,
     network_health,
+    node_metrics,
     single_threaded,
     threads,
     unthreaded,
@@ -286,6 +287,25 @@ def test_betweenness_is_sampled_and_labelled_so_above_the_threshold():
     # Asking for as many sources as nodes is the exact computation.
     assert every_source.meta() == {"sampled": False, "k": None}
     np.testing.assert_allclose(every_source.values, exact.values)
+
+
+def test_sampled_betweenness_split_over_two_processes_equals_one_process():
+    data = random_network(np.random.default_rng(3), n_users=5, n_stakeholders=40, n_links=90)
+
+    one = betweenness(data, exact_threshold=0, k=20, seed=5)
+    two = betweenness(data, exact_threshold=0, k=20, seed=5, processes=2)
+
+    assert two.meta() == one.meta() == {"sampled": True, "k": 20}
+    np.testing.assert_allclose(two.values, one.values, atol=1e-12)
+
+
+def test_node_metrics_align_with_node_keys():
+    data = two_cliques_with_a_bridge()
+
+    metrics = node_metrics(data, seed=1)
+
+    assert len(metrics.betweenness.values) == len(metrics.constraint) == len(data.node_keys())
+    assert metrics.communities.count == 2
 
 
 def test_sampled_betweenness_is_unbiased():
