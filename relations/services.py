@@ -78,6 +78,11 @@ def relationships_ensure(users: Iterable[User], stakeholders: Iterable[Stakehold
     return len(missing)
 
 
+# `validate_constraints=False`: every check constraint has a field validator that
+# full_clean runs in Python, and the database enforces the constraint on save;
+# validating constraints again would cost one query each per record (bulk imports).
+
+
 @transaction.atomic
 def interaction_log(
     *,
@@ -89,14 +94,16 @@ def interaction_log(
 ) -> Interaction:
     """Log an interaction with its participants and any commitments made in it."""
     interaction = Interaction(created_by=by, **fields)
-    interaction.full_clean(exclude=["internal_participants", "stakeholders"])
+    interaction.full_clean(
+        exclude=["internal_participants", "stakeholders"], validate_constraints=False
+    )
     interaction.save()
     interaction.internal_participants.set(participants)
     interaction.stakeholders.set(stakeholders)
     relationships_ensure(participants, stakeholders)
     for commitment_fields in commitments:
         commitment = Commitment(interaction=interaction, created_by=by, **commitment_fields)
-        commitment.full_clean()
+        commitment.full_clean(validate_constraints=False)
         commitment.save()
         audit_record(actor=by, action=AuditEvent.Action.CREATE, obj=commitment)
     audit_record(
@@ -140,7 +147,9 @@ def interaction_update(
     before = snapshot(Interaction.objects.get(pk=interaction.pk))
     for name, value in fields.items():
         setattr(interaction, name, value)
-    interaction.full_clean(exclude=["internal_participants", "stakeholders"])
+    interaction.full_clean(
+        exclude=["internal_participants", "stakeholders"], validate_constraints=False
+    )
     # Optimistic locking: the UPDATE only matches the version the editor saw.
     version = expected_version if expected_version is not None else interaction.version
     updated = Interaction.objects.filter(pk=interaction.pk, version=version).update(
