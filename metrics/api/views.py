@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -12,9 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from relations.ids import parse_id
+from relations.models import Stakeholder
 from relations.roles import is_director
 
-from ..models import RecomputeJob
+from ..models import RecomputeJob, StakeholderScoreSnapshot
 from ..tasks import recompute_job_start
 
 
@@ -69,3 +73,68 @@ class RecomputeJobView(APIView):
         if job is None:
             raise NotFound
         return Response(RecomputeJobSerializer(job, context={"request": request}).data)
+
+
+SNAPSHOT_FIELDS = [
+    "given",
+    "received",
+    "reciprocity_balance",
+    "reciprocity",
+    "strength",
+    "sentiment",
+    "reliability",
+    "trust",
+    "investment",
+    "ror",
+    "at_risk",
+]
+
+
+class SnapshotSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    given = serializers.FloatField(allow_null=True)
+    received = serializers.FloatField(allow_null=True)
+    reciprocity_balance = serializers.FloatField(allow_null=True)
+    reciprocity = serializers.FloatField(allow_null=True)
+    strength = serializers.FloatField(allow_null=True)
+    sentiment = serializers.FloatField(allow_null=True)
+    reliability = serializers.FloatField(allow_null=True)
+    trust = serializers.FloatField(allow_null=True)
+    investment = serializers.FloatField(allow_null=True)
+    ror = serializers.FloatField(allow_null=True)
+    at_risk = serializers.BooleanField()
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        fields["return"] = serializers.FloatField(allow_null=True)  # a Python keyword
+        return fields
+
+
+class HistorySerializer(serializers.Serializer):
+    stakeholder = serializers.IntegerField()
+    results = SnapshotSerializer(many=True)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=365)
+
+
+class StakeholderHistoryView(APIView):
+    """Daily score snapshots of a stakeholder for trend charts, oldest first."""
+
+    @extend_schema(parameters=[HistoryQuerySerializer], responses=HistorySerializer)
+    def get(self, request: Request, pk: str) -> Response:
+        query = HistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stakeholder_id = parse_id(pk)
+        visible = Stakeholder.objects.scores_visible_to(request.user)
+        if stakeholder_id is None or not visible.filter(pk=stakeholder_id).exists():
+            raise NotFound
+        since = timezone.localdate() - timedelta(days=query.validated_data["days"])
+        rows = (
+            StakeholderScoreSnapshot.objects.filter(stakeholder_id=stakeholder_id, date__gte=since)
+            .order_by("date")
+            .values("date", "return_value", *SNAPSHOT_FIELDS)
+        )
+        results = [{**row, "return": row.pop("return_value")} for row in rows]
+        return Response({"stakeholder": stakeholder_id, "results": results})

@@ -42,3 +42,28 @@ def test_non_ascii_and_oversized_ids_are_404(client, director):
     client.force_login(director)
     for raw in ("%C2%B3", "%D9%A3", "9" * 30):
         assert client.get(f"/api/v1/recompute/{raw}/").status_code == 404
+
+
+def test_history_lists_snapshots_oldest_first_for_those_who_may_see_them(
+    client, manager, other_manager, stakeholder
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from metrics.models import StakeholderScoreSnapshot
+
+    today = timezone.localdate()
+    for days, trust in ((2, 0.5), (1, 0.6)):
+        StakeholderScoreSnapshot.objects.create(
+            stakeholder=stakeholder, date=today - timedelta(days=days), trust=trust,
+            return_value=100.0,
+        )
+    client.force_login(manager)
+    body = client.get(f"/api/v1/stakeholders/{stakeholder.pk}/history/").json()
+    assert [p["trust"] for p in body["results"]] == [0.5, 0.6]
+    assert body["results"][0]["return"] == 100.0
+    assert client.get(f"/api/v1/stakeholders/{stakeholder.pk}/history/?days=0").status_code == 400
+
+    client.force_login(other_manager)  # neither owns nor knows the stakeholder
+    assert client.get(f"/api/v1/stakeholders/{stakeholder.pk}/history/").status_code == 404
