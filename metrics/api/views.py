@@ -19,6 +19,7 @@ from relations.models import Stakeholder
 from relations.roles import is_director
 
 from ..models import RecomputeJob, StakeholderScoreSnapshot
+from ..services import SNAPSHOT_FIELDS
 from ..tasks import recompute_job_start
 
 
@@ -75,19 +76,6 @@ class RecomputeJobView(APIView):
         return Response(RecomputeJobSerializer(job, context={"request": request}).data)
 
 
-SNAPSHOT_FIELDS = [
-    "given",
-    "received",
-    "reciprocity_balance",
-    "reciprocity",
-    "strength",
-    "sentiment",
-    "reliability",
-    "trust",
-    "investment",
-    "ror",
-    "at_risk",
-]
 
 
 class SnapshotSerializer(serializers.Serializer):
@@ -134,7 +122,7 @@ class StakeholderHistoryView(APIView):
         rows = (
             StakeholderScoreSnapshot.objects.filter(stakeholder_id=stakeholder_id, date__gte=since)
             .order_by("date")
-            .values("date", "return_value", *SNAPSHOT_FIELDS)
+            .values("date", *SNAPSHOT_FIELDS)
         )
         results = [{**row, "return": row.pop("return_value")} for row in rows]
         return Response({"stakeholder": stakeholder_id, "results": results})
