@@ -1,10 +1,12 @@
 """Recomputing and storing scores (DESIGN §3, §5).
 
-Rows are read column-wise with `values_list` (dates converted to POSIX seconds
-in SQL), scored in one `scoring.score_groups` call per level and batch, and
-upserted in bulk. Full and incremental recomputation share this code path and
-feed every group its rows in the same order (by item id), so for the same time
-T they store bit-identical numbers.
+Incremental recomputation reads a few groups' rows with `values_list`; a full
+recomputation reads every row once for both levels (`everything_read`: binary
+COPY into numpy on PostgreSQL), with the same SQL expressions (dates converted
+to POSIX seconds in SQL). Rows are scored in one `scoring.score_groups` call
+per level and batch, and upserted in bulk (COPY on PostgreSQL). Both paths feed
+every group its rows in the same order (by item id), so for the same time T
+they store bit-identical numbers.
 """
 
 from __future__ import annotations
@@ -267,6 +269,339 @@ def relationship_groups(
 # Rows: what each group is scored over (DESIGN §3 row sets)
 
 
+# Binary COPY: an 11-byte signature, 4 bytes of flags and 4 of header extension,
+# then per row a 2-byte field count and, per field, a 4-byte length and the value
+# (an array: dimensions, null flag, element type, size and lower bound per
+# dimension, then a 4-byte length before each element).
+_COPY_HEADER = 19
+
+
+def _copy_columns(
+    sql: str, params: list[Any], fields: list[tuple[str, str]]
+) -> dict[str, np.ndarray]:
+    """The columns of a query as numpy arrays, through one binary COPY row.
+
+    The query's rows are folded into one row of arrays (`array_agg`), so the
+    stream is a few large messages rather than one per row (psycopg handles
+    each message in Python), and numpy reads each array in place: every value
+    must be fixed-width and never NULL (COALESCE in the query). `fields` are
+    (name, big-endian numpy type) in column order.
+    """
+    folded = ", ".join(f"array_agg(c{j})" for j in range(len(fields)))
+    aliased = ", ".join(f"c{j}" for j in range(len(fields)))
+    statement = f"COPY (SELECT {folded} FROM ({sql}) AS rows ({aliased})) TO STDOUT (FORMAT binary)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+        data = b"".join(copy)
+    view = memoryview(data)
+    if view[_COPY_HEADER - 4 : _COPY_HEADER] != bytes(4):
+        raise RuntimeError("unexpected COPY header extension")
+    position = _COPY_HEADER + 2  # the row's field count
+    columns = {}
+    for name, kind in fields:
+        size = int.from_bytes(view[position : position + 4], "big", signed=True)
+        position += 4
+        if size < 0:  # array_agg of no rows is NULL
+            columns[name] = np.empty(0, dtype=np.dtype(kind).newbyteorder("="))
+            continue
+        array = view[position : position + size]
+        position += size
+        ndim = int.from_bytes(array[0:4], "big")
+        if int.from_bytes(array[4:8], "big"):
+            raise RuntimeError(f"COPY column {name} holds NULLs")
+        offset = 12 + 8 * ndim
+        count = int.from_bytes(array[12:16], "big") if ndim else 0
+        element = np.dtype([("size", ">i4"), ("value", kind)])
+        values = np.frombuffer(array, dtype=element, count=count, offset=offset)
+        if count and (values["size"] != np.dtype(kind).itemsize).any():
+            raise RuntimeError(f"COPY column {name} is not {kind}")
+        columns[name] = values["value"].astype(np.dtype(kind).newbyteorder("="))
+    return columns
+
+
+def _codes(sql_column: str, names: list[str]) -> str:
+    """SQL of a text column as its 1-based position in `names` (0: not among them)."""
+    listed = ", ".join("'" + name.replace("'", "''") + "'" for name in names)
+    return f"COALESCE(array_position(ARRAY[{listed}]::text[], {sql_column}::text), 0)::int2"
+
+
+@dataclass
+class Everything:
+    """Every row a full recomputation reads, as arrays, read once for both levels.
+
+    Interactions are those dated on or before T, by id; `*_user` is -1 where
+    the commitment or outcome names no user; commitments and outcomes by id.
+    """
+
+    interaction_id: np.ndarray
+    occurred_at: np.ndarray
+    kind_weight: np.ndarray
+    value_given: np.ndarray
+    value_received: np.ndarray
+    sentiment: np.ndarray
+    duration_minutes: np.ndarray
+    cost: np.ndarray
+    n_internal: np.ndarray
+    n_stakeholders: np.ndarray
+    link_stakeholder: np.ndarray
+    link_stakeholder_interaction: np.ndarray
+    link_user: np.ndarray
+    link_user_interaction: np.ndarray
+    commitment_stakeholder: np.ndarray
+    commitment_user: np.ndarray
+    commitment_id: np.ndarray
+    commitment_due_at: np.ndarray
+    commitment_status: np.ndarray
+    outcome_stakeholder: np.ndarray
+    outcome_user: np.ndarray
+    outcome_id: np.ndarray
+    outcome_at: np.ndarray
+    outcome_value: np.ndarray
+
+
+def everything_read(at: datetime, cfg: scoring.ScoreSettings) -> Everything:
+    """Read every interaction, link, commitment and outcome a full recomputation needs.
+
+    PostgreSQL streams them with binary COPY straight into numpy; elsewhere
+    (SQLite: tests, small installations) the ORM reads the same columns. The
+    values are the same either way as the incremental path's: the same SQL
+    expressions (`Epoch`, casts to double precision) compute them.
+    """
+    if connection.vendor != "postgresql":
+        return _everything_read_orm(at, cfg)
+    kinds = list(cfg.kind_weights)
+    statuses = sorted(scoring.STATUS_CODES, key=scoring.STATUS_CODES.__getitem__)
+    interaction = Interaction._meta.db_table
+    f8, i8, i2 = ">f8", ">i8", ">i2"
+    rows = _copy_columns(
+        f"SELECT id, EXTRACT(EPOCH FROM occurred_at)::double precision, {_codes('kind', kinds)},"
+        " value_given::double precision, value_received::double precision,"
+        " COALESCE(sentiment::double precision, 'NaN'), duration_minutes::double precision,"
+        f" cost::double precision FROM {interaction} WHERE occurred_at <= %s",
+        [at],
+        [
+            ("id", i8),
+            ("at", f8),
+            ("kind", i2),
+            ("given", f8),
+            ("received", f8),
+            ("sentiment", f8),
+            ("duration", f8),
+            ("cost", f8),
+        ],
+    )
+    order = np.argsort(rows["id"], kind="stable")
+    rows = {name: column[order] for name, column in rows.items()}
+    kind = rows["kind"].astype(np.int64)
+    if (kind == 0).any():
+        unknown = Interaction.objects.exclude(kind__in=kinds).values_list("kind", flat=True)[:1]
+        raise ValueError(f"no KIND_WEIGHTS entry for interaction kind {list(unknown)}")
+    weights = np.array([0.0, *(float(cfg.kind_weights[k]) for k in kinds)])
+    stakeholder_links = _copy_columns(
+        f"SELECT stakeholder_id::bigint, interaction_id FROM {StakeholderLink._meta.db_table}",
+        [],
+        [("stakeholder", i8), ("interaction", i8)],
+    )
+    user_links = _copy_columns(
+        f"SELECT user_id::bigint, interaction_id FROM {ParticipantLink._meta.db_table}",
+        [],
+        [("user", i8), ("interaction", i8)],
+    )
+    commitments = _copy_columns(
+        "SELECT stakeholder_id::bigint, COALESCE(responsible_id, -1)::bigint, id,"
+        " EXTRACT(EPOCH FROM due_date)::double precision,"
+        f" {_codes('status', statuses)} FROM {Commitment._meta.db_table}",
+        [],
+        [("stakeholder", i8), ("user", i8), ("id", i8), ("due", f8), ("status", i2)],
+    )
+    order = np.argsort(commitments["id"], kind="stable")
+    commitments = {name: column[order] for name, column in commitments.items()}
+    if (commitments["status"] == 0).any():
+        raise ValueError("unknown commitment status")
+    outcomes = _copy_columns(
+        "SELECT stakeholder_id::bigint, COALESCE(credited_to_id, -1)::bigint, id,"
+        " EXTRACT(EPOCH FROM occurred_on)::double precision, value::double precision"
+        f" FROM {Outcome._meta.db_table} WHERE occurred_on <= %s",
+        [at.astimezone(UTC).date()],
+        [("stakeholder", i8), ("user", i8), ("id", i8), ("at", f8), ("value", f8)],
+    )
+    order = np.argsort(outcomes["id"], kind="stable")
+    outcomes = {name: column[order] for name, column in outcomes.items()}
+    ids = rows["id"].astype(np.int64)
+    return Everything(
+        interaction_id=ids,
+        occurred_at=rows["at"].astype(np.float64),
+        kind_weight=weights[kind],
+        value_given=rows["given"].astype(np.float64),
+        value_received=rows["received"].astype(np.float64),
+        sentiment=rows["sentiment"].astype(np.float64),
+        duration_minutes=rows["duration"].astype(np.float64),
+        cost=rows["cost"].astype(np.float64),
+        n_internal=_link_counts(user_links["interaction"], ids),
+        n_stakeholders=_link_counts(stakeholder_links["interaction"], ids),
+        link_stakeholder=stakeholder_links["stakeholder"].astype(np.int64),
+        link_stakeholder_interaction=stakeholder_links["interaction"].astype(np.int64),
+        link_user=user_links["user"].astype(np.int64),
+        link_user_interaction=user_links["interaction"].astype(np.int64),
+        commitment_stakeholder=commitments["stakeholder"].astype(np.int64),
+        commitment_user=commitments["user"].astype(np.int64),
+        commitment_id=commitments["id"].astype(np.int64),
+        commitment_due_at=commitments["due"].astype(np.float64),
+        commitment_status=(commitments["status"] - 1).astype(np.int8),
+        outcome_stakeholder=outcomes["stakeholder"].astype(np.int64),
+        outcome_user=outcomes["user"].astype(np.int64),
+        outcome_id=outcomes["id"].astype(np.int64),
+        outcome_at=outcomes["at"].astype(np.float64),
+        outcome_value=outcomes["value"].astype(np.float64),
+    )
+
+
+def _link_counts(link_interactions: np.ndarray, interaction_ids: np.ndarray) -> np.ndarray:
+    """How many links each interaction has (its participants of one side)."""
+    if not len(interaction_ids):
+        return np.zeros(0, dtype=np.int64)
+    size = int(max(interaction_ids.max(), link_interactions.max(initial=0))) + 1
+    return np.bincount(link_interactions.astype(np.int64), minlength=size)[interaction_ids]
+
+
+def _everything_read_orm(at: datetime, cfg: scoring.ScoreSettings) -> Everything:
+    columns = [
+        "pk",
+        Epoch("occurred_at"),
+        "kind",
+        "value_given",
+        "value_received",
+        "sentiment",
+        "duration_minutes",
+        Cast("cost", FloatField()),
+    ]
+    rows = list(
+        Interaction.objects.filter(occurred_at__lte=at).order_by("pk").values_list(*columns)
+    )
+    stakeholder_links = list(
+        StakeholderLink.objects.values_list("stakeholder_id", "interaction_id")
+    )
+    user_links = list(ParticipantLink.objects.values_list("user_id", "interaction_id"))
+    commitments = list(
+        Commitment.objects.order_by("pk").values_list(
+            "stakeholder_id", "responsible_id", "pk", Epoch("due_date"), "status"
+        )
+    )
+    outcomes = list(
+        Outcome.objects.filter(occurred_on__lte=at.astimezone(UTC).date())
+        .order_by("pk")
+        .values_list(
+            "stakeholder_id",
+            "credited_to_id",
+            "pk",
+            Epoch("occurred_on"),
+            Cast("value", FloatField()),
+        )
+    )
+
+    def user_column(table: list[tuple]) -> np.ndarray:
+        return np.array([-1 if r[1] is None else r[1] for r in table], dtype=np.int64)
+
+    ids = _column(rows, 0, np.int64)
+    link_interactions = _column(stakeholder_links, 1, np.int64)
+    user_interactions = _column(user_links, 1, np.int64)
+    return Everything(
+        interaction_id=ids,
+        occurred_at=_column(rows, 1, np.float64),
+        kind_weight=scoring.kind_weight_array([r[2] for r in rows], cfg),
+        value_given=_column(rows, 3, np.float64),
+        value_received=_column(rows, 4, np.float64),
+        sentiment=_float_column(rows, 5),
+        duration_minutes=_column(rows, 6, np.float64),
+        cost=_column(rows, 7, np.float64),
+        n_internal=_link_counts(user_interactions, ids),
+        n_stakeholders=_link_counts(link_interactions, ids),
+        link_stakeholder=_column(stakeholder_links, 0, np.int64),
+        link_stakeholder_interaction=link_interactions,
+        link_user=_column(user_links, 0, np.int64),
+        link_user_interaction=user_interactions,
+        commitment_stakeholder=_column(commitments, 0, np.int64),
+        commitment_user=user_column(commitments),
+        commitment_id=_column(commitments, 2, np.int64),
+        commitment_due_at=_column(commitments, 3, np.float64),
+        commitment_status=scoring.status_array([r[4] for r in commitments]),
+        outcome_stakeholder=_column(outcomes, 0, np.int64),
+        outcome_user=user_column(outcomes),
+        outcome_id=_column(outcomes, 2, np.int64),
+        outcome_at=_column(outcomes, 3, np.float64),
+        outcome_value=_column(outcomes, 4, np.float64),
+    )
+
+
+def _everyone_rows(
+    groups: Groups, everything: Everything
+) -> tuple[scoring.InteractionRows, scoring.CommitmentRows, scoring.OutcomeRows]:
+    """Every group's rows (DESIGN §3 row sets) cut from `everything`.
+
+    Orders as in the incremental path: interaction rows by (interaction, group),
+    commitments and outcomes by id, so each group sums the same numbers in the
+    same order either way (full == incremental, bit for bit).
+    """
+    e = everything
+    if groups.level is scoring.Level.STAKEHOLDER:
+        row_keys, row_interactions = e.link_stakeholder, e.link_stakeholder_interaction
+        commitment_keys, outcome_keys = e.commitment_stakeholder, e.outcome_stakeholder
+        commitment_kept = np.ones(len(commitment_keys), dtype=bool)
+        outcome_kept = np.ones(len(outcome_keys), dtype=bool)
+    else:
+        # Interactions in which both u and s took part: one row per (u, s, interaction).
+        row_keys, row_interactions = _pair_rows(
+            e.link_user,
+            e.link_user_interaction,
+            e.link_stakeholder,
+            e.link_stakeholder_interaction,
+            groups.key_base,
+        )
+        commitment_kept, outcome_kept = e.commitment_user >= 0, e.outcome_user >= 0
+        commitment_keys = e.commitment_user * groups.key_base + e.commitment_stakeholder
+        outcome_keys = e.outcome_user * groups.key_base + e.outcome_stakeholder
+
+    group_index, found = _lookup(groups.keys, row_keys)
+    at_row, dated = _lookup(e.interaction_id, row_interactions)
+    keep = found & dated
+    group_index, at_row = group_index[keep], at_row[keep]
+    order = np.lexsort((group_index, row_interactions[keep]))
+    group_index, at_row = group_index[order], at_row[order]
+    if len(at_row):
+        interactions = scoring.InteractionRows(
+            group=group_index,
+            interaction_id=e.interaction_id[at_row],
+            occurred_at=e.occurred_at[at_row],
+            kind_weight=e.kind_weight[at_row],
+            value_given=e.value_given[at_row],
+            value_received=e.value_received[at_row],
+            sentiment=e.sentiment[at_row],
+            duration_minutes=e.duration_minutes[at_row],
+            cost=e.cost[at_row],
+            n_internal=np.maximum(e.n_internal[at_row], 1),
+            n_stakeholders=np.maximum(e.n_stakeholders[at_row], 1),
+        )
+    else:
+        interactions = scoring.InteractionRows.empty()
+
+    group_index, found = _lookup(groups.keys, commitment_keys)
+    keep = np.flatnonzero(found & commitment_kept)
+    commitments = scoring.CommitmentRows(
+        group=group_index[keep],
+        commitment_id=e.commitment_id[keep],
+        due_at=e.commitment_due_at[keep],
+        status=e.commitment_status[keep],
+    )
+    group_index, found = _lookup(groups.keys, outcome_keys)
+    keep = np.flatnonzero(found & outcome_kept)
+    outcomes = scoring.OutcomeRows(
+        group=group_index[keep],
+        outcome_id=e.outcome_id[keep],
+        occurred_at=e.outcome_at[keep],
+        value=e.outcome_value[keep],
+    )
+    return interactions, commitments, outcomes
+
+
 def _count_of(link_model: type[models.Model]) -> Coalesce:
     return Coalesce(
         Subquery(
@@ -278,19 +613,6 @@ def _count_of(link_model: type[models.Model]) -> Coalesce:
         ),
         0,
     )
-
-
-def _counts_by_interaction(links: models.QuerySet, interaction_ids: np.ndarray) -> np.ndarray:
-    pairs = list(
-        links.order_by()
-        .values("interaction_id")
-        .annotate(n=Count("id"))
-        .values_list("interaction_id", "n")
-    )
-    position, found = _lookup(interaction_ids, _column(pairs, 0, np.int64))
-    out = np.zeros(len(interaction_ids), dtype=np.int64)
-    out[position[found]] = _column(pairs, 1, np.int64)[found]
-    return out
 
 
 def _pair_rows(
@@ -315,53 +637,34 @@ def _pair_rows(
 
 
 def _interaction_rows(
-    groups: Groups, at: datetime, cfg: scoring.ScoreSettings, everyone: bool
+    groups: Groups, at: datetime, cfg: scoring.ScoreSettings
 ) -> scoring.InteractionRows:
+    """The interaction rows of a few groups (incremental recomputation)."""
     # Interactions after T drop out below, where their attributes are read; the
     # membership queries of a few groups stay index-only on the link tables.
-    if everyone and groups.level is scoring.Level.STAKEHOLDER:
-        links = list(
-            StakeholderLink.objects.filter(interaction__occurred_at__lte=at).values_list(
-                "stakeholder_id", "interaction_id"
-            )
+    links = list(
+        StakeholderLink.objects.filter(stakeholder_id__in=groups.stakeholder_ids).values_list(
+            "stakeholder_id", "interaction_id"
         )
-        row_keys = _column(links, 0, np.int64)
-        row_interactions = _column(links, 1, np.int64)
-    elif everyone:
-        # Interactions in which both u and s took part: one row per (u, s, interaction).
-        # One filter() call, so that the stakeholder join is shared with values_list
-        # (separate calls would join the stakeholders twice and repeat rows).
-        links = list(
-            ParticipantLink.objects.filter(
-                interaction__occurred_at__lte=at, interaction__stakeholders__isnull=False
-            ).values_list("user_id", "interaction__stakeholders", "interaction_id")
-        )
-        row_keys = _column(links, 0, np.int64) * groups.key_base + _column(links, 1, np.int64)
-        row_interactions = _column(links, 2, np.int64)
+    )
+    link_stakeholders = _column(links, 0, np.int64)
+    link_interactions = _column(links, 1, np.int64)
+    if groups.level is scoring.Level.STAKEHOLDER:
+        row_keys, row_interactions = link_stakeholders, link_interactions
     else:
-        links = list(
-            StakeholderLink.objects.filter(stakeholder_id__in=groups.stakeholder_ids).values_list(
-                "stakeholder_id", "interaction_id"
-            )
+        participants = list(
+            ParticipantLink.objects.filter(
+                user_id__in=groups.user_ids,
+                interaction_id__in=np.unique(link_interactions).tolist(),
+            ).values_list("user_id", "interaction_id")
         )
-        link_stakeholders = _column(links, 0, np.int64)
-        link_interactions = _column(links, 1, np.int64)
-        if groups.level is scoring.Level.STAKEHOLDER:
-            row_keys, row_interactions = link_stakeholders, link_interactions
-        else:
-            participants = list(
-                ParticipantLink.objects.filter(
-                    user_id__in=groups.user_ids,
-                    interaction_id__in=np.unique(link_interactions).tolist(),
-                ).values_list("user_id", "interaction_id")
-            )
-            row_keys, row_interactions = _pair_rows(
-                _column(participants, 0, np.int64),
-                _column(participants, 1, np.int64),
-                link_stakeholders,
-                link_interactions,
-                groups.key_base,
-            )
+        row_keys, row_interactions = _pair_rows(
+            _column(participants, 0, np.int64),
+            _column(participants, 1, np.int64),
+            link_stakeholders,
+            link_interactions,
+            groups.key_base,
+        )
 
     group_index, found = _lookup(groups.keys, row_keys)
     row_interactions, group_index = row_interactions[found], group_index[found]
@@ -378,23 +681,16 @@ def _interaction_rows(
         "duration_minutes",
         Cast("cost", FloatField()),
     ]
-    interactions = Interaction.objects.filter(occurred_at__lte=at).order_by("pk")
-    if everyone:
-        attributes = list(interactions.values_list(*columns))
-        attribute_ids = _column(attributes, 0, np.int64)
-        n_internal = _counts_by_interaction(ParticipantLink.objects.all(), attribute_ids)
-        n_stakeholders = _counts_by_interaction(StakeholderLink.objects.all(), attribute_ids)
-    else:
-        # A few interactions: their participant counts ride along as subqueries,
-        # saving two round trips on the worker's hot path.
-        attributes = list(
-            interactions.filter(pk__in=np.unique(row_interactions).tolist()).values_list(
-                *columns, _count_of(ParticipantLink), _count_of(StakeholderLink)
-            )
-        )
-        attribute_ids = _column(attributes, 0, np.int64)
-        n_internal = _column(attributes, 8, np.int64)
-        n_stakeholders = _column(attributes, 9, np.int64)
+    # Their participant counts ride along as subqueries, saving two round trips
+    # on the worker's hot path.
+    attributes = list(
+        Interaction.objects.filter(occurred_at__lte=at, pk__in=np.unique(row_interactions).tolist())
+        .order_by("pk")
+        .values_list(*columns, _count_of(ParticipantLink), _count_of(StakeholderLink))
+    )
+    attribute_ids = _column(attributes, 0, np.int64)
+    n_internal = _column(attributes, 8, np.int64)
+    n_stakeholders = _column(attributes, 9, np.int64)
     # An interaction saved without colleagues (never through the forms or the API)
     # counts as one, so that its cost is still shared rather than divided by zero.
     n_internal = np.maximum(n_internal, 1)
@@ -424,21 +720,18 @@ def _interaction_rows(
 
 
 def _owned_rows(
-    groups: Groups, queryset: models.QuerySet, person: str, everyone: bool
+    groups: Groups, queryset: models.QuerySet, person: str
 ) -> tuple[np.ndarray, list[tuple]]:
-    """Commitments or outcomes of the groups: (group index, the remaining columns)."""
+    """Commitments or outcomes of a few groups: (group index, the remaining columns)."""
     if groups.level is scoring.Level.STAKEHOLDER:
-        if not everyone:
-            queryset = queryset.filter(stakeholder_id__in=groups.stakeholder_ids)
+        queryset = queryset.filter(stakeholder_id__in=groups.stakeholder_ids)
         rows = list(queryset)
         keys = _column(rows, 0, np.int64)
         rest = [r[1:] for r in rows]
     else:
-        queryset = queryset.filter(**{f"{person}__isnull": False})
-        if not everyone:
-            queryset = queryset.filter(
-                **{f"{person}__in": groups.user_ids}, stakeholder_id__in=groups.stakeholder_ids
-            )
+        queryset = queryset.filter(
+            **{f"{person}__in": groups.user_ids}, stakeholder_id__in=groups.stakeholder_ids
+        )
         rows = list(queryset)
         keys = _column(rows, 0, np.int64) * groups.key_base + _column(rows, 1, np.int64)
         rest = [r[2:] for r in rows]
@@ -446,7 +739,7 @@ def _owned_rows(
     return group_index[found], [r for r, keep in zip(rest, found.tolist(), strict=True) if keep]
 
 
-def _commitment_rows(groups: Groups, everyone: bool) -> scoring.CommitmentRows:
+def _commitment_rows(groups: Groups) -> scoring.CommitmentRows:
     key_columns = (
         ("stakeholder_id",)
         if groups.level is scoring.Level.STAKEHOLDER
@@ -455,7 +748,7 @@ def _commitment_rows(groups: Groups, everyone: bool) -> scoring.CommitmentRows:
     queryset = Commitment.objects.order_by("pk").values_list(
         *key_columns, "pk", Epoch("due_date"), "status"
     )
-    group_index, rows = _owned_rows(groups, queryset, "responsible", everyone)
+    group_index, rows = _owned_rows(groups, queryset, "responsible")
     if not rows:
         return scoring.CommitmentRows.empty()
     return scoring.CommitmentRows(
@@ -466,7 +759,7 @@ def _commitment_rows(groups: Groups, everyone: bool) -> scoring.CommitmentRows:
     )
 
 
-def _outcome_rows(groups: Groups, at: datetime, everyone: bool) -> scoring.OutcomeRows:
+def _outcome_rows(groups: Groups, at: datetime) -> scoring.OutcomeRows:
     key_columns = (
         ("stakeholder_id",)
         if groups.level is scoring.Level.STAKEHOLDER
@@ -477,7 +770,7 @@ def _outcome_rows(groups: Groups, at: datetime, everyone: bool) -> scoring.Outco
         .order_by("pk")
         .values_list(*key_columns, "pk", Epoch("occurred_on"), Cast("value", FloatField()))
     )
-    group_index, rows = _owned_rows(groups, queryset, "credited_to", everyone)
+    group_index, rows = _owned_rows(groups, queryset, "credited_to")
     if not rows:
         return scoring.OutcomeRows.empty()
     return scoring.OutcomeRows(
@@ -556,12 +849,27 @@ def _precompute_top_items(scores: scoring.GroupScores) -> None:
         scores.top[key] = _TopItemsByGroup(items, scores.n_groups)
 
 
-def groups_score(groups: Groups, at: datetime, *, everyone: bool = False) -> list[dict]:
-    """The stored fields of every group as of `at`, in group order."""
+def _stored_by_copy(n_rows: int) -> bool:
+    """Whether `_store` streams these rows with COPY (PostgreSQL, many rows)."""
+    return connection.vendor == "postgresql" and n_rows > COPY_THRESHOLD
+
+
+def groups_score(
+    groups: Groups, at: datetime, *, everyone: bool = False, everything: Everything | None = None
+) -> list[dict]:
+    """The stored fields of every group as of `at`, in group order.
+
+    The explanation is a dict, or its JSON text when `_store` will COPY the rows
+    (built column-wise: per-group dicts cost minutes over a large network).
+    """
     cfg = score_settings()
-    interactions = _interaction_rows(groups, at, cfg, everyone)
-    commitments = _commitment_rows(groups, everyone)
-    outcomes = _outcome_rows(groups, at, everyone)
+    if everyone:
+        everything = everything or everything_read(at, cfg)
+        interactions, commitments, outcomes = _everyone_rows(groups, everything)
+    else:
+        interactions = _interaction_rows(groups, at, cfg)
+        commitments = _commitment_rows(groups)
+        outcomes = _outcome_rows(groups, at)
     scores = scoring.score_groups(
         len(groups),
         interactions,
@@ -571,7 +879,11 @@ def groups_score(groups: Groups, at: datetime, *, everyone: bool = False) -> lis
         level=groups.level,
         settings=cfg,
     )
-    _precompute_top_items(scores)
+    if _stored_by_copy(len(groups)):
+        explanations: list[Any] = scores.explanations_json()
+    else:
+        _precompute_top_items(scores)
+        explanations = [scores.explanation_for(g) for g in range(len(groups))]
     trust_before = _nullable(_trust_some_days_ago(groups, at, everyone))
     columns = {name: _nullable(scores.score(name)) for name in scoring.SCORE_FIELDS}
     columns["return_value"] = columns.pop("return")
@@ -600,43 +912,81 @@ def groups_score(groups: Groups, at: datetime, *, everyone: bool = False) -> lis
             cadence_days=cadence_days,
             at_risk=bool(reasons),
             risk_reasons=reasons,
-            explanation=scores.explanation_for(g),
+            explanation=explanations[g],
             computed_at=at,
         )
         results.append(fields)
     return results
 
 
+def _copy_value(value: Any) -> str:
+    """A value in COPY's text format (NULL is \\N; backslash escapes)."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same double
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
 def _copy_upsert(model: type[models.Model], key: str, ids: list[int], results: list[dict]) -> None:
     """PostgreSQL: COPY the rows into a temporary table, then one INSERT … ON CONFLICT.
 
     Django's bulk_create quotes every value client-side (about 1 ms a row with the
-    JSON explanation); COPY streams them.
+    JSON explanation); COPY streams them, written here column by column in COPY's
+    text format (psycopg's per-row writer costs seconds over a large network).
+    A `str` explanation is JSON text already (see `groups_score`).
     """
     quote = connection.ops.quote_name
     fields = [model._meta.get_field(name) for name in CURRENT_FIELDS]
     key_column = model._meta.get_field(key).column
     columns = [key_column, *(f.column for f in fields)]
     column_list = ", ".join(quote(c) for c in columns)
-    json_fields = {f.name for f in fields if isinstance(f, models.JSONField)}
     table = model._meta.db_table
+    texts = [[str(i) for i in ids]]
+    for name in CURRENT_FIELDS:
+        values = [result[name] for result in results]
+        if name == "computed_at" and values and all(v == values[0] for v in values):
+            texts.append([_copy_value(values[0])] * len(values))
+        else:
+            texts.append([_copy_value(v) for v in values])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE metrics_upsert (LIKE {quote(table)}) ON COMMIT DROP"
         )
+        # The JSON arrives as text, parsed once by the INSERT below: a jsonb column
+        # here would parse it twice and compress it twice (here and in the table).
+        cursor.execute(
+            "ALTER TABLE metrics_upsert "
+            + ", ".join(
+                f"ALTER COLUMN {quote(f.column)} TYPE text, "
+                f"ALTER COLUMN {quote(f.column)} SET STORAGE EXTERNAL"
+                for f in fields
+                if isinstance(f, models.JSONField)
+            )
+        )
         with cursor.cursor.copy(f"COPY metrics_upsert ({column_list}) FROM STDIN") as copy:
-            for object_id, result in zip(ids, results, strict=True):
-                copy.write_row(
-                    [object_id]
-                    + [
-                        json.dumps(result[name]) if name in json_fields else result[name]
-                        for name in CURRENT_FIELDS
-                    ]
-                )
+            # Chunks of rows: the server parses one while the next is joined.
+            for start in range(0, len(ids), UPSERT_BATCH):
+                rows = zip(*(column[start : start + UPSERT_BATCH] for column in texts), strict=True)
+                copy.write("".join("\t".join(row) + "\n" for row in rows))
         updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[1:])
+        selected = ", ".join(
+            [quote(key_column)]
+            + [
+                f"{quote(f.column)}::jsonb" if isinstance(f, models.JSONField) else quote(f.column)
+                for f in fields
+            ]
+        )
         cursor.execute(
             f"INSERT INTO {quote(table)} ({column_list}) "
-            f"SELECT {column_list} FROM metrics_upsert "
+            f"SELECT {selected} FROM metrics_upsert "
             f"ON CONFLICT ({quote(key_column)}) DO UPDATE SET {updates}"
         )
         # Inside an outer transaction ON COMMIT comes later: the next call needs the name.
@@ -649,7 +999,7 @@ def _store(groups: Groups, results: list[dict], progress: Progress | None = None
     else:
         model, key = RelationshipScore, "relationship"
     ids = groups.object_ids.tolist()
-    if connection.vendor == "postgresql" and len(ids) > COPY_THRESHOLD:
+    if _stored_by_copy(len(ids)):
         _copy_upsert(model, key, ids, results)
         if progress:
             progress(1.0, "")
@@ -798,9 +1148,11 @@ def scores_recompute_all(at: datetime | None = None, progress: Progress | None =
     report = progress or (lambda fraction, message: None)
     with _recomputation_lock_held():
         covered = list(PendingRecompute.objects.values_list("pk", flat=True))
-        report(0.0, "reading stakeholders")
+        report(0.0, "reading interactions, commitments and outcomes")
+        everything = everything_read(at, score_settings())
+        report(0.1, "scoring stakeholders")
         stakeholders = stakeholder_groups(None)
-        results = groups_score(stakeholders, at, everyone=True)
+        results = groups_score(stakeholders, at, everyone=True, everything=everything)
         report(0.25, f"storing {len(stakeholders)} stakeholder scores")
         _store(
             stakeholders,
@@ -809,7 +1161,7 @@ def scores_recompute_all(at: datetime | None = None, progress: Progress | None =
         )
         report(0.5, "reading relationships")
         relationships = relationship_groups()
-        results = groups_score(relationships, at, everyone=True)
+        results = groups_score(relationships, at, everyone=True, everything=everything)
         report(0.75, f"storing {len(relationships)} relationship scores")
         _store(
             relationships,

@@ -11,8 +11,14 @@ from tests.metrics.timebase import T, days_before
 
 @pytest.fixture
 def scored(manager, stakeholder, log):
-    log([manager], [stakeholder], occurred_at=days_before(3), value_given=3, value_received=1,
-        sentiment=1)
+    log(
+        [manager],
+        [stakeholder],
+        occurred_at=days_before(3),
+        value_given=3,
+        value_received=1,
+        sentiment=1,
+    )
     services.stakeholder_scores_recompute([stakeholder.pk], at=T)
     services.relationship_scores_recompute(pairs=[(manager.pk, stakeholder.pk)], at=T)
     return StakeholderScore.objects.get(stakeholder=stakeholder)

@@ -56,7 +56,9 @@ def test_history_lists_snapshots_oldest_first_for_those_who_may_see_them(
     today = timezone.localdate()
     for days, trust in ((2, 0.5), (1, 0.6)):
         StakeholderScoreSnapshot.objects.create(
-            stakeholder=stakeholder, date=today - timedelta(days=days), trust=trust,
+            stakeholder=stakeholder,
+            date=today - timedelta(days=days),
+            trust=trust,
             return_value=100.0,
         )
     client.force_login(manager)

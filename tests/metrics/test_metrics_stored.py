@@ -117,9 +117,9 @@ def test_stored_values_equal_score_groups_output(stakeholder, world):
     cfg = services.score_settings()
     expected = scoring.score_groups(
         len(groups),
-        services._interaction_rows(groups, T, cfg, everyone=False),
-        services._commitment_rows(groups, everyone=False),
-        services._outcome_rows(groups, T, everyone=False),
+        services._interaction_rows(groups, T, cfg),
+        services._commitment_rows(groups),
+        services._outcome_rows(groups, T),
         at=T.timestamp(),
         level=scoring.Level.STAKEHOLDER,
         settings=cfg,
@@ -183,9 +183,7 @@ def test_trust_fall_against_the_snapshot_90_days_earlier(stakeholder, world):
 
 def test_snapshots_are_upserted_per_day(manager, stakeholder, world):
     services.stakeholder_scores_recompute([stakeholder.pk], at=T)
-    services.relationship_scores_recompute(
-        Relationship.objects.values_list("pk", flat=True), at=T
-    )
+    services.relationship_scores_recompute(Relationship.objects.values_list("pk", flat=True), at=T)
     day = T.date()
 
     services.snapshots_write(day)

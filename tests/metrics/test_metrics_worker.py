@@ -84,9 +84,17 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     worker = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("celery")),
-            "-A", "config", "worker",
-            "--pool=solo", "-Q", queue, "-n", name,
-            "--without-gossip", "--without-mingle", "--loglevel=INFO",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "-n",
+            name,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
         ],
         cwd=ROOT,
         env=env,
@@ -133,8 +141,12 @@ def test_committed_interaction_reaches_the_stored_score(celery_worker_process, m
     for n in range(1, 9):
         committed = time.monotonic()
         interaction_log(
-            by=manager, participants=[manager], stakeholders=[stakeholder], subject=f"Lunch {n}",
-            value_given=3, value_received=1,
+            by=manager,
+            participants=[manager],
+            stakeholders=[stakeholder],
+            subject=f"Lunch {n}",
+            value_given=3,
+            value_received=1,
         )  # its own transaction, committed on return
         score = _poll(
             lambda n=n: StakeholderScore.objects.filter(
@@ -161,7 +173,10 @@ def test_broker_down_then_the_sweep_repairs(celery_worker_process, manager):
     _broker(DEAD_BROKER)
     try:
         interaction = interaction_log(
-            by=manager, participants=[manager], stakeholders=[stakeholder], subject="Call",
+            by=manager,
+            participants=[manager],
+            stakeholders=[stakeholder],
+            subject="Call",
             value_given=2,
         )  # no exception: the request would still succeed
     finally:

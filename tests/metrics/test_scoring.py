@@ -556,6 +556,25 @@ def test_explanation_is_json_for_random_groups():
             assert all(v is None or type(v) in (float, int) for v in row.values())
 
 
+def test_explanations_json_decodes_to_explanation_for():
+    """The column-wise JSON of a full recomputation is the per-group explanation
+    exactly (same numbers, same items, same order), for every group and level;
+    groups without any item (empty lists, null values) included."""
+    groups = random_groups(random.Random(11), 60) + [((), (), ())]
+    n, ia, cm, oc = rows_from_facts(groups)
+    for level in (S, R):
+        scores = score_groups(n, ia, cm, oc, at=to_posix(T), level=level)
+        texts = scores.explanations_json()
+        assert len(texts) == n
+        for g in range(n):
+            assert json.loads(texts[g]) == scores.explanation_for(g)
+    assert json.loads(texts[-1])["trust"] == {
+        "value": None,
+        "components": {"reliability": None, "sentiment": None, "reciprocity": None, "weights": {}},
+        "top": [],
+    }
+
+
 # --------------------------------------------------------------------------
 # A plain reference, straight from DESIGN §3, against the vectorised batch
 
