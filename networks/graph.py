@@ -48,19 +48,43 @@ THREAD_STRENGTH = 0.3
 # DESIGN §4: a key stakeholder is covered when its stakeholder-level strength is >= 0.5.
 COVERAGE_STRENGTH = 0.5
 
-# Up to this many nodes betweenness is exact: an exact pass is one search per
-# node, at most twice the DEFAULT_BETWEENNESS_K searches of a sampled pass, and
-# searches on a graph this small are cheap.
-DEFAULT_EXACT_THRESHOLD = 4_000
-# Sources sampled above the threshold. Measured against exact (hop-count)
-# betweenness of synthetic_network(2_000, 50_000, 250_000, seed=1) (52,000
-# nodes, 250,000 edges; exact took 835 s of CPU): the median relative error of
-# the exact top-100 nodes was 28% with 500 sources (seeds 0-3: 27, 26, 29, 30%),
-# 24% with 700, 14-17% with 1,500, and 11.6-14.0% with 2,000 (12.6% on the
-# sorted top-100 values). The error falls only as 1/sqrt(k) because a user's
-# betweenness comes largely from the few sources next to them, so 2,000 is the
-# smallest round k that keeps it within the 15% target.
-DEFAULT_BETWEENNESS_K = 2_000
+# Sources sampled on graphs larger than exact_threshold(k) = 2k nodes
+# (RAPPORT_BETWEENNESS_K overrides it). Measured against exact hop-count
+# betweenness of the real `large` demo graph (52,000 nodes, 187,522 edges;
+# exact took 900 s on 2 processes): the median relative error over the exact
+# top-100 nodes, seeds 0/1/2, was 28/22/27% at k=250, 18/16/21% at 500,
+# 14.4/14.1/13.1% at 750, 12.5/13.4/11.6% at 1,000, 10.5/10.8/11.1% at 1,500
+# and 9.3/9.8/9.9% at 2,000 (over the sorted top-100 values: 9.3/7.7/5.7% at
+# 1,000; raw figures in the issue 5 report). 1,000 is the smallest round k
+# with a margin under the 15% target; 750 sits on it. The synthetic graph of
+# tests/networks/synthetic.py needed 2,000 for 12-14%: the error depends on
+# the graph's shape, not its size, so re-measure if real data differs. The
+# error falls as 1/sqrt(k): halving it costs four times the sources.
+DEFAULT_BETWEENNESS_K = 1_000
+# Up to this many nodes betweenness is exact (see exact_threshold()).
+DEFAULT_EXACT_THRESHOLD = 2 * DEFAULT_BETWEENNESS_K
+
+
+def betweenness_k(n_nodes: int) -> int:
+    """Sources to sample for a graph of ``n_nodes`` (the default of the stored runs).
+
+    The relative error of a sampled value depends on how concentrated a node's
+    betweenness is among nearby sources, not on n itself, so k is the measured
+    constant DEFAULT_BETWEENNESS_K, capped at n (all nodes as sources is the
+    exact computation). Graphs up to :func:`exact_threshold` are computed exactly.
+    """
+    return max(2, min(DEFAULT_BETWEENNESS_K, n_nodes))
+
+
+def exact_threshold(k: int) -> int:
+    """Largest graph computed exactly when ``k`` sources would be sampled: 2k nodes.
+
+    An exact pass is one search per node, so up to 2k nodes it costs at most
+    twice the sampled pass, and has no error.
+    """
+    return 2 * k
+
+
 # Hop-count paths by default: see betweenness() for why.
 DEFAULT_BETWEENNESS_WEIGHTED = False
 
@@ -536,8 +560,8 @@ def betweenness(
     Path length: by default (``weighted=False``) every tie is one hop, a broker
     being whoever sits on the shortest chains of acquaintance. A weighted pass
     (Dijkstra) costs about four times a breadth-first one (at the ``large``
-    size, 500 sources took 21 s of CPU against 5.5 s), and the 2,000 sources
-    that accuracy needs (DEFAULT_BETWEENNESS_K) already cost 22-33 s of CPU
+    size, 500 sources took 21 s of CPU against 5.5 s), and the 1,000 sources
+    that accuracy needs (DEFAULT_BETWEENNESS_K) already cost 13-16 s of CPU
     unweighted. Tie strength still shapes brokerage through Burt's constraint
     and the warm introduction paths, both weighted. ``weighted=True`` measures
     paths with the length ``1 / strength`` (a strong tie is a short hop); we
@@ -609,6 +633,9 @@ def _igraph_subset_betweenness(
 ) -> np.ndarray:
     """Sum over ``sources`` of igraph's subset betweenness, in ``processes`` forked processes."""
     global _forked_graph
+    # A daemonic process (a prefork pool child) may not fork: don't try.
+    if multiprocessing.current_process().daemon:
+        processes = 1
     if processes > 1 and len(sources) >= 2 * processes:
         chunks = [chunk.tolist() for chunk in np.array_split(sources, processes)]
         # The children inherit the graph through fork instead of pickling it.

@@ -1,4 +1,9 @@
-"""Network computation in the worker, on its own queue (`graph`, concurrency 1)."""
+"""Network computation in the worker, on its own queue (`graph`: one solo-pool worker).
+
+The solo pool runs the task in the worker process itself, which is not
+daemonic and may fork: betweenness then spreads its sources over
+`RAPPORT_BETWEENNESS_PROCESSES` processes (networks.services.betweenness_options).
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ Pure functions: no database, no Django. Each graph is drawn in a comment;
 from __future__ import annotations
 
 import math
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -14,12 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from networks.graph import (
+    DEFAULT_BETWEENNESS_K,
     MIN_EDGE_STRENGTH,
     IntroPathIndex,
     NetworkData,
     betweenness,
+    betweenness_k,
     communities,
     constraint,
+    exact_threshold,
     intro_paths,
     key_person_risk,
     merge_edges,
@@ -297,6 +301,39 @@ def test_sampled_betweenness_split_over_two_processes_equals_one_process():
 
     assert two.meta() == one.meta() == {"sampled": True, "k": 20}
     np.testing.assert_allclose(two.values, one.values, atol=1e-12)
+
+
+def _betweenness_in_a_daemonic_process(data: NetworkData, queue) -> None:
+    queue.put(betweenness(data, exact_threshold=0, k=20, seed=5, processes=2).values)
+
+
+def test_sampled_betweenness_in_a_daemonic_process_falls_back_to_one_process():
+    # A prefork Celery pool child is daemonic and may not fork: the same
+    # figures must come back, computed serially, instead of an error.
+    data = random_network(np.random.default_rng(3), n_users=5, n_stakeholders=40, n_links=90)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_betweenness_in_a_daemonic_process, args=(data, queue))
+    child.daemon = True
+    child.start()
+    values = queue.get(timeout=30)
+    child.join(timeout=30)
+
+    assert child.exitcode == 0
+    one = betweenness(data, exact_threshold=0, k=20, seed=5).values
+    np.testing.assert_allclose(values, one, atol=1e-12)
+
+
+def test_sources_and_exact_threshold_follow_the_graph_size():
+    # Small graphs are exact; above, the measured k; never more sources than nodes.
+    assert exact_threshold(DEFAULT_BETWEENNESS_K) == 2 * DEFAULT_BETWEENNESS_K
+    assert betweenness_k(52_000) == DEFAULT_BETWEENNESS_K
+    assert betweenness_k(100) <= 100
+    small = two_cliques_with_a_bridge()
+    assert betweenness(small, exact_threshold=exact_threshold(betweenness_k(8))).meta() == {
+        "sampled": False,
+        "k": None,
+    }
 
 
 def test_node_metrics_align_with_node_keys():

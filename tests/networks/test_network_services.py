@@ -1,10 +1,14 @@
 """The network built from the database: a designed network with known answers."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
-from networks import services
+from networks import graph, services
 from networks.models import NetworkHealth, NetworkRun, NodeMetric, StakeholderThreads
+from relations.services import interaction_log
+from tests.factories import StakeholderFactory
 
 
 def test_threads_and_key_person_risk(designed, manager, other_manager):
@@ -71,3 +75,87 @@ def test_a_second_run_replaces_results_and_keeps_one_health_row_per_day(designed
     services.network_recompute()
     assert NetworkHealth.objects.filter(scope="organisation").count() == 1
     assert StakeholderThreads.objects.count() == 4
+
+
+def test_stored_rows_keep_nulls_lists_and_times(designed, manager, other_manager):
+    # PostgreSQL stores these rows with COPY, SQLite with bulk_create: both
+    # must give back the same values, nulls included.
+    run = NetworkRun.objects.get(pk=designed["run"].pk)
+    cleo = NodeMetric.objects.get(node_type="stakeholder", node_id=designed["cleo"].pk)
+    assert cleo.constraint is None  # isolated: constraint undefined, not 0
+    assert cleo.degree == 0
+    maria = NodeMetric.objects.get(node_type="user", node_id=manager.pk)
+    assert maria.degree == 2  # Alba and Bram
+    assert maria.constraint is not None
+    bram = StakeholderThreads.objects.get(stakeholder=designed["bram"])
+    assert bram.is_key
+    assert bram.thread_count == 2
+    assert bram.sole_thread_user_id is None
+    assert sorted(bram.thread_user_ids) == sorted([manager.pk, other_manager.pk])
+    cleo_threads = StakeholderThreads.objects.get(stakeholder=designed["cleo"])
+    assert cleo_threads.thread_user_ids == []
+    assert cleo_threads.sole_thread_user_id is None
+    assert abs((bram.computed_at - run.finished_at).total_seconds()) < 60
+
+
+def test_betweenness_options_follow_settings_and_graph_size(settings):
+    settings.RAPPORT_BETWEENNESS_K = None
+    settings.RAPPORT_BETWEENNESS_PROCESSES = 2
+    options = services.betweenness_options(52_000)
+    assert options["k"] == graph.DEFAULT_BETWEENNESS_K
+    assert options["exact_threshold"] == 2 * options["k"]
+    assert options["processes"] == 2
+
+    settings.RAPPORT_BETWEENNESS_K = 300
+    settings.RAPPORT_BETWEENNESS_PROCESSES = 0
+    assert services.betweenness_options(52_000) == {
+        "k": 300,
+        "exact_threshold": 600,
+        "processes": 1,
+    }
+
+
+def test_run_records_the_sampled_k(designed, settings):
+    # Seven nodes, more than the 2k = 4 threshold: sampled, and the run says with what k.
+    settings.RAPPORT_BETWEENNESS_K = 2
+    run = services.network_recompute()
+    assert run.betweenness_sampled
+    assert run.betweenness_k == 2
+
+
+def _meeting(user, stakeholders, ago):
+    interaction_log(
+        by=user,
+        participants=[user],
+        stakeholders=stakeholders,
+        subject="joint meeting",
+        kind="meeting",
+        occurred_at=timezone.now() - ago,
+        value_given=1,
+        value_received=1,
+        duration_minutes=30,
+    )
+
+
+def test_co_participation_pairs_stakeholders_met_together_up_to_the_date(manager):
+    a, b, c, alone = (StakeholderFactory(owner=manager) for _ in range(4))
+    _meeting(manager, [a, b, c], timedelta(days=3))
+    _meeting(manager, [a, b], timedelta(days=3))
+    _meeting(manager, [alone], timedelta(days=3))
+    _meeting(manager, [b, c], timedelta(hours=1))  # after `at`: not counted
+    at = timezone.now() - timedelta(days=1)
+
+    lo, hi, strength = services.co_participation_edges(at)
+
+    pairs = {
+        (int(x), int(y)): float(s)
+        for x, y, s in zip(lo.tolist(), hi.tolist(), strength.tolist(), strict=True)
+    }
+    ids = sorted([a.pk, b.pk, c.pk])
+    assert set(pairs) == {(ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])}
+    ab = pairs[(min(a.pk, b.pk), max(a.pk, b.pk))]
+    bc = pairs[(min(b.pk, c.pk), max(b.pk, c.pk))]
+    ac = pairs[(min(a.pk, c.pk), max(a.pk, c.pk))]
+    assert ab > ac  # two shared meetings against one
+    assert bc == pytest.approx(ac)  # the later B-C meeting is after `at`
+    assert 0 < ac < 1

@@ -53,7 +53,8 @@ class Command(BaseCommand):
 
         # The metrics alone, igraph (as the worker runs them) against plain networkx.
         start = time.perf_counter()
-        fast_between = graph.betweenness(data)
+        # The same sources and processes as the worker's run.
+        fast_between = graph.betweenness(data, **services.betweenness_options(data.n_nodes))
         graph.constraint(data)
         graph.communities(data, seed=0)
         graph.threads(data)
