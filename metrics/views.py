@@ -9,22 +9,24 @@ visibility comes from the querysets of `relations` (DESIGN §7):
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.forms import staff_users
 from relations.models import (
+    AuthenticityPulse,
     Commitment,
     GoalStakeholder,
     Interaction,
@@ -39,6 +41,7 @@ from relations.views import paginate, staff_required
 
 from . import dashboards
 from .dashboards import Scope
+from .pulse import PULSE_DUE_DAYS, pulse_due_cutoff
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
 GOAL_SIDE_LIST = 50
@@ -47,6 +50,15 @@ GOAL_SIDE_LIST = 50
 def director_required(request: HttpRequest) -> None:
     if not is_director(request.user):
         raise PermissionDenied
+
+
+def _days_label(days: int) -> str:
+    return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+
+
+# Translated when shown, not at import: `ngettext_lazy(...) % {...}` would translate
+# at once, in the language active when the module was loaded.
+_period_label = lazy(_days_label, str)
 
 
 class ScopeForm(forms.Form):
@@ -62,10 +74,7 @@ class ScopeForm(forms.Form):
     )
     period = forms.TypedChoiceField(
         label=gettext_lazy("Period"),
-        choices=[
-            (d, ngettext_lazy("%(days)d day", "%(days)d days", "days") % {"days": d})
-            for d in dashboards.PERIODS
-        ],
+        choices=[(d, _period_label(d)) for d in dashboards.PERIODS],
         coerce=int,
         required=False,
         empty_value=dashboards.DEFAULT_PERIOD,
@@ -93,6 +102,25 @@ class ScopeForm(forms.Form):
 
 
 # --- Manager home --------------------------------------------------------------------
+
+
+def pulses_due(user: User, today: date, limit: int = dashboards.QUEUE_ROWS) -> QuerySet:
+    """The user's key relationships (not ended) without a pulse of theirs for
+    PULSE_DUE_DAYS, never-assessed first: one query."""
+    last_pulse = (
+        AuthenticityPulse.objects.filter(relationship=OuterRef("pk"), assessed_by=user)
+        .order_by("-assessed_on")
+        .values("assessed_on")[:1]
+    )
+    return (
+        Relationship.objects.filter(user=user, stakeholder__in=Stakeholder.objects.key())
+        .exclude(status=Relationship.Status.ENDED)
+        .annotate(last_pulse_on=Subquery(last_pulse))
+        .filter(Q(last_pulse_on__isnull=True) | Q(last_pulse_on__lte=pulse_due_cutoff(today)))
+        .select_related("stakeholder")
+        .order_by(F("last_pulse_on").asc(nulls_first=True), "stakeholder__name", "pk")[:limit]
+    )
+
 
 
 @staff_required
@@ -124,6 +152,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "overdue_count": counts["overdue"],
         "at_risk": dashboards.at_risk_for(user),
         "plans_due": dashboards.plans_due(user, today),
+        "pulses_due": pulses_due(user, today),
+        "pulse_due_days": PULSE_DUE_DAYS,
         "recent_interactions": Interaction.objects.visible_to(user)
         .filter(Exists(through))
         .prefetch_related("stakeholders", "internal_participants")[: dashboards.QUEUE_ROWS],

@@ -14,7 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .ids import parse_id
-from .models import Commitment, Interaction, Organization, Relationship, Stakeholder, Tag
+from .models import (
+    AuthenticityPulse,
+    Commitment,
+    Interaction,
+    Organization,
+    Relationship,
+    Stakeholder,
+    Tag,
+)
 from .roles import DIRECTOR, MANAGER
 
 # A plain <select> without JavaScript lists at most this many options; the
@@ -364,6 +372,59 @@ class RelationshipPlanForm(forms.ModelForm):
             "desired_strength": forms.NumberInput(attrs={"min": 0, "max": 1, "step": "0.05"}),
         }
         help_texts = {"desired_strength": _("From 0 (none) to 1 (very strong).")}
+
+
+# 1 = poor … 5 = excellent, the same scale for the three dimensions of authenticity.
+PULSE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class PulseForm(forms.ModelForm):
+    """A quick authenticity pulse: three 1–5 ratings, a date (today), an optional note."""
+
+    integrity = forms.TypedChoiceField(
+        label=_("Integrity"),
+        choices=PULSE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("They act honestly and fairly."),
+    )
+    transparency = forms.TypedChoiceField(
+        label=_("Transparency"),
+        choices=PULSE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("They share what matters, openly."),
+    )
+    reliability = forms.TypedChoiceField(
+        label=_("Reliability"),
+        choices=PULSE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("They keep their promises."),
+    )
+
+    class Meta:
+        model = AuthenticityPulse
+        fields = ["assessed_on", "integrity", "transparency", "reliability", "note"]
+        widgets = {
+            "assessed_on": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 2, "maxlength": 2000}),
+        }
+        labels = {"assessed_on": _("Date"), "note": _("Note (optional)")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "pulse")
+        super().__init__(*args, **kwargs)
+        # Left empty, the assessment is dated today (the service's default).
+        self.fields["assessed_on"].required = False
+        if not self.is_bound:
+            self.initial.setdefault("assessed_on", timezone.localdate())
+
+    def clean_assessed_on(self) -> Any:
+        return self.cleaned_data.get("assessed_on") or timezone.localdate()
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class CommitmentStatusForm(forms.Form):

@@ -9,7 +9,15 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from .models import AuditEvent, Commitment, Interaction, Relationship, Stakeholder, Webhook
+from .models import (
+    AuditEvent,
+    AuthenticityPulse,
+    Commitment,
+    Interaction,
+    Relationship,
+    Stakeholder,
+    Webhook,
+)
 from .webhooks import webhook_emit
 
 
@@ -288,3 +296,104 @@ def stakeholder_hand_over(
     )
     stakeholder.owner = successor
     return commitment
+
+
+# --- Authenticity pulses (issue 10) ---------------------------------------------------
+
+PULSE_FIELDS = ("assessed_on", "integrity", "transparency", "reliability", "note")
+# A note is a sentence or two beside three numbers, not a report.
+PULSE_NOTE_MAX_LENGTH = 2000
+
+
+def pulse_can_record(relationship: Relationship, user: User) -> bool:
+    """The relationship's user, the members (users with their own relationship to the
+    same stakeholder) and directors may assess a relationship."""
+    from .roles import is_director, is_staff_member
+
+    if not is_staff_member(user):
+        return False
+    if is_director(user) or relationship.user_id == user.pk:
+        return True
+    return Relationship.objects.filter(
+        stakeholder_id=relationship.stakeholder_id, user=user
+    ).exists()
+
+
+def pulse_can_change(pulse: AuthenticityPulse, user: User) -> bool:
+    """A pulse is its author's own assessment: the author or a director changes it."""
+    from .roles import is_director
+
+    return is_director(user) or pulse.assessed_by_id == user.pk
+
+
+def _pulse_validate(pulse: AuthenticityPulse) -> None:
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    pulse.full_clean(exclude=["relationship", "assessed_by"], validate_constraints=False)
+    errors: dict[str, list[str]] = {}
+    if pulse.assessed_on > timezone.localdate():
+        errors["assessed_on"] = [_("An assessment cannot be dated in the future.")]
+    if len(pulse.note) > PULSE_NOTE_MAX_LENGTH:
+        errors["note"] = [
+            _("Keep the note under %(max)d characters.") % {"max": PULSE_NOTE_MAX_LENGTH}
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def pulse_record(*, relationship: Relationship, by: User, **fields: Any) -> AuthenticityPulse:
+    """Save a dated authenticity assessment of `relationship` by `by`, audited.
+
+    Raises PermissionDenied when `by` may not assess it, ValidationError (with
+    field messages, nothing saved) on bad input.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if not pulse_can_record(relationship, by):
+        raise PermissionDenied
+    unknown = set(fields) - set(PULSE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown pulse fields: {sorted(unknown)}")
+    if fields.get("note") is None:
+        fields.pop("note", None)
+    if fields.get("assessed_on") is None:
+        fields.pop("assessed_on", None)
+    pulse = AuthenticityPulse(relationship=relationship, assessed_by=by, **fields)
+    _pulse_validate(pulse)
+    pulse.save()
+    audit_record(actor=by, action=AuditEvent.Action.CREATE, obj=pulse, changes=snapshot(pulse))
+    return pulse
+
+
+@transaction.atomic
+def pulse_update(pulse: AuthenticityPulse, *, by: User, **fields: Any) -> AuthenticityPulse:
+    """Change a pulse (its author or a director), audited with what changed."""
+    from django.core.exceptions import PermissionDenied
+
+    if not pulse_can_change(pulse, by):
+        raise PermissionDenied
+    unknown = set(fields) - set(PULSE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown pulse fields: {sorted(unknown)}")
+    before = snapshot(pulse)
+    for name, value in fields.items():
+        setattr(pulse, name, value)
+    _pulse_validate(pulse)
+    pulse.save()
+    audit_record(
+        actor=by, action=AuditEvent.Action.UPDATE, obj=pulse, changes=diff(before, snapshot(pulse))
+    )
+    return pulse
+
+
+@transaction.atomic
+def pulse_delete(pulse: AuthenticityPulse, *, by: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    if not pulse_can_change(pulse, by):
+        raise PermissionDenied
+    audit_record(actor=by, action=AuditEvent.Action.DELETE, obj=pulse, changes=snapshot(pulse))
+    pulse.delete()

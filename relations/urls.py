@@ -8,6 +8,11 @@ urlpatterns = [
     path("organizations/", views.organization_list, name="organization-list"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization-detail"),
     path("relationships/<int:pk>/", views.relationship_detail, name="relationship-detail"),
+    path(
+        "relationships/<int:pk>/pulses/",
+        views.relationship_pulse_create,
+        name="relationship-pulse-create",
+    ),
     path("interactions/new/", views.interaction_create, name="interaction-create"),
     path("interactions/<int:pk>/", views.interaction_detail, name="interaction-detail"),
     path("interactions/<int:pk>/edit/", views.interaction_edit, name="interaction-edit"),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .forms import (
     CommitmentStatusForm,
     InteractionForm,
+    PulseForm,
     RelationshipPlanForm,
     StakeholderFilterForm,
     apply_validation_error,
@@ -33,7 +34,15 @@ from .forms import (
     user_label,
 )
 from .ids import parse_id
-from .models import AuditEvent, Commitment, Interaction, Organization, Relationship, Stakeholder
+from .models import (
+    AuditEvent,
+    AuthenticityPulse,
+    Commitment,
+    Interaction,
+    Organization,
+    Relationship,
+    Stakeholder,
+)
 from .roles import is_director, is_staff_member
 from .services import (
     EditConflict,
@@ -43,6 +52,8 @@ from .services import (
     interaction_delete,
     interaction_log,
     interaction_update,
+    pulse_can_record,
+    pulse_record,
     snapshot,
 )
 
@@ -51,6 +62,8 @@ PAGE_SIZE = 25
 AUTOCOMPLETE_LIMIT = 20
 # Side lists on detail pages (open commitments) are capped so the page stays bounded.
 SIDE_LIST_LIMIT = 50
+# A year of monthly pulses: enough for the trend, and the page stays bounded.
+PULSE_HISTORY_ROWS = 12
 
 EDIT_CONFLICT_MESSAGE = gettext_lazy(
     "Someone else changed this interaction while you were editing it. "
@@ -228,6 +241,23 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(relationship)
     else:
         form = RelationshipPlanForm(instance=relationship)
+    return _relationship_page(request, relationship, form=form, can_edit=can_edit)
+
+
+def _relationship_page(
+    request: HttpRequest,
+    relationship: Relationship,
+    *,
+    form: RelationshipPlanForm | None = None,
+    can_edit: bool | None = None,
+    pulse_form: PulseForm | None = None,
+) -> HttpResponse:
+    """The relationship page, with whichever of its forms was just submitted bound."""
+    user = request.user
+    if can_edit is None:
+        can_edit = relationship_plan_editable_by(relationship, user)
+    if form is None:
+        form = RelationshipPlanForm(instance=relationship)
     shared = paginate(
         request,
         Interaction.objects.visible_to(user)
@@ -241,6 +271,14 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("responsible", "stakeholder")
         .order_by("status", "due_date")[:SIDE_LIST_LIMIT]
     )
+    # Pulses are personal: the viewer sees those the pulse rules allow (their own,
+    # all of them on their own relationship, everything for directors).
+    pulses = list(
+        AuthenticityPulse.objects.visible_to(user)
+        .filter(relationship=relationship)
+        .select_related("assessed_by")[:PULSE_HISTORY_ROWS]
+    )
+    can_record_pulse = pulse_can_record(relationship, user)
     context = {
         "relationship": relationship,
         "stakeholder": relationship.stakeholder,
@@ -248,8 +286,49 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": can_edit,
         "timeline": shared,
         "commitments": commitments,
+        "pulses": pulses,
+        "can_record_pulse": can_record_pulse,
+        "pulse_form": pulse_form or (PulseForm() if can_record_pulse else None),
     }
     return render(request, "relations/relationship_detail.html", context, status=200)
+
+
+@staff_required
+@require_POST
+def relationship_pulse_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an authenticity pulse: one POST; an htmx request gets the form back with
+    its errors, or a reload of the page so the pulse shows beside trust."""
+    user = request.user
+    relationship = get_object_or_404(
+        Relationship.objects.visible_to(user).select_related(
+            "user", "stakeholder__organization", "stakeholder__owner"
+        ),
+        pk=pk,
+    )
+    if not pulse_can_record(relationship, user):
+        raise PermissionDenied
+    pulse_form = PulseForm(request.POST)
+    if pulse_form.is_valid():
+        try:
+            pulse_record(relationship=relationship, by=user, **pulse_form.service_fields())
+        except ValidationError as error:
+            apply_validation_error(pulse_form, error)
+        else:
+            messages.success(request, _("Your authenticity pulse was saved."))
+            if request.htmx:
+                # Reload the page the form is on (a redirect to the same page with
+                # another #fragment would only scroll), so the pulse shows beside trust.
+                response = HttpResponse()
+                response["HX-Refresh"] = "true"
+                return response
+            return redirect(f"{relationship.get_absolute_url()}#pulses")
+    if is_partial(request):
+        return render(
+            request,
+            "relations/partials/pulse_form.html",
+            {"relationship": relationship, "pulse_form": pulse_form},
+        )
+    return _relationship_page(request, relationship, pulse_form=pulse_form)
 
 
 # --- Interactions ------------------------------------------------------------------

@@ -7,18 +7,20 @@ like an id that does not exist.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
 from relations import services, webhooks
 from relations.models import (
+    AuthenticityPulse,
     Commitment,
     GoalStakeholder,
     Interaction,
@@ -832,6 +834,76 @@ class GoalSerializer(TimestampedSerializer):
         goal = super().update(instance, validated_data)
         self._set_links(goal, links)
         return goal
+
+
+# --- Authenticity pulses (issue 10) -----------------------------------------------------
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A pulse",
+            value={
+                "assessed_on": "2026-05-01",
+                "integrity": 4,
+                "transparency": 3,
+                "reliability": 5,
+                "note": "Open about the budget cut.",
+            },
+            request_only=True,
+        )
+    ]
+)
+class PulseSerializer(TimestampedSerializer):
+    """An authenticity pulse of the relationship in the URL, by the caller."""
+
+    relationship = serializers.PrimaryKeyRelatedField(read_only=True)
+    assessed_by = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="User id of the author: the caller on create."
+    )
+    score = serializers.FloatField(
+        read_only=True, help_text="The mean of the three dimensions on trust's 0–1 scale."
+    )
+
+    class Meta:
+        model = AuthenticityPulse
+        fields = [
+            "id",
+            "relationship",
+            "assessed_by",
+            "assessed_on",
+            "integrity",
+            "transparency",
+            "reliability",
+            "note",
+            "score",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {
+            "assessed_on": {"help_text": "Defaults to today; not in the future."},
+            "integrity": {"help_text": "1 (poor) to 5 (excellent)."},
+            "transparency": {"help_text": "1 (poor) to 5 (excellent)."},
+            "reliability": {"help_text": "1 (poor) to 5 (excellent)."},
+            "note": {"max_length": services.PULSE_NOTE_MAX_LENGTH},
+        }
+
+    def validate_assessed_on(self, value: date) -> date:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("An assessment cannot be dated in the future.")
+        if value.year < 1900:
+            raise serializers.ValidationError("Must be in or after the year 1900.")
+        return value
+
+    def create(self, validated_data: dict) -> AuthenticityPulse:
+        return services.pulse_record(
+            relationship=self.context["relationship"],
+            by=_request_user(self.context),
+            **validated_data,
+        )
+
+    def update(self, instance: AuthenticityPulse, validated_data: dict) -> AuthenticityPulse:
+        return services.pulse_update(instance, by=_request_user(self.context), **validated_data)
 
 
 # --- Scores (served from the rows the worker stores; never computed in a request) -------

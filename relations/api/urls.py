@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -15,5 +16,27 @@ router.register("stakeholder-links", views.StakeholderLinkViewSet, basename="sta
 router.register("goals", views.GoalViewSet, basename="goal")
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
 
+# Pulses are nested under their relationship (issue 10): explicit paths, same viewset rules.
+pulse_list = views.PulseViewSet.as_view(
+    {"get": "list", "post": "create"}, basename="relationship-pulse", detail=False
+)
+pulse_detail = views.PulseViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"},
+    basename="relationship-pulse",
+    detail=True,
+)
+
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path(
+        "relationships/<str:relationship_id>/pulses/",
+        pulse_list,
+        name="relationship-pulse-list",
+    ),
+    path(
+        "relationships/<str:relationship_id>/pulses/<str:pk>/",
+        pulse_detail,
+        name="relationship-pulse-detail",
+    ),
+]

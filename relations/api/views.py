@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -19,8 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from relations import services
+from relations.ids import parse_id
 from relations.models import (
     AuditEvent,
+    AuthenticityPulse,
     Commitment,
     Interaction,
     Organization,
@@ -279,6 +281,86 @@ class RelationshipViewSet(RapportViewSet):
         """Visible with the relationship: its user, the stakeholder's owner and members,
         directors."""
         return _scores_response("RelationshipScore", relationship=self.get_object())
+
+
+RELATIONSHIP_ID_PARAMETER = OpenApiParameter(
+    "relationship_id",
+    int,
+    OpenApiParameter.PATH,
+    description="The relationship's id; 404 when it does not exist or you may not see it.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER]),
+    create=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER, IDEMPOTENCY_PARAMETER]),
+    retrieve=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER]),
+    update=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER]),
+    partial_update=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER]),
+    destroy=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER]),
+)
+class PulseViewSet(RapportViewSet):
+    """Authenticity pulses of one relationship (issue 10), newest first.
+
+    Seen by their author, the relationship's user and directors; recorded by the
+    relationship's user, members (users with their own relationship to the same
+    stakeholder) and directors; changed or deleted by their author or a director.
+    """
+
+    model = AuthenticityPulse
+    serializer_class = serializers.PulseSerializer
+    ordering_fields = ["assessed_on", "created_at", "id"]
+    ordering = ["-assessed_on", "-id"]
+
+    def relationship(self) -> Relationship:
+        """The relationship in the URL, visible to the caller (404 otherwise)."""
+        if not hasattr(self, "_relationship"):
+            relationship_id = parse_id(self.kwargs.get("relationship_id", ""))
+            relationship = (
+                Relationship.objects.visible_to(self.request.user)
+                .filter(pk=relationship_id)
+                .first()
+                if relationship_id is not None
+                else None
+            )
+            if relationship is None:
+                raise NotFound
+            self._relationship = relationship
+        return self._relationship
+
+    def get_queryset(self) -> models.QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return AuthenticityPulse.objects.none()
+        return AuthenticityPulse.objects.visible_to(self.request.user).filter(
+            relationship=self.relationship()
+        )
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["relationship"] = self.relationship()
+        return context
+
+    def can_change(self, user: User, obj: AuthenticityPulse) -> bool:
+        return services.pulse_can_change(obj, user)
+
+    def get_success_headers(self, data: Any) -> dict[str, str]:
+        if isinstance(data, dict) and "id" in data:
+            url = reverse(
+                "api:relationship-pulse-detail", args=[self.relationship().pk, data["id"]]
+            )
+            return {"Location": url}
+        return {}
+
+    # The services audit pulses themselves.
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        serializer.save()
+
+    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        serializer.save()
+
+    def perform_destroy(self, instance: AuthenticityPulse) -> None:
+        services.pulse_delete(instance, by=self.request.user)
 
 
 def _expected_version(request: Request) -> int | None:

@@ -35,8 +35,8 @@ CEILINGS = {
     "dashboard-figure": BASE + 4,
     # open counts; ours due; theirs due; losing-touch candidates + their rows;
     # at risk; plans due; recent interactions + stakeholders + participants;
-    # the director's health card
-    "home": BASE + 11,
+    # the director's health card; key relationships whose pulse is due
+    "home": BASE + 12,
     # count, page (+stakeholder, organisation, scores), sparklines
     "portfolio": BASE + 3,
     # count, page of goals with their latest health (subqueries)

@@ -38,8 +38,8 @@ def data(request, manager, other_manager, stakeholder):
 def test_home(manager_client, data, django_assert_max_num_queries):
     # the manager home (metrics.views.home): commitment counts, ours due, theirs due,
     # losing-touch candidates and their rows, at risk, plans due, recent interactions
-    # + their stakeholders + participants
-    with django_assert_max_num_queries(BASE + 10):
+    # + their stakeholders + participants; key relationships whose pulse is due
+    with django_assert_max_num_queries(BASE + 11):
         assert manager_client.get(reverse("home")).status_code == 200
 
 
@@ -76,8 +76,9 @@ def test_organization_detail(manager_client, data, django_assert_max_num_queries
 def test_relationship_detail(manager_client, data, django_assert_max_num_queries):
     # the relationship (+user, stakeholder, organisation, owner), shared interactions:
     # count, page, participants, stakeholders; commitments (+responsible, stakeholder);
-    # the stored scores (and, without any, whether I may see them)
-    with django_assert_max_num_queries(BASE + 6 + 2):
+    # the stored scores (and, without any, whether I may see them); the pulses I may
+    # see (+author) and the latest of them beside trust
+    with django_assert_max_num_queries(BASE + 6 + 2 + 2):
         assert manager_client.get(data["relationship"].get_absolute_url()).status_code == 200
 
 
