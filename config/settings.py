@@ -119,6 +119,12 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
+# The language picked with the switcher is remembered in a cookie for a year, so
+# the browser keeps it across sign-outs and sessions (Django's set_language).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Currency of every monetary figure (interaction cost, outcome value, RoR totals).
+RAPPORT_CURRENCY = os.environ.get("RAPPORT_CURRENCY", "EUR")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -293,4 +299,13 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_ROUTES = {"networks.tasks.*": {"queue": "graph"}}
 # At most one network computation every this many seconds after changes.
 RAPPORT_NETWORK_DEBOUNCE_SECONDS = int(os.environ.get("RAPPORT_NETWORK_DEBOUNCE_SECONDS", "120"))
+# Sampled betweenness sources; empty = chosen from the graph size (networks.graph.betweenness_k).
+RAPPORT_BETWEENNESS_K = (
+    int(os.environ["RAPPORT_BETWEENNESS_K"]) if os.environ.get("RAPPORT_BETWEENNESS_K") else None
+)
+# Processes the graph worker forks for betweenness (its solo pool allows it);
+# a daemonic process (a prefork pool child) falls back to one.
+RAPPORT_BETWEENNESS_PROCESSES = int(
+    os.environ.get("RAPPORT_BETWEENNESS_PROCESSES", str(min(2, os.cpu_count() or 1)))
+)
 RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATIONS", False)

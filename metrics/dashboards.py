@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Floor, TruncMonth
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from networks.graph import COVERAGE_STRENGTH
@@ -289,7 +290,11 @@ def distribution(stakeholders: QuerySet[Stakeholder], field: str) -> list[int]:
 
 def bucket_labels() -> list[str]:
     step = 1 / DISTRIBUTION_BUCKETS
-    return [f"{i * step:.1f}–{(i + 1) * step:.1f}" for i in range(DISTRIBUTION_BUCKETS)]
+    # In the active language's format ("0,1–0,2" in Dutch): built per request.
+    return [
+        f"{number_format(round(i * step, 1), 1)}–{number_format(round((i + 1) * step, 1), 1)}"
+        for i in range(DISTRIBUTION_BUCKETS)
+    ]
 
 
 # --- Chart payloads (drawn by static/js/charts.js from a json_script block) ----------

@@ -91,7 +91,20 @@
     if (errors) errors.focus();
   }
 
+  // The language switcher changes language as soon as one is chosen; its button
+  // stays for browsers without this script.
+  function initLanguageSwitcher(form) {
+    if (form.dataset.enhanced) return;
+    form.dataset.enhanced = "1";
+    const select = form.querySelector("select[name='language']");
+    const button = form.querySelector("[data-language-submit]");
+    if (!select || !button) return;
+    button.hidden = true;
+    select.addEventListener("change", () => form.requestSubmit());
+  }
+
   function init(root) {
+    root.querySelectorAll("form[data-language-switcher]").forEach(initLanguageSwitcher);
     root.querySelectorAll("select[data-autocomplete-url]").forEach(initPicker);
     root.querySelectorAll("form.interaction-form").forEach(initInteractionForm);
   }

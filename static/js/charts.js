@@ -35,6 +35,8 @@
         interaction: { mode: "index", intersect: false },
         scales: { y },
         plugins: { legend: { position: "bottom" } },
+        // Tooltips and axes format numbers for the page's language ("0,5" in Dutch).
+        locale: document.documentElement.lang || undefined,
       },
     };
   }

@@ -16,6 +16,12 @@
   const USER_SIZE = 30;
   // More entries than colours would only repeat swatches.
   const LEGEND_MAX = COMMUNITY_COLOURS.length;
+  // Figures in the page's language ("0,30" in Dutch).
+  const decimals = (value, places) =>
+    value.toLocaleString(document.documentElement.lang || undefined, {
+      minimumFractionDigits: places,
+      maximumFractionDigits: places,
+    });
 
   const container = document.getElementById("network-canvas");
   if (!container || typeof cytoscape === "undefined") return;
@@ -159,8 +165,8 @@
         tr.append(
           th,
           cell(node.type === "user" ? text.labelColleague : node.key ? text.labelKey : text.labelStakeholder),
-          cell(node.betweenness === null ? "—" : node.betweenness.toFixed(3), "text-end"),
-          cell(node.constraint === null ? "—" : node.constraint.toFixed(2), "text-end"),
+          cell(node.betweenness === null ? "—" : decimals(node.betweenness, 3), "text-end"),
+          cell(node.constraint === null ? "—" : decimals(node.constraint, 2), "text-end"),
           cell(node.community === null ? "—" : String(node.community + 1)),
         );
         return tr;
@@ -324,7 +330,7 @@
   });
   if (strengthInput && strengthOutput) {
     strengthInput.addEventListener("input", () => {
-      strengthOutput.textContent = Number(strengthInput.value).toFixed(2);
+      strengthOutput.textContent = decimals(Number(strengthInput.value), 2);
     });
   }
 

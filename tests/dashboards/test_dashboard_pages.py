@@ -196,7 +196,7 @@ class TestOrganizationRollupAndLedger:
         html = response.content.decode()
         assert 'data-figure="mean_trust">0.50<' in html
         assert 'data-figure="at_risk">1<' in html
-        assert 'data-figure="return">5,000<' in html
+        assert 'data-figure="return">€5,000<' in html
         # Given 3×2 + 4×5 = 26, received 3×2 = 6: we gave 20 more, Acme owes us.
         assert "We have given 20 more than we received: Acme owes us." in html
 
