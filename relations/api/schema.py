@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
@@ -61,10 +62,14 @@ def add_links(result: dict, generator: Any, request: Any, public: bool) -> dict:
         created = operations.get("post", {}).get("responses", {}).get("201")
         if not detail or not created:
             continue
+        parameters = {"id": "$response.body#/id"}
+        # A nested collection (e.g. a relationship's pulses): its parent id comes along.
+        for name in re.findall(r"{(\w+)}", path):
+            parameters[name] = f"$request.path.{name}"
         created["links"] = {
             f"{method.capitalize()}Created": {
                 "operationId": operation["operationId"],
-                "parameters": {"id": "$response.body#/id"},
+                "parameters": parameters,
             }
             for method, operation in detail.items()
             if method in {"get", "put", "patch", "delete"}
