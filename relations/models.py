@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .querysets import (
+    AuditEventQuerySet,
     CommitmentQuerySet,
     InteractionQuerySet,
     OutcomeQuerySet,
@@ -109,6 +111,18 @@ class Stakeholder(TimeStamped):
         CONSENT = "consent", _("Consent")
         CONTRACT = "contract", _("Contract")
         LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+        VITAL_INTERESTS = "vital_interests", _("Vital interests")
+        PUBLIC_TASK = "public_task", _("Public task")
+
+    class DataSource(models.TextChoices):
+        """Where the personal data came from (GDPR Art. 14 asks us to say so)."""
+
+        DIRECT = "direct", _("From the person")
+        INTRODUCTION = "introduction", _("Introduction by a third party")
+        EVENT = "event", _("Event or meeting")
+        PUBLIC = "public", _("Public source")
+        IMPORT = "import", _("Imported list")
+        OTHER = "other", _("Other")
 
     name = models.CharField(_("name"), max_length=200)
     organization = models.ForeignKey(
@@ -151,9 +165,34 @@ class Stakeholder(TimeStamped):
         choices=LegalBasis,
         default=LegalBasis.LEGITIMATE_INTEREST,
     )
-    consent_date = models.DateField(_("consent date"), null=True, blank=True)
-    data_source = models.CharField(_("source of the data"), max_length=200, blank=True)
+    consent_date = models.DateField(
+        _("consent date"),
+        null=True,
+        blank=True,
+        help_text=_("Required when the legal basis is consent."),
+    )
+    data_source_kind = models.CharField(
+        _("source of the data"), max_length=20, choices=DataSource, blank=True
+    )
+    data_source = models.CharField(_("source details"), max_length=200, blank=True)
+    objection_on = models.DateField(
+        _("objection recorded on"),
+        null=True,
+        blank=True,
+        help_text=_("The date the person objected to the processing of their data."),
+    )
+    objection_note = models.TextField(_("objection note"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Set by the erasure service (relations.privacy); the row stays so that the
+    # aggregate figures it feeds are unchanged.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+    # Set by the nightly retention task; cleared when a director keeps the record.
+    retention_flagged_at = models.DateTimeField(
+        _("flagged for retention review"), null=True, blank=True, editable=False
+    )
+    retention_reviewed_at = models.DateTimeField(
+        _("retention last reviewed"), null=True, blank=True, editable=False
+    )
 
     objects = StakeholderQuerySet.as_manager()
 
@@ -166,6 +205,10 @@ class Stakeholder(TimeStamped):
             range_check("interest", 1, 5),
             models.CheckConstraint(
                 condition=Q(cadence_days__gte=1), name="relations_stakeholder_cadence_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(legal_basis="consent") | Q(consent_date__isnull=False),
+                name="relations_stakeholder_consent_dated",
             ),
         ]
         indexes = [
@@ -183,8 +226,27 @@ class Stakeholder(TimeStamped):
             self.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(self.importance, 60)
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        today = timezone.localdate()
+        if self.legal_basis == self.LegalBasis.CONSENT and not self.consent_date:
+            errors["consent_date"] = _("Give the date of consent when consent is the basis.")
+        if self.consent_date and self.consent_date > today:
+            errors["consent_date"] = _("Consent cannot be dated in the future.")
+        if self.objection_on and self.objection_on > today:
+            errors["objection_on"] = _("An objection cannot be dated in the future.")
+        if self.objection_note and not self.objection_on:
+            errors["objection_on"] = _("Give the date of the objection.")
+        if errors:
+            raise ValidationError(errors)
+
     def get_absolute_url(self) -> str:
         return reverse("stakeholder-detail", args=[self.pk])
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
 
 class Relationship(TimeStamped):
@@ -583,6 +645,9 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
 
+    # `objects.mask_for_erasure()` is the one sanctioned change to existing rows.
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
@@ -673,3 +738,42 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class DataProtectionAction(models.Model):
+    """The register of data-protection actions (GDPR), for directors.
+
+    The stakeholder is referred to without a database constraint: the register
+    outlives the record it speaks of. It never holds the person's data: only
+    the id, the kind of action, who, when and why.
+    """
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", _("Data-subject export")
+        ERASURE = "erasure", _("Erasure")
+        RETENTION_FLAG = "retention_flag", _("Flagged for retention review")
+        RETENTION_KEEP = "retention_keep", _("Kept after retention review")
+        RETENTION_ANONYMISE = "retention_anonymise", _("Anonymised after retention review")
+        OBJECTION = "objection", _("Objection recorded")
+
+    kind = models.CharField(_("action"), max_length=20, choices=Kind)
+    stakeholder = models.ForeignKey(
+        Stakeholder,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="data_protection_actions",
+        verbose_name=_("stakeholder"),
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("data-protection action")
+        indexes = [models.Index(fields=["stakeholder", "at"]), models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.stakeholder_id} ({self.at:%Y-%m-%d})"

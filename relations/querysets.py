@@ -6,6 +6,8 @@ so the rules live here and nowhere else.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -154,3 +156,61 @@ class WebhookQuerySet(models.QuerySet):
     def visible_to(self, user: User | AnonymousUser) -> WebhookQuerySet:
         """A webhook carries a secret: its owner only, and only directors register them."""
         return self.filter(owner=user) if is_director(user) else self.none()
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events are append-only (`AuditEvent.save` refuses updates).
+
+    `mask_for_erasure` is the single sanctioned exception: an erased person's
+    data must not survive in the audit trail (GDPR Art. 17), while the events
+    themselves (who did what, when) stay.
+    """
+
+    def mask_for_erasure(
+        self,
+        *,
+        object_type: str,
+        object_id: str,
+        own_fields: Iterable[str],
+        pattern: re.Pattern[str] | None,
+        needles: Iterable[str],
+        related: dict[str, list[str]] | None = None,
+    ) -> int:
+        """Mask the person's data in the audit trail; returns how many events changed.
+
+        The events of the person's own record (`object_type`, `object_id`) lose
+        their description and the values of `own_fields`; every event whose
+        description or changes mention the person (`pattern`; `needles` find the
+        candidates in the database) has the mentions replaced, as has every event
+        of the `related` records (object type → ids: the person's interactions,
+        commitments…). Nothing else of an event changes.
+        """
+        from django.db.models import TextField
+        from django.db.models.functions import Cast
+
+        from .redaction import ERASED, mask_keys, redact_json, redact_text
+
+        mentions = Q()
+        for related_type, ids in (related or {}).items():
+            if ids:
+                mentions |= Q(object_type=related_type, object_id__in=ids)
+        for needle in needles:
+            mentions |= Q(object_repr__icontains=needle) | Q(changes_text__icontains=needle)
+        candidates = self.annotate(changes_text=Cast("changes", TextField())).filter(
+            Q(object_type=object_type, object_id=object_id) | mentions
+        )
+        changed = 0
+        for event_id, otype, oid, repr_, changes in candidates.values_list(
+            "pk", "object_type", "object_id", "object_repr", "changes"
+        ):
+            own = (otype, oid) == (object_type, object_id)
+            new_repr = ERASED if own else redact_text(repr_, pattern)
+            new_changes = mask_keys(changes, own_fields) if own else changes
+            new_changes = redact_json(new_changes, pattern)
+            if (new_repr, new_changes) != (repr_, changes):
+                # .update(), not save(): the sanctioned mutation (see the class docstring).
+                self.model.objects.filter(pk=event_id).update(
+                    object_repr=new_repr, changes=new_changes
+                )
+                changed += 1
+        return changed

@@ -1,0 +1,54 @@
+"""Fixtures of the data-protection tests: a person whose data is spread over every
+place the application keeps text, and helpers that search the whole database."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from networks import services as network_services
+from relations.models import Webhook
+from tests.api.conftest import token_client
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": None}}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_graph_cache():
+    # The restored graph is cached per run id; a flushed database reuses ids.
+    network_services._graph_cache.clear()
+    yield
+    network_services._graph_cache.clear()
+
+
+@pytest.fixture
+def manager_api(manager):
+    return token_client(manager)
+
+
+@pytest.fixture
+def director_api(director):
+    return token_client(director)
+
+
+@pytest.fixture
+def other_api(other_manager):
+    return token_client(other_manager)
+
+
+@pytest.fixture
+def webhook(director):
+    return Webhook.objects.create(
+        owner=director,
+        url="https://hooks.example.org/rapport",
+        events=["interaction.created"],
+        secret="s" * 64,
+    )
+
+
+@pytest.fixture
+def long_ago():
+    return timezone.now() - timedelta(days=4 * 365)
