@@ -293,7 +293,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=45),
     },
     "webhooks-sweep": {"task": "relations.tasks.webhook_sweep", "schedule": 120.0},
+    # Data protection: stale stakeholders flagged for a director's review.
+    "privacy-retention-flag": {
+        "task": "relations.tasks.retention_flag_stale",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+# GDPR retention: a stakeholder is flagged for review this many days after the last
+# contact (or their creation, or the last review that kept them). Default three years.
+RAPPORT_RETENTION_DAYS = int(os.environ.get("RAPPORT_RETENTION_DAYS", str(3 * 365)))
+# The controller named in the record of processing (GDPR Art. 30).
+RAPPORT_CONTROLLER = os.environ.get("RAPPORT_CONTROLLER", "")
 # Heavy graph work has its own queue, served by a worker with concurrency 1, so
 # it never holds up score recomputation or webhook deliveries.
 CELERY_TASK_ROUTES = {"networks.tasks.*": {"queue": "graph"}}

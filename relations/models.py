@@ -226,6 +226,9 @@ class Stakeholder(TimeStamped):
             self.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(self.importance, 60)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("stakeholder-detail", args=[self.pk])
+
     def clean(self) -> None:
         super().clean()
         errors = {}
@@ -240,9 +243,6 @@ class Stakeholder(TimeStamped):
             errors["objection_on"] = _("Give the date of the objection.")
         if errors:
             raise ValidationError(errors)
-
-    def get_absolute_url(self) -> str:
-        return reverse("stakeholder-detail", args=[self.pk])
 
     @property
     def is_erased(self) -> bool:

@@ -400,7 +400,7 @@ def erasure_terms(stakeholder: Stakeholder) -> list[str]:
 
 
 def _name_parts(name: str) -> list[str]:
-    """"Anne-Marie van Dijk-Jansen": Anne-Marie, Anne, Marie, Dijk-Jansen, Dijk, Jansen."""
+    """ "Anne-Marie van Dijk-Jansen": Anne-Marie, Anne, Marie, Dijk-Jansen, Dijk, Jansen."""
     words = [w for w in re.split(r"[\s,]+", name) if w]
     parts = set(words) | {p for w in words for p in re.split(r"[-–']", w)}
     return sorted(p for p in parts if len(p) >= NAME_PART_MIN_LENGTH)
@@ -431,9 +431,7 @@ def _redact_rows(
             redacted = (
                 redact_text(value, pattern)
                 if isinstance(value, str)
-                else redact_json(
-                    value, pattern, person_id=person_id, person_pattern=person_pattern
-                )
+                else redact_json(value, pattern, person_id=person_id, person_pattern=person_pattern)
             )
             if redacted != value:
                 new[name] = redacted
@@ -553,7 +551,7 @@ def stakeholder_erase(
             scrubbed += _redact_rows(queryset, fields, linked_pattern)
 
     now = timezone.now()
-    anonymised = {name: "" for name in PERSONAL_FIELDS}
+    anonymised = dict.fromkeys(PERSONAL_FIELDS, "")
     anonymised["name"] = f"{ERASED} #{pk}"
     Stakeholder.objects.filter(pk=pk).update(
         **anonymised, erased_at=now, retention_flagged_at=None, updated_at=now
@@ -579,9 +577,9 @@ def stakeholder_erase(
         Outcome._meta.label_lower: Outcome.objects.filter(stakeholder_id=pk).values_list(
             "pk", flat=True
         ),
-        Relationship._meta.label_lower: Relationship.objects.filter(
-            stakeholder_id=pk
-        ).values_list("pk", flat=True),
+        Relationship._meta.label_lower: Relationship.objects.filter(stakeholder_id=pk).values_list(
+            "pk", flat=True
+        ),
         AuthenticityPulse._meta.label_lower: AuthenticityPulse.objects.filter(
             relationship__stakeholder_id=pk
         ).values_list("pk", flat=True),
@@ -617,7 +615,7 @@ def stakeholder_erase(
 # --- Retention ------------------------------------------------------------------------
 
 
-def _last_activity() -> Greatest:
+def last_activity() -> Greatest:
     """The latest of: the last interaction, the record's creation, its last review."""
     last_contact = Max("interactions__occurred_at")
     return Greatest(
@@ -632,7 +630,7 @@ def stale_stakeholders(now: datetime | None = None) -> models.QuerySet:
     cutoff = now - timedelta(days=retention_days())
     return (
         Stakeholder.objects.filter(erased_at__isnull=True)
-        .annotate(last_activity=_last_activity())
+        .annotate(last_activity=last_activity())
         .filter(last_activity__lt=cutoff)
     )
 
@@ -643,9 +641,9 @@ def retention_flag_stale(now: datetime | None = None) -> int:
     objected; each flag is entered in the register. Returns how many were flagged."""
     now = now or timezone.now()
     stale_ids = set(
-        stale_stakeholders(now).filter(retention_flagged_at__isnull=True).values_list(
-            "pk", flat=True
-        )
+        stale_stakeholders(now)
+        .filter(retention_flagged_at__isnull=True)
+        .values_list("pk", flat=True)
     )
     # An objection that a director has not reviewed since it was made.
     objected_ids = set(
@@ -732,14 +730,18 @@ def processing_record() -> dict[str, Any]:
         "then flagged for review and anonymised unless a director keeps the record."
     ) % {"days": retention_days(), "years": years}
     security = [
-        gettext_lazy("Access only for signed-in staff; roles (manager, director) limit who sees what."),
+        gettext_lazy(
+            "Access only for signed-in staff; roles (manager, director) limit who sees what."
+        ),
         gettext_lazy("Private interaction notes visible to participants and directors only."),
         gettext_lazy("API tokens stored hashed; HTTPS and a strict content security policy."),
         gettext_lazy("Every change, export and erasure recorded in an append-only audit log."),
         gettext_lazy("Erasure anonymises the person everywhere, audit log included."),
     ]
     return {
-        "controller": getattr(settings, "RAPPORT_CONTROLLER", "") or gettext_lazy("This organisation"),
+        "controller": (
+            getattr(settings, "RAPPORT_CONTROLLER", "") or gettext_lazy("This organisation")
+        ),
         "activities": [
             {
                 "name": gettext_lazy("Relationship management"),
@@ -756,12 +758,12 @@ def processing_record() -> dict[str, Any]:
                     gettext_lazy("Commitments and outcomes"),
                     gettext_lazy("Source of the data, legal basis, consent, objections"),
                 ],
-                "legal_bases": [
-                    str(label) for label in Stakeholder.LegalBasis.labels
-                ],
+                "legal_bases": [str(label) for label in Stakeholder.LegalBasis.labels],
                 "recipients": [
                     gettext_lazy("Staff of the organisation (managers and directors)"),
-                    gettext_lazy("Integrations the organisation connects through the API and webhooks"),
+                    gettext_lazy(
+                        "Integrations the organisation connects through the API and webhooks"
+                    ),
                 ],
                 "retention": retention,
                 "security_measures": security,

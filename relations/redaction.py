@@ -85,9 +85,7 @@ def mask_keys(value: Any, keys: Iterable[str]) -> Any:
     if isinstance(value, list):
         return [mask_keys(v, keys) for v in value]
     if isinstance(value, dict):
-        return {
-            k: (_masked(v) if k in keys else mask_keys(v, keys)) for k, v in value.items()
-        }
+        return {k: (_masked(v) if k in keys else mask_keys(v, keys)) for k, v in value.items()}
     return value
 
 

@@ -46,3 +46,14 @@ def webhook_sweep() -> int:
     for delivery_id in ids:
         webhook_deliver.delay(delivery_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def retention_flag_stale() -> int:
+    """Nightly: flag stakeholders past the retention period (or who objected) for review.
+
+    Idempotent: a flagged stakeholder is not flagged again until a director keeps it.
+    """
+    from .privacy import retention_flag_stale as flag
+
+    return flag()

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
@@ -275,11 +276,17 @@ class StakeholderSerializer(TimestampedSerializer):
             "is_key",
             "legal_basis",
             "consent_date",
+            "data_source_kind",
             "data_source",
+            "objection_on",
+            "objection_note",
             "notes",
+            "erased_at",
+            "retention_flagged_at",
             "created_at",
             "updated_at",
         ]
+        read_only_fields = ["erased_at", "retention_flagged_at"]
 
     def get_is_key(self, stakeholder: Stakeholder) -> bool:
         on_goal = getattr(stakeholder, "on_active_goal", None)
@@ -289,6 +296,29 @@ class StakeholderSerializer(TimestampedSerializer):
 
     def validate_tags(self, names: list[str]) -> list[str]:
         return sorted({name.strip() for name in names if name.strip()})
+
+    def validate(self, attrs: dict) -> dict:
+        """Consent is dated, objections too, and neither lies in the future (GDPR)."""
+        attrs = super().validate(attrs)
+
+        def value(name: str) -> Any:
+            return attrs[name] if name in attrs else getattr(self.instance, name, None)
+
+        today = timezone.localdate()
+        errors = {}
+        consent_date = value("consent_date")
+        if value("legal_basis") == Stakeholder.LegalBasis.CONSENT and not consent_date:
+            errors["consent_date"] = [_("Give the date of consent when consent is the basis.")]
+        elif consent_date and consent_date > today:
+            errors["consent_date"] = [_("Consent cannot be dated in the future.")]
+        objection_on = value("objection_on")
+        if objection_on and objection_on > today:
+            errors["objection_on"] = [_("An objection cannot be dated in the future.")]
+        elif value("objection_note") and not objection_on:
+            errors["objection_on"] = [_("Give the date of the objection.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
     def _set_tags(self, stakeholder: Stakeholder, names: list[str] | None) -> None:
         if names is None:
@@ -1017,3 +1047,17 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "payload",
         ]
         read_only_fields = fields
+
+
+class ErasureRequestSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        max_length=1000,
+        help_text="Why the data is erased (e.g. the request received). "
+        "Do not repeat personal data.",
+    )
+
+
+class ErasureResultSerializer(serializers.Serializer):
+    stakeholder = serializers.IntegerField()
+    erased_at = serializers.DateTimeField()
+    register_entry = serializers.IntegerField(help_text="Id of the data-protection register entry.")

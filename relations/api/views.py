@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers as drf_serializers
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -218,8 +220,59 @@ class StakeholderViewSet(RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return Stakeholder.objects.with_key_flag().prefetch_related("tags")
 
+    def can_change(self, user: User, obj: Stakeholder) -> bool:
+        # An erased record stays anonymous: nobody fills it in again.
+        return not obj.is_erased
+
     def can_delete(self, user: User, obj: Stakeholder) -> bool:
         return is_director(user)
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="Everything held about the stakeholder (a data-subject access request): "
+        "the record, scores, relationships, interactions, commitments, outcomes, links, goals, "
+        "pulses, audit events and data-protection register entries. Directors only (403 for "
+        "others); entered in the register and the audit log.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        from relations import privacy
+
+        stakeholder = self.get_object()
+        if not is_director(request.user):
+            raise PermissionDenied(_("Only directors export personal data."))
+        return Response(privacy.stakeholder_export(stakeholder, by=request.user))
+
+    @extend_schema(
+        request=serializers.ErasureRequestSerializer,
+        responses={200: serializers.ErasureResultSerializer},
+        description="Anonymise the stakeholder's personal data everywhere, keeping the "
+        "figures (GDPR erasure). Directors only; an erased record answers 403.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        from relations import privacy
+
+        stakeholder = self.get_object()
+        if not is_director(request.user):
+            raise PermissionDenied(_("Only directors erase personal data."))
+        body = serializers.ErasureRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            entry = privacy.stakeholder_erase(
+                stakeholder, by=request.user, reason=body.validated_data["reason"]
+            )
+        except DjangoValidationError as error:
+            raise drf_serializers.ValidationError(
+                error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+            ) from error
+        return Response(
+            {
+                "stakeholder": stakeholder.pk,
+                "erased_at": stakeholder.erased_at,
+                "register_entry": entry.pk,
+            }
+        )
 
     @SCORES_SCHEMA
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)

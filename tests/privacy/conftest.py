@@ -52,3 +52,10 @@ def webhook(director):
 @pytest.fixture
 def long_ago():
     return timezone.now() - timedelta(days=4 * 365)
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()

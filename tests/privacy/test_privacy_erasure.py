@@ -29,7 +29,6 @@ from relations.privacy import stakeholder_erase, stakeholder_export
 from relations.redaction import ERASED
 from tests.dashboards.conftest import build_known
 from tests.factories import StakeholderFactory
-
 from tests.privacy.search import find_everywhere
 
 pytestmark = pytest.mark.django_db
@@ -278,10 +277,10 @@ SCORE_FIELDS = (
 
 def _figures() -> dict:
     return {
-        "health": sorted(
-            NetworkHealth.objects.values_list("scope", "scope_id", *HEALTH_FIELDS)
+        "health": sorted(NetworkHealth.objects.values_list("scope", "scope_id", *HEALTH_FIELDS)),
+        "stakeholders": sorted(
+            StakeholderScore.objects.values_list("stakeholder_id", *SCORE_FIELDS)
         ),
-        "stakeholders": sorted(StakeholderScore.objects.values_list("stakeholder_id", *SCORE_FIELDS)),
         "relationships": sorted(
             RelationshipScore.objects.values_list("relationship_id", *SCORE_FIELDS)
         ),
