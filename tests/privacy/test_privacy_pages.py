@@ -197,9 +197,7 @@ def test_the_record_of_processing_as_page_json_and_csv(client, manager, settings
         str(a["name"]) for a in record["activities"]
     ]
     first = as_json["activities"][0]
-    assert {"purposes", "data_categories", "data_subjects", "recipients", "retention"} <= set(
-        first
-    )
+    assert {"purposes", "data_categories", "data_subjects", "recipients", "retention"} <= set(first)
     assert "Consent" in first["legal_bases"]
 
     response = client.get("/data-protection/processing/?format=csv")
@@ -211,9 +209,7 @@ def test_the_record_of_processing_as_page_json_and_csv(client, manager, settings
 
 def test_the_record_of_processing_in_dutch(client, manager):
     client.force_login(manager)
-    response = client.get(
-        "/data-protection/processing/?format=json", HTTP_ACCEPT_LANGUAGE="nl"
-    )
+    response = client.get("/data-protection/processing/?format=json", HTTP_ACCEPT_LANGUAGE="nl")
     names = [a["name"] for a in json.loads(response.content)["activities"]]
     assert names[0] == "Relatiebeheer"
 

@@ -46,9 +46,7 @@ def people():
 
 def test_the_task_flags_by_date_once(people, settings):
     settings.RAPPORT_RETENTION_DAYS = 3 * 365
-    InteractionFactory(
-        with_stakeholders=[people["revived"]], occurred_at=NOW - timedelta(days=10)
-    )
+    InteractionFactory(with_stakeholders=[people["revived"]], occurred_at=NOW - timedelta(days=10))
 
     assert retention_flag_stale(now=NOW) == 2
 
