@@ -171,8 +171,14 @@ class Stakeholder(TimeStamped):
         blank=True,
         help_text=_("Required when the legal basis is consent."),
     )
+    # db_default: bulk loaders (seed_demo, importers) insert rows without the ORM.
     data_source_kind = models.CharField(
-        _("source of the data"), max_length=20, choices=DataSource, blank=True
+        _("source of the data"),
+        max_length=20,
+        choices=DataSource,
+        blank=True,
+        default="",
+        db_default="",
     )
     data_source = models.CharField(_("source details"), max_length=200, blank=True)
     objection_on = models.DateField(
@@ -181,7 +187,7 @@ class Stakeholder(TimeStamped):
         blank=True,
         help_text=_("The date the person objected to the processing of their data."),
     )
-    objection_note = models.TextField(_("objection note"), blank=True)
+    objection_note = models.TextField(_("objection note"), blank=True, default="", db_default="")
     notes = models.TextField(_("notes"), blank=True)
     # Set by the erasure service (relations.privacy); the row stays so that the
     # aggregate figures it feeds are unchanged.
