@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Max, Q, TextField
+from django.db.models import F, Max, Q, TextField
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -423,6 +423,7 @@ def _redact_rows(
     webhook repeats the text being removed.
     """
     fields = list(fields)
+    versioned = any(f.name == "version" for f in queryset.model._meta.concrete_fields)
     changed = 0
     for row in queryset.values("pk", *fields):
         new = {}
@@ -436,6 +437,10 @@ def _redact_rows(
             if redacted != value:
                 new[name] = redacted
         if new:
+            if versioned:
+                # An editor who opened the record before the erasure gets a conflict
+                # instead of saving the person's name back.
+                new["version"] = F("version") + 1
             queryset.model._base_manager.filter(pk=row["pk"]).update(**new)
             changed += 1
     return changed

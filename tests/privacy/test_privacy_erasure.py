@@ -190,9 +190,12 @@ def test_erasure_keeps_every_row_and_number(zoe, director):
         }
 
     before = numbers()
+    version = Interaction.objects.of_stakeholder(zoe.pk).get().version
     stakeholder_erase(zoe, by=director, reason="Request")
     assert numbers() == before
     interaction = Interaction.objects.of_stakeholder(zoe.pk).get()
+    # An edit begun before the erasure conflicts rather than writing the name back.
+    assert interaction.version == version + 1
     assert interaction.subject == f"Lunch with {ERASED}"
     assert interaction.notes == f"{ERASED} asked us to mail {ERASED} or call {ERASED}."
 
