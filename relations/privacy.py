@@ -39,7 +39,14 @@ from .models import (
     Stakeholder,
     StakeholderLink,
 )
-from .redaction import ERASED, redact_json, redact_text, redaction_pattern, search_needles
+from .redaction import (
+    ERASED,
+    needles_regex,
+    redact_json,
+    redact_text,
+    redaction_pattern,
+    search_needles,
+)
 from .services import audit_record, diff, snapshot
 
 # The stakeholder's own fields that identify or describe the person.
@@ -53,9 +60,11 @@ PRIVACY_FIELDS = (
     "objection_on",
     "objection_note",
 )
-# Free text of the person's own record at least this long is unique enough to be
-# searched for elsewhere (a copy of their notes in a webhook payload); a short
-# title such as "CEO" is not, and erasing it everywhere would damage other records.
+# The person's own free text (notes, source, objection) is searched for elsewhere
+# (a copy of their notes in a webhook payload) when it is this long and no other
+# stakeholder has the same text: a shared "Imported from the CRM" or a title such
+# as "Head of Public Affairs" identifies nobody, and erasing it everywhere would
+# damage other records. Titles are never searched for (see `erasure_terms`).
 LONG_TEXT_MIN_LENGTH = 12
 # Parts of the name searched for in the person's own interactions, commitments…
 # ("Lunch with Jane"); shorter parts ("de", "van") would match too much.
@@ -360,8 +369,10 @@ def stakeholder_export(stakeholder: Stakeholder, *, by: User) -> dict[str, Any]:
 # --- Erasure (GDPR Art. 17) -----------------------------------------------------------
 
 
-# Identifying whatever their length: an e-mail address or a phone number.
+# Identifying whatever their length: a name, an e-mail address, a phone number.
 ALWAYS_SEARCHED_FIELDS = ("name", "email", "phone")
+# Searched for only when long and the person's own (see LONG_TEXT_MIN_LENGTH).
+FREE_TEXT_FIELDS = ("notes", "data_source", "objection_note")
 
 
 def _earlier_values(stakeholder: Stakeholder) -> dict[str, set[str]]:
@@ -384,17 +395,25 @@ def _earlier_values(stakeholder: Stakeholder) -> dict[str, set[str]]:
 
 def erasure_terms(stakeholder: Stakeholder) -> list[str]:
     """What identifies the person anywhere in the database: their name, e-mail and
-    phone, now and before, and their long free text."""
+    phone, now and before, and the long free text that is theirs alone."""
     values = _earlier_values(stakeholder)
     for name in PERSONAL_FIELDS:
         current = (getattr(stakeholder, name) or "").strip()
         if current:
             values[name].add(current)
     terms = set()
-    for name, found in values.items():
-        for value in found:
-            if name in ALWAYS_SEARCHED_FIELDS or len(value) >= LONG_TEXT_MIN_LENGTH:
-                terms.add(value)
+    for name in ALWAYS_SEARCHED_FIELDS:
+        terms |= values[name]
+    for name in FREE_TEXT_FIELDS:
+        long_texts = {v for v in values[name] if len(v) >= LONG_TEXT_MIN_LENGTH}
+        if not long_texts:
+            continue
+        shared = set(
+            Stakeholder.objects.exclude(pk=stakeholder.pk)
+            .filter(**{f"{name}__in": long_texts})
+            .values_list(name, flat=True)
+        )
+        terms |= long_texts - shared
     terms.discard(ERASED)
     return sorted(terms)
 
@@ -413,6 +432,7 @@ def _redact_rows(
     *,
     person_id: int | None = None,
     person_pattern: re.Pattern | None = None,
+    own_fields: tuple[str, ...] = (),
 ) -> int:
     """Redact text `fields` of the rows of `queryset`; returns how many rows changed.
 
@@ -432,7 +452,13 @@ def _redact_rows(
             redacted = (
                 redact_text(value, pattern)
                 if isinstance(value, str)
-                else redact_json(value, pattern, person_id=person_id, person_pattern=person_pattern)
+                else redact_json(
+                    value,
+                    pattern,
+                    person_id=person_id,
+                    person_pattern=person_pattern,
+                    own_fields=own_fields,
+                )
             )
             if redacted != value:
                 new[name] = redacted
@@ -486,7 +512,8 @@ def _scrub_everywhere(
     their name: "Lunch with Jane" in a webhook payload names her as surely.
     """
     needles = [n for term in terms for n in search_needles(term)]
-    json_needles = needles + [n for part in name_parts for n in search_needles(part)]
+    text_regex = needles_regex(needles)
+    json_regex = needles_regex(needles + [n for part in name_parts for n in search_needles(part)])
     changed = 0
     for label in SCRUBBED_APPS:
         try:
@@ -502,20 +529,19 @@ def _scrub_everywhere(
             queryset = model._base_manager.all()
             condition = Q()
             for field in fields:
-                lookup = field.attname
-                field_needles = needles
                 if isinstance(field, models.JSONField):
                     lookup = f"_erasure_{field.attname}"
                     queryset = queryset.annotate(**{lookup: Cast(field.attname, TextField())})
-                    field_needles = json_needles
-                for needle in field_needles:
-                    condition |= Q(**{f"{lookup}__icontains": needle})
+                    condition |= Q(**{f"{lookup}__iregex": json_regex})
+                else:
+                    condition |= Q(**{f"{field.attname}__iregex": text_regex})
             changed += _redact_rows(
                 queryset.filter(condition),
                 [f.attname for f in fields],
                 pattern,
                 person_id=person_id,
                 person_pattern=person_pattern,
+                own_fields=PERSONAL_FIELDS,
             )
     return changed
 
@@ -707,19 +733,32 @@ def retention_keep(stakeholders: Iterable[Stakeholder], *, by: User, reason: str
     return kept
 
 
-def retention_anonymise(stakeholders: Iterable[Stakeholder], *, by: User, reason: str) -> int:
-    """Anonymise reviewed stakeholders through the erasure service."""
+def retention_anonymise(
+    stakeholder_ids: Iterable[int], *, by: User | None, reason: str = ""
+) -> int:
+    """Anonymise reviewed stakeholders through the erasure service; returns how many.
+
+    One transaction per person, so a long batch (the worker runs it) keeps what it
+    has done if it stops; those erased already (a repeated request) are skipped.
+    """
     reason = (reason or "").strip() or _("Retention period expired")
     count = 0
-    with transaction.atomic():
-        for stakeholder in stakeholders:
+    for pk in stakeholder_ids:
+        with transaction.atomic():
+            stakeholder = (
+                Stakeholder.objects.select_for_update()
+                .filter(pk=pk, erased_at__isnull=True)
+                .first()
+            )
+            if stakeholder is None:
+                continue
             stakeholder_erase(
                 stakeholder,
                 by=by,
                 reason=reason,
                 kind=DataProtectionAction.Kind.RETENTION_ANONYMISE,
             )
-            count += 1
+        count += 1
     return count
 
 

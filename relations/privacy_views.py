@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import privacy
+from . import privacy, tasks
 from .forms import apply_validation_error
 from .models import DataProtectionAction, Stakeholder
 from .privacy_forms import (
@@ -233,8 +234,16 @@ def retention_review(request: HttpRequest) -> HttpResponse:
                 count = privacy.retention_keep(chosen, by=request.user, reason=reason)
                 messages.success(request, _("%(count)d records kept.") % {"count": count})
             else:
-                count = privacy.retention_anonymise(chosen, by=request.user, reason=reason)
-                messages.success(request, _("%(count)d records anonymised.") % {"count": count})
+                ids = [s.pk for s in chosen]
+                actor_id = request.user.pk
+                transaction.on_commit(
+                    lambda: tasks.retention_anonymise.delay(ids, actor_id, reason)
+                )
+                messages.success(
+                    request,
+                    _("Anonymising %(count)d records; they leave this list as they are done.")
+                    % {"count": len(ids)},
+                )
         except ValidationError as error:
             apply_validation_error(form, error)
         else:

@@ -188,14 +188,15 @@ class AuditEventQuerySet(models.QuerySet):
         from django.db.models import TextField
         from django.db.models.functions import Cast
 
-        from .redaction import ERASED, mask_keys, redact_json, redact_text
+        from .redaction import ERASED, mask_keys, needles_regex, redact_json, redact_text
 
         mentions = Q()
         for related_type, ids in (related or {}).items():
             if ids:
                 mentions |= Q(object_type=related_type, object_id__in=ids)
-        for needle in needles:
-            mentions |= Q(object_repr__icontains=needle) | Q(changes_text__icontains=needle)
+        regex = needles_regex(needles)
+        if regex:
+            mentions |= Q(object_repr__iregex=regex) | Q(changes_text__iregex=regex)
         candidates = self.annotate(changes_text=Cast("changes", TextField())).filter(
             Q(object_type=object_type, object_id=object_id) | mentions
         )

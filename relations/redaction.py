@@ -41,30 +41,29 @@ def redact_json(
     *,
     person_id: int | None = None,
     person_pattern: re.Pattern[str] | None = None,
+    own_fields: tuple[str, ...] = (),
 ) -> Any:
     """The same structure with every string (keys included) redacted.
 
     An object that refers to the person (`"stakeholder": person_id`, or
     `person_id` among `"stakeholders"`: a webhook payload, a stored API answer)
     is about them, so `person_pattern` (which also knows their first name) is
-    used inside it.
+    used inside it. An object that is the person's record (their id and their
+    name: a stored answer to the request that created them) also loses the
+    values of `own_fields`, their title included.
     """
     if isinstance(value, str):
         return redact_text(value, pattern)
+    more = {"person_id": person_id, "person_pattern": person_pattern, "own_fields": own_fields}
     if isinstance(value, list):
-        return [
-            redact_json(v, pattern, person_id=person_id, person_pattern=person_pattern)
-            for v in value
-        ]
+        return [redact_json(v, pattern, **more) for v in value]
     if isinstance(value, dict):
-        if person_id is not None and person_pattern is not None and _refers_to(value, person_id):
-            pattern = person_pattern
-        return {
-            redact_text(k, pattern): redact_json(
-                v, pattern, person_id=person_id, person_pattern=person_pattern
-            )
-            for k, v in value.items()
-        }
+        if person_id is not None and person_pattern is not None:
+            if _refers_to(value, person_id):
+                pattern = person_pattern
+            if own_fields and _is_record_of(value, person_id, person_pattern):
+                value = mask_keys(value, own_fields)
+        return {redact_text(k, pattern): redact_json(v, pattern, **more) for k, v in value.items()}
     return value
 
 
@@ -73,6 +72,13 @@ def _refers_to(obj: dict, person_id: int) -> bool:
         return True
     others = obj.get("stakeholders")
     return isinstance(others, list) and person_id in others
+
+
+def _is_record_of(obj: dict, person_id: int, person_pattern: re.Pattern[str]) -> bool:
+    name = obj.get("name")
+    return (
+        obj.get("id") == person_id and isinstance(name, str) and bool(person_pattern.search(name))
+    )
 
 
 def mask_keys(value: Any, keys: Iterable[str]) -> Any:
@@ -95,6 +101,15 @@ def _masked(value: Any) -> Any:
     if value in (None, ""):
         return value
     return ERASED
+
+
+def needles_regex(needles: Iterable[str]) -> str:
+    """One regular expression for the database (`__iregex`) matching any needle.
+
+    One pattern per column, not one LIKE per needle: PostgreSQL then converts a
+    JSON column to text once per row instead of once per needle.
+    """
+    return "|".join(re.escape(n) for n in sorted(set(needles), key=len, reverse=True))
 
 
 def search_needles(term: str) -> list[str]:

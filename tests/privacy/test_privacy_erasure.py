@@ -316,3 +316,13 @@ def test_network_health_and_scores_are_unchanged_by_an_erasure(
     for name in ("coverage", "single_threaded_share", "mean_trust", "health_index", "ror"):
         assert health_after[name] == health_before[name]
     assert health_after["health_index"] == pytest.approx(50)
+
+
+def test_text_shared_with_others_is_not_erased_from_them(director):
+    shared = {"title": "Head of Public Affairs", "data_source": "Imported from the old CRM"}
+    erased = StakeholderFactory(name="Erin Erased", notes="Her own long note here.", **shared)
+    kept = StakeholderFactory(name="Kees Kept", notes="Mentions nobody at all.", **shared)
+    stakeholder_erase(erased, by=director, reason="Request")
+    kept.refresh_from_db()
+    assert (kept.title, kept.data_source) == (shared["title"], shared["data_source"])
+    assert kept.notes == "Mentions nobody at all."
