@@ -147,21 +147,56 @@ def _readable(value: Any) -> str:
     if isinstance(value, dict):
         if set(value) >= {"id", "username"}:
             return value.get("name") or value["username"]
+        if set(value) >= {"id", "name"}:
+            return str(value["name"])
         return "; ".join(f"{k}: {_readable(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(_readable(v) for v in value) if value else "—"
     return str(value)
 
 
-def _readable_rows(records: Any) -> list[list[tuple[str, str]]]:
+# The model behind each section of the export: its field names label the rows.
+EXPORT_MODELS = {
+    "stakeholder": ("relations", "Stakeholder"),
+    "scores": ("metrics", "StakeholderScore"),
+    "relationships": ("relations", "Relationship"),
+    "interactions": ("relations", "Interaction"),
+    "commitments": ("relations", "Commitment"),
+    "outcomes": ("relations", "Outcome"),
+    "links": ("relations", "StakeholderLink"),
+    "pulses": ("relations", "AuthenticityPulse"),
+    "audit_events": ("relations", "AuditEvent"),
+    "data_protection_actions": ("relations", "DataProtectionAction"),
+}
+
+
+def _readable_rows(section: str, records: Any) -> list[list[tuple[str, str]]]:
+    """Rows of (label, value) in the reader's language: field names and choices
+    as the model names them."""
+    from django.apps import apps
+
     if records is None:
         return []
     if isinstance(records, dict):
         records = [records]
-    return [
-        [(key.replace("_", " ").capitalize(), _readable(value)) for key, value in row.items()]
-        for row in records
-    ]
+    fields = {}
+    if section in EXPORT_MODELS:
+        model = apps.get_model(*EXPORT_MODELS[section])
+        fields = {f.name: f for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
+        fields.update({f.attname: f for f in model._meta.concrete_fields})
+
+    def label(key: str) -> str:
+        field = fields.get(key)
+        text = str(field.verbose_name) if field is not None else key.replace("_", " ")
+        return text[:1].upper() + text[1:]
+
+    def value_of(key: str, value: Any) -> str:
+        field = fields.get(key)
+        if field is not None and field.choices and isinstance(value, str | int):
+            value = dict(field.flatchoices).get(value, value)
+        return _readable(value)
+
+    return [[(label(key), value_of(key, value)) for key, value in row.items()] for row in records]
 
 
 @staff_required
@@ -172,7 +207,7 @@ def stakeholder_export_page(request: HttpRequest, pk: int) -> HttpResponse:
     _director_or_403(request)
     data = privacy.stakeholder_export(stakeholder, by=request.user)
     sections = [
-        {"key": key, "title": title, "rows": _readable_rows(data[key])}
+        {"key": key, "title": title, "rows": _readable_rows(key, data[key])}
         for key, title in EXPORT_SECTIONS.items()
     ]
     return render(
