@@ -94,6 +94,15 @@ def _register(
 # --- The data-protection fields ------------------------------------------------------
 
 
+def objection_register_if_new(
+    stakeholder: Stakeholder, *, had_objection: bool, by: User | None
+) -> DataProtectionAction | None:
+    """Enter a newly recorded objection in the register (the form and the API call this)."""
+    if stakeholder.objection_on is not None and not had_objection:
+        return _register(DataProtectionAction.Kind.OBJECTION, stakeholder, by)
+    return None
+
+
 @transaction.atomic
 def stakeholder_privacy_update(stakeholder: Stakeholder, *, by: User, **fields: Any) -> Stakeholder:
     """Change the source, legal basis, consent and objection of a stakeholder, audited.
@@ -115,8 +124,7 @@ def stakeholder_privacy_update(stakeholder: Stakeholder, *, by: User, **fields: 
     changes = diff(before, snapshot(stakeholder))
     if changes:
         audit_record(actor=by, action=AuditEvent.Action.UPDATE, obj=stakeholder, changes=changes)
-    if stakeholder.objection_on is not None and not had_objection:
-        _register(DataProtectionAction.Kind.OBJECTION, stakeholder, by)
+    objection_register_if_new(stakeholder, had_objection=had_objection, by=by)
     return stakeholder
 
 

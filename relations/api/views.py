@@ -224,6 +224,21 @@ class StakeholderViewSet(RapportViewSet):
         # An erased record stays anonymous: nobody fills it in again.
         return not obj.is_erased
 
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        from relations.privacy import objection_register_if_new
+
+        super().perform_create(serializer)
+        objection_register_if_new(serializer.instance, had_objection=False, by=self.request.user)
+
+    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        from relations.privacy import objection_register_if_new
+
+        had_objection = serializer.instance.objection_on is not None
+        super().perform_update(serializer)
+        objection_register_if_new(
+            serializer.instance, had_objection=had_objection, by=self.request.user
+        )
+
     def can_delete(self, user: User, obj: Stakeholder) -> bool:
         return is_director(user)
 

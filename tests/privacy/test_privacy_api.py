@@ -39,6 +39,12 @@ def test_the_data_protection_fields_are_written_and_read(manager_api):
     )
     assert objected.status_code == 200, objected.content
     assert objected.json()["objection_on"] == "2026-02-01"
+    # A new objection is entered in the register, once.
+    manager_api.patch(
+        f"/api/v1/stakeholders/{body['id']}/", {"objection_note": "No calls"}, format="json"
+    )
+    entries = DataProtectionAction.objects.filter(stakeholder_id=body["id"], kind="objection")
+    assert [e.actor.username for e in entries] == ["maria"]
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,7 @@ def test_the_readable_export_lists_every_section(client, director, manager, stak
     assert "Kickoff" in html
     assert stakeholder.email in html
     # Labelled and valued as people read them, not as field names and codes.
-    assert "<dt class=\"col-sm-3\">Legal basis</dt>" in html
+    assert '<dt class="col-sm-3">Legal basis</dt>' in html
     assert "Legitimate interest" in html
     assert "legitimate_interest" not in html
 
