@@ -96,6 +96,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read replica of PostgreSQL, when one is configured: dashboards read from it
+# (config.replica routes their reads there; everything else stays on default).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    # Tests: the replica is the default test database seen through a second alias.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -319,3 +330,9 @@ RAPPORT_BETWEENNESS_PROCESSES = int(
     os.environ.get("RAPPORT_BETWEENNESS_PROCESSES", str(min(2, os.cpu_count() or 1)))
 )
 RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATIONS", False)
+
+# Benchmark-only views and a middleware reporting each response's query count and
+# server time (`make bench`); never enable in production.
+RAPPORT_BENCH_VIEWS = env_bool("RAPPORT_BENCH_VIEWS", False)
+if RAPPORT_BENCH_VIEWS:
+    MIDDLEWARE.insert(0, "relations.bench.middleware.BenchTimingMiddleware")

@@ -22,6 +22,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from config.replica import reads_from_replica
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.forms import staff_users
@@ -166,6 +167,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     director_required(request)
     form = ScopeForm(request.GET or None)
@@ -200,6 +202,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@reads_from_replica
 def dashboard_figure(request: HttpRequest) -> HttpResponse:
     """The stakeholders behind one figure of the dashboard (directors)."""
     director_required(request)
