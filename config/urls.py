@@ -40,3 +40,7 @@ urlpatterns = [
     path("", include("metrics.urls")),
     path("", include("relations.urls")),
 ]
+
+if settings.RAPPORT_BENCH_VIEWS:
+    # Bare views beside the API for the benchmark's ratio (relations.bench).
+    urlpatterns.insert(0, path("bench/", include("relations.bench.urls")))

@@ -8,6 +8,7 @@ SIZE=${BENCH_SIZE:-large}
 DB=${BENCH_DATABASE:-rapport_bench}
 export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$DB}
 export CELERY_BROKER_URL=${BENCH_BROKER_URL:-redis://127.0.0.1:6379/9}
+REPEAT=${BENCH_REPEAT:-3}
 
 psql -q -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = '$DB'" \
   | grep -q 1 || createdb -h 127.0.0.1 -U postgres "$DB"
@@ -15,5 +16,15 @@ $BIN/python manage.py migrate --noinput -v0
 echo "Building the $SIZE demo network…"
 $BIN/python manage.py seed_demo --size "$SIZE" --seed 1 --flush -v1 | head -3
 psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "ANALYZE"
-$BIN/python manage.py bench_scores --repeat "${BENCH_REPEAT:-3}" --samples "${BENCH_SAMPLES:-40}"
-$BIN/python manage.py bench_network --repeat "${BENCH_REPEAT:-3}"
+$BIN/python manage.py bench_scores --repeat "$REPEAT" --samples "${BENCH_SAMPLES:-40}"
+$BIN/python manage.py bench_network --repeat "$REPEAT"
+# The API and pages through gunicorn with a real worker, peak memory, and worker
+# throughput with one and two worker processes.
+$BIN/python manage.py bench_web --repeat "$REPEAT"
+# CSV import of 100,000 rows, where the command exists (its figures beside the others).
+if $BIN/python manage.py help bench_import >/dev/null 2>&1; then
+  $BIN/python manage.py bench_import --rows "${BENCH_IMPORT_ROWS:-100000}" \
+    --json docs/benchmarks-import.json
+else
+  echo "No bench_import command: the CSV import is not measured."
+fi

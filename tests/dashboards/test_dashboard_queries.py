@@ -48,6 +48,11 @@ CEILINGS = {
     "plan-list": BASE + 4,
     # the organisation; stakeholders count + page (+owner); roll-up; trend; ledger
     "organization-detail": BASE + 6,
+    # the stakeholder + tags; timeline count + page (+participants, stakeholders);
+    # visible relationships; scores; relationships (+users); the network run, its
+    # graph and the people of its panel; open commitments; scores visibility;
+    # monthly give/take
+    "stakeholder-detail": BASE + 16,
 }
 
 
@@ -86,6 +91,10 @@ def url_of(page: str) -> str:
             Organization.objects.filter(stakeholders__isnull=False).order_by("pk").first()
         )
         return reverse(page, args=[organization.pk])
+    if page == "stakeholder-detail":
+        # The stakeholder with the most interactions: the longest timeline.
+        busiest = Stakeholder.objects.annotate(n=Count("interactions")).order_by("-n", "pk")
+        return reverse(page, args=[busiest.first().pk])
     return reverse(page)
 
 

@@ -1,0 +1,23 @@
+"""The benchmark's unit of worker throughput (loaded by its workers with `--include`).
+
+One task recomputes one stakeholder's scores and its owner's relationship, under
+the same recomputation lock and in one transaction, as `metrics.tasks.recompute_pending`
+does for the markers of one logged interaction.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from metrics import services
+
+
+@shared_task
+def bench_recompute(stakeholder_id: int, owner_id: int | None) -> int:
+    with transaction.atomic():
+        services._serialize_recomputation()
+        services.stakeholder_scores_recompute([stakeholder_id])
+        if owner_id is not None:
+            services.relationship_scores_recompute(pairs=[(owner_id, stakeholder_id)])
+    return stakeholder_id
