@@ -1,11 +1,12 @@
 """HTTP load generator of the benchmark, run in a process of its own.
 
     python -m relations.bench.loadgen --url http://127.0.0.1:8765/api/v1/stakeholders/ \
-        --header "Authorization: Token …" --concurrency 6 --requests 600 --warmup 60
+        --header "Authorization: Token …" --concurrency 6 --duration 8 --warmup 30
 
 A fixed number of client threads, each with its own connection (re-opened when
 the server closes it, as gunicorn's sync workers do), send the warm-up requests,
-then the measured ones. Prints one JSON object: requests per second over the
+then the measured ones: `--requests N` of them, or as many as `--duration S`
+seconds allow. Prints one JSON object: requests per second over the
 measured phase, client-side latency percentiles, status counts and, when the
 server sends them (the benchmark's middleware), the server time and query count.
 Standard library only, so that it does not depend on Django.
@@ -67,7 +68,8 @@ def run(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     concurrency: int = 6,
-    requests: int = 600,
+    requests: int | None = 600,
+    duration: float | None = None,
     warmup: int = 60,
 ) -> dict:
     headers = {"Connection": "keep-alive", **(headers or {})}
@@ -76,6 +78,7 @@ def run(
     clients = [Client(url, method, headers, body) for _ in range(concurrency)]
     lock = threading.Lock()
     remaining = [0]
+    deadline = [0.0]
     latencies: list[float] = []
     server_ms: list[float] = []
     queries: list[int] = []
@@ -84,7 +87,7 @@ def run(
     def work(client: Client, record: bool) -> None:
         while True:
             with lock:
-                if remaining[0] <= 0:
+                if remaining[0] <= 0 or time.perf_counter() > deadline[0]:
                     return
                 remaining[0] -= 1
             status, elapsed, response_headers = client.send()
@@ -98,10 +101,11 @@ def run(
                 if "x-bench-queries" in response_headers:
                     queries.append(int(response_headers["x-bench-queries"]))
 
-    def phase(count: int, record: bool) -> float:
+    def phase(count: int, record: bool, seconds: float | None = None) -> float:
         remaining[0] = count
-        threads = [threading.Thread(target=work, args=(c, record)) for c in clients]
         start = time.perf_counter()
+        deadline[0] = start + seconds if seconds else float("inf")
+        threads = [threading.Thread(target=work, args=(c, record)) for c in clients]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -109,17 +113,19 @@ def run(
         return time.perf_counter() - start
 
     phase(warmup, record=False)
-    seconds = phase(requests, record=True)
+    # With a duration, requests run until it is over (those in flight then finish).
+    seconds = phase(requests or sys.maxsize, record=True, seconds=duration)
+    done = sum(statuses.values())
     ok = sum(n for status, n in statuses.items() if status.startswith("2"))
     return {
         "url": url,
         "method": method,
         "concurrency": concurrency,
-        "requests": requests,
+        "requests": done,
         "ok": ok,
         "statuses": statuses,
         "seconds": seconds,
-        "rps": requests / seconds if seconds else None,
+        "rps": done / seconds if seconds else None,
         "latency_ms": {
             "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95),
@@ -142,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--header", action="append", default=[], help='"Name: value"')
     parser.add_argument("--body", default=None, help="request body (JSON)")
     parser.add_argument("--concurrency", type=int, default=6)
-    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--requests", type=int, default=None, help="measured requests")
+    parser.add_argument("--duration", type=float, default=None, help="measured seconds")
     parser.add_argument("--warmup", type=int, default=60)
     args = parser.parse_args(argv)
     headers = dict(h.split(": ", 1) for h in args.header)
@@ -152,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         headers=headers,
         body=args.body.encode() if args.body is not None else None,
         concurrency=args.concurrency,
-        requests=args.requests,
+        requests=args.requests if args.requests or args.duration else 600,
+        duration=args.duration,
         warmup=args.warmup,
     )
     json.dump(result, sys.stdout)

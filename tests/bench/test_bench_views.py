@@ -112,3 +112,12 @@ def test_the_load_generator_counts_failures_apart(live_server):
     )
     assert result["statuses"] == {"401": 6}
     assert result["ok"] == 0
+
+
+def test_the_load_generator_runs_for_a_duration(live_server):
+    result = loadgen.run(
+        f"{live_server.url}/accounts/login/", concurrency=2, requests=None, duration=1, warmup=1
+    )
+    assert result["requests"] == result["ok"] > 0
+    assert 1 <= result["seconds"] < 10
+    assert result["rps"] == pytest.approx(result["requests"] / result["seconds"])

@@ -109,12 +109,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--repeat", type=int, default=3, help="runs of each measure")
-        parser.add_argument("--requests", type=int, default=400, help="API requests per run")
-        parser.add_argument("--warmup", type=int, default=40, help="API warm-up requests")
+        parser.add_argument("--duration", type=float, default=6, help="seconds per API run")
+        parser.add_argument("--warmup", type=int, default=20, help="API warm-up requests")
         parser.add_argument("--concurrency", type=int, default=6, help="API clients")
         parser.add_argument("--page-requests", type=int, default=20, help="per page, per run")
         parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
-        parser.add_argument("--tasks", type=int, default=200, help="worker-throughput tasks")
+        parser.add_argument("--tasks", type=int, default=100, help="worker-throughput tasks")
         parser.add_argument("--skip-workers", action="store_true", help="no throughput part")
 
     def handle(self, *args, **options) -> None:
@@ -216,9 +216,10 @@ class Command(BaseCommand):
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    urllib.request.urlopen(f"{base}/bench/stakeholders/0/", timeout=5)
+                    urllib.request.urlopen(f"{base}/accounts/login/", timeout=5)
+                    break
                 except urllib.error.HTTPError:
-                    break  # a 404 from Django: the server is up
+                    break  # an answer from Django all the same: the server is up
                 except OSError:
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise CommandError("gunicorn did not start") from None
@@ -254,6 +255,7 @@ class Command(BaseCommand):
             ],
             cwd=ROOT,
             env=self.env(),
+            stdout=subprocess.DEVNULL,  # the banner; warnings and errors go to stderr
         )
         deadline = time.monotonic() + 60
         while not app.control.inspect(destination=[name], timeout=0.5).ping():
@@ -322,7 +324,7 @@ class Command(BaseCommand):
         runs: dict[str, dict[str, list[dict]]] = {e[0]: {"api": [], "bare": []} for e in endpoints}
         common = {
             "concurrency": self.options["concurrency"],
-            "requests": self.options["requests"],
+            "duration": self.options["duration"],
             "warmup": self.options["warmup"],
         }
         for run in range(self.options["repeat"]):
