@@ -9,12 +9,17 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import INSECURE_DEV_SECRET_KEY, SECRET_KEY, env_bool
+from .settings import INSECURE_DEV_SECRET_KEY, RAPPORT_BENCH_VIEWS, SECRET_KEY, env_bool
 
 if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a random value of at least 50 characters "
         "(python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
+
+if RAPPORT_BENCH_VIEWS:
+    raise ImproperlyConfigured(
+        "RAPPORT_BENCH_VIEWS serves unauthenticated benchmark views: never in production."
     )
 
 DEBUG = False

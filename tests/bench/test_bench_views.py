@@ -6,6 +6,10 @@ each page; the load generator's figures are the benchmark's figures.
 """
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -121,3 +125,16 @@ def test_the_load_generator_runs_for_a_duration(live_server):
     assert result["requests"] == result["ok"] > 0
     assert 1 <= result["seconds"] < 10
     assert result["rps"] == pytest.approx(result["requests"] / result["seconds"])
+
+
+def test_production_settings_refuse_the_bench_views():
+    env = {**os.environ, "DJANGO_SECRET_KEY": "x" * 64, "RAPPORT_BENCH_VIEWS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", "import config.settings_production"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0
+    assert "RAPPORT_BENCH_VIEWS" in out.stderr

@@ -39,6 +39,7 @@ from pathlib import Path
 from celery import group
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.models import Count
@@ -141,6 +142,7 @@ class Command(BaseCommand):
                 pages = self.pages(base, cookies, manager, director, stakeholder)
         finally:
             token_row.delete()
+            Session.objects.filter(pk__in=[c.split("=", 1)[1] for c in cookies.values()]).delete()
             # Leave the data as it was: the benchmark's interactions go again.
             Interaction.objects.filter(subject=SUBJECT, created_at__gte=started).delete()
         write_report("API", {"dataset": dataset, **api}, api.pop("table"))
