@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A lost database connection answers 503 "temporarily unavailable", not 500.
+    "config.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -172,6 +174,10 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_UR
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
+# Nobody waits on a task's return value (jobs record their outcome in the database).
+# Storing results would make every publish talk to the result backend too, which
+# retries for 20 s per request while Redis is down and stops beat for good.
+CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged only once done, so a killed worker's task is redelivered.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -189,6 +195,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_max": 0.5,
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
+    # How often a worker looks for tasks a killed worker left unacknowledged
+    # (interval × throttle seconds); the fault tests make it short.
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
@@ -292,7 +302,10 @@ from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = {
     # Repairs changes whose task was lost (broker down, worker killed).
-    "scores-sweep-pending": {"task": "metrics.tasks.sweep_pending", "schedule": 60.0},
+    "scores-sweep-pending": {
+        "task": "metrics.tasks.sweep_pending",
+        "schedule": float(os.environ.get("RAPPORT_SWEEP_INTERVAL_SECONDS", "60")),
+    },
     # Decay for everyone and the day's snapshots, after midnight UTC.
     "scores-nightly-refresh": {
         "task": "metrics.tasks.nightly_refresh",

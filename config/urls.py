@@ -11,6 +11,9 @@ from relations import tokens
 # Swagger UI's page carries one inline <style>; relax style-src for that page alone.
 _docs_csp = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
+# A database outage met outside a view answers 503 too (config.unavailable).
+handler500 = "config.unavailable.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

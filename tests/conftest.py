@@ -9,10 +9,20 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import InteractionFactory, StakeholderFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests' budgets. "dev" (the default) is quick; CI runs "ci"
+# (HYPOTHESIS_PROFILE=ci in .ci/run): more examples, a fixed seed so that a run is
+# reproducible, and no per-example deadline on a shared 2-core machine.
+hypothesis_settings.register_profile("dev", max_examples=60, deadline=None)
+hypothesis_settings.register_profile(
+    "ci", max_examples=300, deadline=None, derandomize=True, print_blob=True
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -27,6 +27,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             {"version": ["This record was changed by someone else; reload it and retry."]},
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is unreachable (restarting, failing over): a passing state,
+        # so tell the client to retry, without internals.
+        logger.warning("API request while the database is unavailable: %s", type(exc).__name__)
+        return Response(
+            {"detail": "The service is temporarily unavailable. Please try again in a moment."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "10"},
         )
     if isinstance(exc, DjangoValidationError):
         # A model's full_clean() inside a service: the same field messages as a form.

@@ -791,7 +791,8 @@ def group_st(draw):
     )
 
 
-PROPS = settings(max_examples=60, deadline=None)
+# The example budget comes from the Hypothesis profile (tests/conftest.py).
+PROPS = settings(deadline=None)
 
 
 @PROPS

@@ -86,7 +86,7 @@ def test_merge_edges_keeps_the_strongest_tie_per_undirected_pair():
     assert strength.tolist() == [0.7]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)  # the example budget comes from the Hypothesis profile
 @given(
     st.lists(
         st.tuples(st.integers(0, 6), st.integers(0, 6), st.floats(0, 1, allow_nan=False)),
