@@ -77,11 +77,18 @@ status=0
 "$SCHEMATHESIS" run "http://127.0.0.1:$PORT/api/schema/" \
   -H "Authorization: Token $TOKEN" \
   --checks all --exclude-checks positive_data_acceptance \
-  --max-examples 25 --seed 1 "$@" || status=$?
+  --max-examples 25 --seed 1 --report json --report-json-path "$WORKDIR/report.json" \
+  "$@" || status=$?
 
+server_errors=$(grep -c "Internal Server Error" "$WORKDIR/server.log" || true)
 if grep -q "Internal Server Error\|Traceback" "$WORKDIR/server.log"; then
   echo "--- server errors (from $WORKDIR/server.log) ---"
   grep -B2 -A30 "Traceback" "$WORKDIR/server.log" | head -200
   status=1
+fi
+# With RAPPORT_RELIABILITY_REPORT=path, add what was tried to the reliability figures
+# (docs/reliability.json, written by the fault tests) that docs/reliability.md quotes.
+if [ -n "${RAPPORT_RELIABILITY_REPORT:-}" ] && [ -s "$WORKDIR/report.json" ]; then
+  "$PYTHON" scripts/reliability_fuzz_figures.py "$WORKDIR/report.json" "$RAPPORT_RELIABILITY_REPORT" "$server_errors" "$status"
 fi
 exit $status

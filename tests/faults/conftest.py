@@ -39,11 +39,20 @@ def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("RAPPORT_RELIABILITY_REPORT")
     if not path or not _figures:
         return
+    from hypothesis import settings as hypothesis_settings
+
+    properties = [item for item in session.items if item.get_closest_marker("hypothesis")]
     report = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}",
         "all_passed": exitstatus == 0,
         **dict(sorted(_figures.items())),
+        "property_tests": {
+            "profile": os.environ.get("HYPOTHESIS_PROFILE", "dev"),
+            "properties": len(properties),
+            "examples_budget_each": hypothesis_settings.default.max_examples,
+            "fixed_seed": bool(hypothesis_settings.default.derandomize),
+        },
     }
     Path(path).write_text(json.dumps(report, indent=2) + "\n")
 
@@ -67,6 +76,10 @@ def stack():
         raise
     finally:
         deployment.close()
+        _figures["fault_suite"] = {
+            "seconds_with_setup": round(time.monotonic() - started, 1),
+            "seconds_to_start_the_private_deployment": getattr(deployment, "startup_seconds", None),
+        }
 
 
 @pytest.fixture
