@@ -1,4 +1,4 @@
-"""Fixtures of the fault tests (marker `faults`): one private deployment per session.
+"""Fixtures of the fault tests (marker `faults`): one private deployment per module.
 
 The stack is a PostgreSQL cluster and a Redis server of its own (free ports,
 temporary folders), the app under gunicorn, a Celery worker and beat. The tests
@@ -57,8 +57,10 @@ def pytest_sessionfinish(session, exitstatus):
     Path(path).write_text(json.dumps(report, indent=2) + "\n")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack():
+    """Up for the fault test module only: the rest of a full run does not share the
+    machine with an idle deployment."""
     started = time.monotonic()
     try:
         deployment = Stack()
