@@ -783,3 +783,7 @@ class DataProtectionAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.stakeholder_id} ({self.at:%Y-%m-%d})"
+
+
+# Imports (issue 7) live in their own package; imported here so Django registers the model.
+from .importing.models import ImportJob  # noqa: E402, F401
