@@ -265,7 +265,7 @@ FALSE = {"0", "false", "no", "n", "nee", "onwaar", ""}
 
 
 def text(value: str, max_length: int, label: str) -> str:
-    value = value.strip()
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(value) > max_length:
         raise RowError(
             _("%(field)s is longer than %(max)d characters.") % {"field": label, "max": max_length}

@@ -180,6 +180,7 @@ def import_job_create(
         mapping=inspection.mapping,
         duplicates=duplicates,
         total_rows=inspection.total_rows,
+        report={"sample": inspection.sample},
     )
     return job, inspection
 
