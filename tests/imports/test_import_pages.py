@@ -20,16 +20,13 @@ def upload(client, content: bytes, name="people.csv", kind="stakeholders", conte
     )
 
 
-NASTY = (
-    codecs.BOM_UTF8
-    + (
-        "Naam;E-mailadres;Organisatie;;Notities\r\n"
-        '"Jansen, Anna";anna@acme.nl;Acme;;"line one\r\nline two"\r\n'
-        "Piet;piet@acme.nl;Acme;;\r\n"
-        "Piet;piet@acme.nl;Acme;;\r\n"  # a duplicate row
-        "Kees;kees@;Acme;;\r\n"
-        ";;;;\r\n"  # an empty row is ignored
-    ).encode()
+NASTY = codecs.BOM_UTF8 + (
+    b"Naam;E-mailadres;Organisatie;;Notities\r\n"
+    b'"Jansen, Anna";anna@acme.nl;Acme;;"line one\r\nline two"\r\n'
+    b"Piet;piet@acme.nl;Acme;;\r\n"
+    b"Piet;piet@acme.nl;Acme;;\r\n"  # a duplicate row
+    b"Kees;kees@;Acme;;\r\n"
+    b";;;;\r\n"  # an empty row is ignored
 )
 
 
@@ -136,9 +133,7 @@ def test_oversized_upload_is_refused(client, manager, settings):
 
 def test_malformed_vcard_is_refused(client, manager):
     client.force_login(manager)
-    response = upload(
-        client, b"hello world", name="c.vcf", kind="vcard", content_type="text/vcard"
-    )
+    response = upload(client, b"hello world", name="c.vcf", kind="vcard", content_type="text/vcard")
     assert "This is not a vCard file" in response.content.decode()
 
 

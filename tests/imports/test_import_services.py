@@ -25,14 +25,14 @@ def run_import(user, kind, content: bytes, duplicates="merge", mapping=None, nam
 
 def test_stakeholders_good_rows_imported_bad_rows_reported_by_line(manager, other_manager):
     csv = (
-        "Name,E-mail,Organisation,Importance,Owner,Tags\n"
-        "Anna Jansen,anna@acme.nl,Acme,5,otto,board;energy\n"
-        "Bob,not-an-email,Acme,3,,\n"
-        "Carla,carla@beta.nl,Beta,9,,\n"
-        ",nobody@x.nl,,,,\n"
-        "Dirk,dirk@acme.nl,Acme,,nobody-here,\n"
-        "Eva,eva@acme.nl,acme,2,,\n"
-    ).encode()
+        b"Name,E-mail,Organisation,Importance,Owner,Tags\n"
+        b"Anna Jansen,anna@acme.nl,Acme,5,otto,board;energy\n"
+        b"Bob,not-an-email,Acme,3,,\n"
+        b"Carla,carla@beta.nl,Beta,9,,\n"
+        b",nobody@x.nl,,,,\n"
+        b"Dirk,dirk@acme.nl,Acme,,nobody-here,\n"
+        b"Eva,eva@acme.nl,acme,2,,\n"
+    )
     job = run_import(manager, "stakeholders", csv)
 
     assert job.status == ImportJob.Status.DONE
@@ -61,12 +61,12 @@ def test_duplicates_merge_then_undo_restores_the_existing_record(manager):
     )
     by_name = StakeholderFactory(name="Bas", email="", organization=acme, title="CTO")
     csv = (
-        "name;email;organization;title;phone\n"
-        "Anna J.;anna@acme.nl;Acme;Director;+31 6 1\n"  # same e-mail, other case
-        "bas;;acme;;+31 6 2\n"  # same name at the same organisation
-        "Cees;cees@acme.nl;Acme;;\n"
-        "Cees;cees@acme.nl;Acme;Analyst;\n"  # a duplicate row in the file itself
-    ).encode()
+        b"name;email;organization;title;phone\n"
+        b"Anna J.;anna@acme.nl;Acme;Director;+31 6 1\n"  # same e-mail, other case
+        b"bas;;acme;;+31 6 2\n"  # same name at the same organisation
+        b"Cees;cees@acme.nl;Acme;;\n"
+        b"Cees;cees@acme.nl;Acme;Analyst;\n"  # a duplicate row in the file itself
+    )
     job = run_import(manager, "stakeholders", csv, duplicates="merge")
 
     assert (job.created_count, job.merged_count, job.skipped_count) == (1, 3, 0)
@@ -108,12 +108,12 @@ def test_duplicates_skipped_change_nothing(manager):
 
 def test_organizations_import_with_tiers_and_websites(manager):
     csv = (
-        "Naam,Sector,Website,Tier\n"
-        "Acme,Energy,acme.nl,strategic\n"
-        "Beta,,https://beta.example,2\n"
-        "Gamma,,not a url,1\n"
-        "Delta,,,7\n"
-    ).encode()
+        b"Naam,Sector,Website,Tier\n"
+        b"Acme,Energy,acme.nl,strategic\n"
+        b"Beta,,https://beta.example,2\n"
+        b"Gamma,,not a url,1\n"
+        b"Delta,,,7\n"
+    )
     job = run_import(manager, "organizations", csv)
     assert (job.created_count, job.error_count) == (2, 2)
     acme = Organization.objects.get(name="Acme")
@@ -125,7 +125,7 @@ def test_interactions_import_creates_relationships_and_marks_scores(manager, sta
     other = StakeholderFactory(name="Olga Other", email="olga@x.nl")
     csv = (
         "date,kind,subject,stakeholder,value given,value received,sentiment,cost,private\n"
-        f"2026-03-01 10:00,meeting,Kick-off,{stakeholder.email},3,2,+1,\"12,50\",nee\n"
+        f'2026-03-01 10:00,meeting,Kick-off,{stakeholder.email},3,2,+1,"12,50",nee\n'
         "2026-03-02,call,Follow-up,Olga Other,1,1,,,\n"
         "2026-03-03,call,Unknown,ghost@nowhere.nl,1,1,,,\n"
         "someday,call,Bad date,olga@x.nl,,,,,\n"
@@ -148,7 +148,9 @@ def test_interactions_import_creates_relationships_and_marks_scores(manager, sta
     # (in process, without a broker) they are recomputed when the batch commits.
     assert not PendingRecompute.objects.exists()
     assert StakeholderScore.objects.get(stakeholder=other).strength > 0
-    assert RelationshipScore.objects.get(relationship__user=manager, relationship__stakeholder=other)
+    assert RelationshipScore.objects.get(
+        relationship__user=manager, relationship__stakeholder=other
+    )
 
     # Importing the same file again: every good row is a duplicate.
     again = run_import(manager, "interactions", csv, duplicates="skip")
@@ -162,14 +164,14 @@ def test_interactions_import_creates_relationships_and_marks_scores(manager, sta
 
 def test_vcard_import_of_version_3_and_4_cards(manager):
     vcf = (
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Jansen;Anna;;;\r\nFN:Anna Jansen\r\n"
-        "ORG:Acme BV;Sales\r\nTITLE:Director\r\nEMAIL;TYPE=INTERNET:anna@acme.nl\r\n"
-        "TEL;TYPE=CELL:+31 6 1234 5678\r\nNOTE:Met at the fair\r\nEND:VCARD\r\n"
-        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bob Smith\r\nEMAIL:bob@example.com\r\n"
-        "TEL;VALUE=uri;TYPE=work:tel:+1-555-555-5555\r\nEND:VCARD\r\n"
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nEMAIL;garbage\r\nEND:VCARD\r\n"
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No mail\r\nEMAIL:not-mail\r\nEND:VCARD\r\n"
-    ).encode()
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Jansen;Anna;;;\r\nFN:Anna Jansen\r\n"
+        b"ORG:Acme BV;Sales\r\nTITLE:Director\r\nEMAIL;TYPE=INTERNET:anna@acme.nl\r\n"
+        b"TEL;TYPE=CELL:+31 6 1234 5678\r\nNOTE:Met at the fair\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Bob Smith\r\nEMAIL:bob@example.com\r\n"
+        b"TEL;VALUE=uri;TYPE=work:tel:+1-555-555-5555\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Broken\r\nEMAIL;garbage\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No mail\r\nEMAIL:not-mail\r\nEND:VCARD\r\n"
+    )
     job = run_import(manager, "vcard", vcf, name="contacts.vcf")
     assert (job.created_count, job.error_count) == (2, 2), job.report
     anna = Stakeholder.objects.get(email="anna@acme.nl")
@@ -187,7 +189,7 @@ def test_vcard_import_of_version_3_and_4_cards(manager):
     [
         (b"", "The file is empty."),
         (b"name,email\n", "The file holds no rows to import."),
-        (b"name,email\n\"Anna,anna@x.nl\n", "The CSV file is broken at line 2"),
+        (b'name,email\n"Anna,anna@x.nl\n', "The CSV file is broken at line 2"),
         (b"\x00\x01\x02PK\x03\x04binary", "This is not a text file"),
         ("naam\n".encode("utf-16-le"), "This is not a text file"),
     ],
