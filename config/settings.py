@@ -251,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "CommitmentStatusEnum": "relations.models.Commitment.Status",
         "GoalStatusEnum": "relations.models.StrategicGoal.Status",
         "RelationshipStatusEnum": "relations.models.Relationship.Status",
+        "ImportKindEnum": "relations.importing.models.ImportJob.Kind",
+        "ImportStatusEnum": "relations.importing.models.ImportJob.Status",
     },
 }
 REST_KNOX = {
