@@ -22,6 +22,7 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_sav
 from django.dispatch import Signal
 
 from relations.models import Commitment, Interaction, Outcome, Relationship, Stakeholder
+from relations.signals import bulk_changes_announced
 
 from .models import PendingRecompute
 
@@ -150,6 +151,8 @@ def _interaction_saved(sender, instance: Interaction, created: bool, raw: bool =
 
 
 def _interaction_deleting(sender, instance: Interaction, **kwargs):
+    if bulk_changes_announced.get():
+        return  # the bulk deleter marked them all with one query
     _mark_interactions([instance.pk])
 
 
@@ -215,6 +218,8 @@ def _stakeholder_saved(sender, instance: Stakeholder, created: bool, raw: bool =
 
 def _stakeholder_deleting(sender, instance: Stakeholder, **kwargs):
     """Its interactions stay but lose a participant: the others' shares change."""
+    if bulk_changes_announced.get():
+        return
     _mark_interactions(instance.interactions.values_list("pk", flat=True))
 
 

@@ -12,6 +12,7 @@ row is validated completely (columns.py) before anything of it is written.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
@@ -40,10 +42,15 @@ from relations.services import audit_record
 from relations.signals import interactions_bulk_changed
 
 from . import columns as cols
+from .bulk import bulk_insert, bulk_link
 from .models import ImportJob
 from .parsing import ImportFileError, read_csv, read_vcards
 
 logger = logging.getLogger(__name__)
+
+# Field labels for row errors, translated only when a message is built: calling
+# gettext for every cell of a 100,000-row file costs seconds.
+lz = functools.cache(gettext_lazy)
 
 # Rows per transaction: large enough that bulk inserts amortise their round trips
 # (100,000 rows in well under a minute), small enough that progress moves every
@@ -54,6 +61,23 @@ DELETE_CHUNK = 500
 ParticipantLink = Interaction.internal_participants.through
 StakeholderInteraction = Interaction.stakeholders.through
 TagLink = Stakeholder.tags.through
+# Everything a run changes on the job; never the stored file, rewritten on every save otherwise.
+PROGRESS_FIELDS = [
+    "status",
+    "total_rows",
+    "processed_rows",
+    "created_count",
+    "merged_count",
+    "skipped_count",
+    "error_count",
+    "report",
+    "created",
+    "merged",
+    "error",
+    "started_at",
+    "finished_at",
+    "undone_at",
+]
 
 
 def max_bytes() -> int:
@@ -251,7 +275,7 @@ def import_run(job_id: int) -> str:
         _reset(job)
         job.status = ImportJob.Status.RUNNING
         job.started_at = timezone.now()
-        job.save()
+        job.save(update_fields=PROGRESS_FIELDS)
     importer = IMPORTERS[job.kind](job)
     try:
         rows = job_rows(job)
@@ -262,7 +286,7 @@ def import_run(job_id: int) -> str:
                 importer.run_batch(batch)
                 importer.flush_into(job)
                 job.processed_rows = min(job.total_rows, start + len(batch))
-                job.save()
+                job.save(update_fields=PROGRESS_FIELDS)
     except Exception as exc:
         logger.exception("Import job %s failed", job.pk)
         with transaction.atomic():
@@ -279,12 +303,12 @@ def import_run(job_id: int) -> str:
                 % {"reason": _short(exc)}
             )
             _reset(job, keep_report=False)
-            job.save()
+            job.save(update_fields=PROGRESS_FIELDS)
         return "failed"
     with transaction.atomic():
         job.status = ImportJob.Status.DONE
         job.finished_at = timezone.now()
-        job.save()
+        job.save(update_fields=PROGRESS_FIELDS)
         audit_record(
             actor=job.owner,
             action=AuditEvent.Action.CREATE,
@@ -324,7 +348,7 @@ def import_undo(job_id: int, by_id: int | None) -> str:
         removed = records_remove(job, by=by)
         job.status = ImportJob.Status.UNDONE
         job.undone_at = timezone.now()
-        job.save()
+        job.save(update_fields=PROGRESS_FIELDS)
         audit_record(
             actor=by,
             action=AuditEvent.Action.OTHER,
@@ -619,12 +643,20 @@ class Importer:
         AuditEvent.objects.bulk_create(audit)
 
     def audit_created(self, objs: Sequence[models.Model]) -> None:
-        AuditEvent.objects.bulk_create(
-            [
-                _audit_event(self.user, AuditEvent.Action.CREATE, o, {"import": self.job.pk})
-                for o in objs
-            ],
-            batch_size=BATCH_SIZE,
+        """One audit event per batch and model, naming the ids the import created
+        (an event per record would double the cost of a large import)."""
+        if not objs:
+            return
+        AuditEvent.objects.create(
+            actor=self.user,
+            action=AuditEvent.Action.CREATE,
+            object_type=objs[0]._meta.label_lower,
+            object_id=f"import:{self.job.pk}",
+            object_repr=(
+                _("%(count)d records imported from %(file)s")
+                % {"count": len(objs), "file": self.job.file_name}
+            )[:200],
+            changes={"import": self.job.pk, "ids": [o.pk for o in objs]},
         )
 
 
@@ -650,7 +682,7 @@ class OrganizationLookup:
             ):
                 self.ids[lowered] = pk  # the oldest wins: ordered newest first
             new = [Organization(name=wanted[k]) for k in missing if k not in self.ids]
-            Organization.objects.bulk_create(new)
+            bulk_insert(Organization, new)
             self.importer.record_created(new)
             self.importer.audit_created(new)
             for org in new:
@@ -669,17 +701,17 @@ class OrganizationImporter(Importer):
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
         if "name" not in values:
             raise cols.RowError(_("A name is required."))
-        cleaned: dict[str, Any] = {"name": cols.one_line(values["name"], 200, _("Name"))}
+        cleaned: dict[str, Any] = {"name": cols.one_line(values["name"], 200, lz("Name"))}
         if "sector" in values:
-            cleaned["sector"] = cols.one_line(values["sector"], 100, _("Sector"))
+            cleaned["sector"] = cols.one_line(values["sector"], 100, lz("Sector"))
         if "country" in values:
-            cleaned["country"] = cols.one_line(values["country"], 100, _("Country"))
+            cleaned["country"] = cols.one_line(values["country"], 100, lz("Country"))
         if "website" in values:
             cleaned["website"] = cols.website(values["website"])
         if "tier" in values:
-            cleaned["tier"] = int(cols.choice(values["tier"], cols.ORGANIZATION_TIERS, _("Tier")))
+            cleaned["tier"] = int(cols.choice(values["tier"], cols.ORGANIZATION_TIERS, lz("Tier")))
         if "notes" in values:
-            cleaned["notes"] = cols.text(values["notes"], 20000, _("Notes"))
+            cleaned["notes"] = cols.text(values["notes"], 20000, lz("Notes"))
         return cleaned
 
     def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
@@ -710,7 +742,7 @@ class OrganizationImporter(Importer):
                 changes = targets.setdefault(target.pk, (target, {}))[1]
                 self.apply(target, values, changes)
             self.match(line, target, "merged")
-        Organization.objects.bulk_create(new)
+        bulk_insert(Organization, new)
         self.record_created(new)
         self.audit_created(new)
         self.counts["created"] += len(new)
@@ -744,6 +776,7 @@ class StakeholderImporter(Importer):
         self.organizations = OrganizationLookup(self)
         self.by_email: dict[str, Stakeholder] = {}
         self.by_name: dict[tuple[str, int | None], Stakeholder] = {}
+        self.data_source = (_("Import: %(file)s") % {"file": job.file_name})[:200]
         self.tags: dict[str, int] = {}
 
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
@@ -752,43 +785,43 @@ class StakeholderImporter(Importer):
         )
         if not name.strip():
             raise cols.RowError(_("A name is required."))
-        cleaned: dict[str, Any] = {"name": cols.one_line(name, 200, _("Name"))}
-        organization = cols.one_line(values.get("organization", ""), 200, _("Organization"))
+        cleaned: dict[str, Any] = {"name": cols.one_line(name, 200, lz("Name"))}
+        organization = cols.one_line(values.get("organization", ""), 200, lz("Organization"))
         if organization:
             cleaned["_organization"] = organization
         if "title" in values:
-            cleaned["title"] = cols.one_line(values["title"], 200, _("Role / title"))
+            cleaned["title"] = cols.one_line(values["title"], 200, lz("Role / title"))
         if "email" in values:
             cleaned["email"] = cols.email(values["email"])
         if "phone" in values:
-            cleaned["phone"] = cols.one_line(values["phone"], 40, _("Phone"))
+            cleaned["phone"] = cols.one_line(values["phone"], 40, lz("Phone"))
         for field, label in (
-            ("importance", _("Importance")),
-            ("influence", _("Influence")),
-            ("interest", _("Interest")),
+            ("importance", lz("Importance")),
+            ("influence", lz("Influence")),
+            ("interest", lz("Interest")),
         ):
             if field in values:
                 cleaned[field] = cols.integer(values[field], 1, 5, label)
         if "cadence_days" in values:
             cleaned["cadence_days"] = cols.integer(
-                values["cadence_days"], 1, 3650, _("Contact cadence (days)")
+                values["cadence_days"], 1, 3650, lz("Contact cadence (days)")
             )
         if "owner" in values:
             cleaned["owner"] = self.staff_user(values["owner"])
         if "legal_basis" in values:
             cleaned["legal_basis"] = cols.choice(
-                values["legal_basis"], cols.LEGAL_BASES, _("Legal basis")
+                values["legal_basis"], cols.LEGAL_BASES, lz("Legal basis")
             )
         if "consent_date" in values:
-            cleaned["consent_date"] = cols.parse_date(values["consent_date"], _("Consent date"))
+            cleaned["consent_date"] = cols.parse_date(values["consent_date"], lz("Consent date"))
         if "data_source" in values:
-            cleaned["data_source"] = cols.one_line(values["data_source"], 200, _("Source"))
+            cleaned["data_source"] = cols.one_line(values["data_source"], 200, lz("Source"))
         if "notes" in values:
-            cleaned["notes"] = cols.text(values["notes"], 20000, _("Notes"))
+            cleaned["notes"] = cols.text(values["notes"], 20000, lz("Notes"))
         if "tags" in values:
             tags = sorted({t.lower() for t in cols.split_list(values["tags"])})[:50]
             for tag in tags:
-                cols.one_line(tag, 60, _("Tag"))
+                cols.one_line(tag, 60, lz("Tag"))
             cleaned["_tags"] = tags
         return cleaned
 
@@ -813,7 +846,7 @@ class StakeholderImporter(Importer):
                     # bulk_create skips Stakeholder.save(), which sets this default.
                     obj.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(obj.importance, 60)
                 if not obj.data_source:
-                    obj.data_source = (_("Import: %(file)s") % {"file": self.job.file_name})[:200]
+                    obj.data_source = self.data_source
                 new.append(obj)
                 new_tags.append((obj, tags))
                 self._remember(obj)
@@ -831,7 +864,7 @@ class StakeholderImporter(Importer):
                     changes.setdefault("_tag_names", []).extend(tags)
             self._remember(target)
             self.match(line, target, "merged")
-        Stakeholder.objects.bulk_create(new)
+        bulk_insert(Stakeholder, new)
         self.record_created(new)
         self.audit_created(new)
         self.counts["created"] += len(new)
@@ -895,9 +928,7 @@ class StakeholderImporter(Importer):
                 if added:
                     targets[pk][1]["_tags"] = added  # popped by save_merges
                     links.update((pk, i) for i in added)
-        TagLink.objects.bulk_create(
-            [TagLink(stakeholder_id=s, tag_id=t) for s, t in links], ignore_conflicts=True
-        )
+        bulk_link(TagLink, "stakeholder_id", "tag_id", links)
 
 
 def _attrs(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
@@ -931,8 +962,8 @@ class InteractionImporter(Importer):
         if "subject" not in values:
             raise cols.RowError(_("A subject is required."))
         cleaned: dict[str, Any] = {
-            "occurred_at": cols.parse_datetime(values["occurred_at"], _("When")),
-            "subject": cols.one_line(values["subject"], 200, _("Subject")),
+            "occurred_at": cols.parse_datetime(values["occurred_at"], lz("When")),
+            "subject": cols.one_line(values["subject"], 200, lz("Subject")),
         }
         refs = cols.split_list(values.get("stakeholders", ""))
         if not refs:
@@ -942,27 +973,27 @@ class InteractionImporter(Importer):
             {self.staff_user(r) for r in cols.split_list(values.get("participants", ""))}
         ) or [self.user.pk]
         if "kind" in values:
-            cleaned["kind"] = cols.choice(values["kind"], cols.INTERACTION_KINDS, _("Kind"))
+            cleaned["kind"] = cols.choice(values["kind"], cols.INTERACTION_KINDS, lz("Kind"))
         if "notes" in values:
-            cleaned["notes"] = cols.text(values["notes"], 20000, _("Notes"))
+            cleaned["notes"] = cols.text(values["notes"], 20000, lz("Notes"))
         for field, label in (
-            ("value_given", _("Value given")),
-            ("value_received", _("Value received")),
+            ("value_given", lz("Value given")),
+            ("value_received", lz("Value received")),
         ):
             if field in values:
                 cleaned[field] = cols.integer(values[field], 0, 5, label)
         if "sentiment" in values:
             cleaned["sentiment"] = cols.integer(
-                values["sentiment"].replace("+", ""), -2, 2, _("Sentiment")
+                values["sentiment"].replace("+", ""), -2, 2, lz("Sentiment")
             )
         if "duration_minutes" in values:
             cleaned["duration_minutes"] = cols.integer(
-                values["duration_minutes"], 0, 24 * 60, _("Duration (minutes)")
+                values["duration_minutes"], 0, 24 * 60, lz("Duration (minutes)")
             )
         if "cost" in values:
-            cleaned["cost"] = cols.money(values["cost"], _("Cost"))
+            cleaned["cost"] = cols.money(values["cost"], lz("Cost"))
         if "private" in values:
-            cleaned["private"] = cols.boolean(values["private"], _("Private"))
+            cleaned["private"] = cols.boolean(values["private"], lz("Private"))
         return cleaned
 
     def _stakeholders_resolve(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
@@ -1030,20 +1061,13 @@ class InteractionImporter(Importer):
                 self.apply(target, values, changes)
             self.match(line, target, "merged")
         objs = [o for o, _ in new]
-        Interaction.objects.bulk_create(objs)
+        bulk_insert(Interaction, objs)
         self.record_created(objs)
         self.counts["created"] += len(objs)
         participant_links = {(o.pk, u) for o, v in new for u in v["_participants"]}
         stakeholder_links = {(o.pk, s) for o, v in new for s in v["_stakeholders"]}
-        ParticipantLink.objects.bulk_create(
-            [ParticipantLink(interaction_id=i, user_id=u) for i, u in participant_links]
-        )
-        StakeholderInteraction.objects.bulk_create(
-            [
-                StakeholderInteraction(interaction_id=i, stakeholder_id=s)
-                for i, s in stakeholder_links
-            ]
-        )
+        bulk_link(ParticipantLink, "interaction_id", "user_id", participant_links)
+        bulk_link(StakeholderInteraction, "interaction_id", "stakeholder_id", stakeholder_links)
         self._relationships_ensure(new)
         self.audit_created(objs)
         if objs:
