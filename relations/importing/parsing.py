@@ -89,10 +89,20 @@ class CsvTable:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the header line: the most frequent of , ; tab | outside quotes."""
-    header = next(iter(csv.reader(io.StringIO(text), delimiter="\x1f")), [""])
-    first = header[0] if header else ""
-    unquoted = re.sub(r'"[^"]*"', "", first)
-    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = started = False
+    for char in text[:65536]:
+        if char == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char in "\r\n":
+            if started:
+                break  # the end of the header (blank lines before it are skipped)
+        elif char in counts:
+            counts[char] += 1
+        if not char.isspace():
+            started = True
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
 
