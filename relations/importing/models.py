@@ -71,7 +71,8 @@ class ImportJob(models.Model):
     # {"errors": [{"line", "reason"}], "matched": [{"line", "id", "name", "action"}]},
     # each list capped at RAPPORT_IMPORT_REPORT_LIMIT entries; the counts stay exact.
     report = models.JSONField(default=dict, blank=True)
-    # What undo deletes: {"relations.stakeholder": [ids], ..., "relationships": [[u, s]]}
+    # What undo deletes: {"relations.stakeholder": [[first_id, last_id], ...] (id ranges),
+    # ..., "relationships": [[user_id, stakeholder_id], ...]}
     created = models.JSONField(default=dict, blank=True)
     # What undo reverts: [{"model", "id", "changes": {field: [old, new]}, "tags": [ids]}]
     merged = models.JSONField(default=list, blank=True)

@@ -29,16 +29,56 @@ nasty_cell = st.one_of(
     st.text(max_size=30),
     st.sampled_from(
         [
-            "", " ", '"', '""', ";", ",", "\t", "\r\n", "\n", "\ufeff", "\x00", "\x1b",
-            "é", "€", "0", "-1", "6", "3.5", "1e9", "NaN", "a@b", "a@b.nl", "@", "x" * 300,
-            "maria", "nobody", "acme", "https://", "2026-02-30", "tomorrow",
+            "",
+            " ",
+            '"',
+            '""',
+            ";",
+            ",",
+            "\t",
+            "\r\n",
+            "\n",
+            "\ufeff",
+            "\x00",
+            "\x1b",
+            "é",
+            "€",
+            "0",
+            "-1",
+            "6",
+            "3.5",
+            "1e9",
+            "NaN",
+            "a@b",
+            "a@b.nl",
+            "@",
+            "x" * 300,
+            "maria",
+            "nobody",
+            "acme",
+            "https://",
+            "2026-02-30",
+            "tomorrow",
         ]
     ),
 )
 headers = st.lists(
     st.sampled_from(
-        ["Name", "E-mail", "Organisation", "Importance", "Tags", "Phone", "Owner", "Cadence",
-         "Notes", "Title", "Consent date", "Legal basis", ""]
+        [
+            "Name",
+            "E-mail",
+            "Organisation",
+            "Importance",
+            "Tags",
+            "Phone",
+            "Owner",
+            "Cadence",
+            "Notes",
+            "Title",
+            "Consent date",
+            "Legal basis",
+            "",
+        ]
     ),
     min_size=1,
     max_size=7,
@@ -66,8 +106,7 @@ def _assert_consistent(job: ImportJob | None, model) -> None:
         return
     assert job.status == ImportJob.Status.DONE, job.error
     assert (
-        job.created_count + job.merged_count + job.skipped_count + job.error_count
-        == job.total_rows
+        job.created_count + job.merged_count + job.skipped_count + job.error_count == job.total_rows
     )
     for obj in model.objects.filter(pk__in=(job.created or {}).get(model._meta.label_lower, [])):
         obj.full_clean(validate_constraints=False)
@@ -88,7 +127,9 @@ def test_arbitrary_bytes_never_crash_an_import(manager, content, kind):
     delimiter=st.sampled_from([",", ";", "\t"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
 )
-def test_hostile_stakeholder_csv_imports_only_valid_rows(manager, header, rows, delimiter, encoding):
+def test_hostile_stakeholder_csv_imports_only_valid_rows(
+    manager, header, rows, delimiter, encoding
+):
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(header)
@@ -103,9 +144,22 @@ def test_hostile_stakeholder_csv_imports_only_valid_rows(manager, header, rows, 
     lines=st.lists(
         st.one_of(
             st.sampled_from(
-                ["BEGIN:VCARD", "END:VCARD", "VERSION:3.0", "VERSION:4.0", "FN:Anna",
-                 "N:Jansen;Anna;;;", "EMAIL:anna@acme.nl", "EMAIL:broken", "ORG:Acme;Sales",
-                 "TEL:+31 6 1", "NOTE:a\\nb", "BEGIN:VCALENDAR", " folded", "EMAIL;garbage"]
+                [
+                    "BEGIN:VCARD",
+                    "END:VCARD",
+                    "VERSION:3.0",
+                    "VERSION:4.0",
+                    "FN:Anna",
+                    "N:Jansen;Anna;;;",
+                    "EMAIL:anna@acme.nl",
+                    "EMAIL:broken",
+                    "ORG:Acme;Sales",
+                    "TEL:+31 6 1",
+                    "NOTE:a\\nb",
+                    "BEGIN:VCALENDAR",
+                    " folded",
+                    "EMAIL;garbage",
+                ]
             ),
             st.text(max_size=40),
         ),
