@@ -831,6 +831,12 @@ class StakeholderImporter(Importer):
             )
         if "consent_date" in values:
             cleaned["consent_date"] = cols.parse_date(values["consent_date"], lz("Consent date"))
+            if cleaned["consent_date"] > timezone.localdate():
+                raise cols.RowError(_("Consent cannot be dated in the future."))
+        if cleaned.get("legal_basis") == Stakeholder.LegalBasis.CONSENT and not cleaned.get(
+            "consent_date"
+        ):
+            raise cols.RowError(_("Give the date of consent when consent is the basis."))
         if "data_source" in values:
             cleaned["data_source"] = cols.one_line(values["data_source"], 200, lz("Source"))
         if "notes" in values:
@@ -864,6 +870,7 @@ class StakeholderImporter(Importer):
                     obj.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(obj.importance, 60)
                 if not obj.data_source:
                     obj.data_source = self.data_source
+                obj.data_source_kind = Stakeholder.DataSource.IMPORT
                 new.append(obj)
                 new_tags.append((obj, tags))
                 self._remember(obj)
@@ -896,6 +903,8 @@ class StakeholderImporter(Importer):
         found = (
             Stakeholder.objects.annotate(email_l=Lower("email"), name_l=Lower("name"))
             .filter(Q(email_l__in=emails) | Q(name_l__in=names))
+            # An erased record is never filled again with personal data by a merge.
+            .filter(erased_at__isnull=True)
             .order_by("-pk")
         )
         for obj in found:

@@ -229,3 +229,21 @@ def test_a_failure_half_way_rolls_back_every_batch(manager, monkeypatch):
     assert not Stakeholder.objects.exists()
     assert not Organization.objects.exists()
     assert not Tag.objects.exists()
+
+
+def test_consent_needs_a_date_and_imported_people_say_where_they_came_from(manager):
+    csv = (
+        b"name,legal basis,consent date\n"
+        b"Anna,consent,2026-01-05\n"
+        b"Bob,toestemming,\n"
+        b"Carla,consent,2150-01-01\n"
+    )
+    job = run_import(manager, "stakeholders", csv)
+    assert [(e["line"], e["reason"]) for e in job.report["errors"]] == [
+        (3, "Give the date of consent when consent is the basis."),
+        (4, "Consent cannot be dated in the future."),
+    ]
+    anna = Stakeholder.objects.get()
+    assert (anna.legal_basis, str(anna.consent_date)) == ("consent", "2026-01-05")
+    assert anna.data_source_kind == Stakeholder.DataSource.IMPORT
+    assert anna.data_source == "Import: f.csv"
