@@ -39,7 +39,7 @@ from relations.models import (
 )
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import audit_record
-from relations.signals import interactions_bulk_changed
+from relations.signals import bulk_changes_announced, interactions_bulk_changed
 
 from . import columns as cols
 from .bulk import bulk_insert, bulk_link
@@ -415,6 +415,18 @@ def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
             counts["reverted"] += 1
             audit.append(_audit_event(by, AuditEvent.Action.UPDATE, obj, reverted))
     created = job.created or {}
+    announced = bulk_changes_announced.set(True)
+    try:
+        _records_delete(created, counts)
+    finally:
+        bulk_changes_announced.reset(announced)
+    AuditEvent.objects.bulk_create(audit)
+    return dict(counts)
+
+
+def _records_delete(created: dict, counts: dict[str, int]) -> None:
+    """Delete what an import created, announcing the touched interactions in bulk
+    (the scores they fed are marked stale) rather than one query per deleted row."""
     interaction_ids = id_ranges_expand(created.get("relations.interaction", []))
     for chunk in _chunks(interaction_ids):
         interactions_bulk_changed.send(sender=ImportJob, interaction_ids=chunk)
@@ -438,6 +450,11 @@ def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
                 Relationship.objects.filter(condition).delete()[1].get("relations.Relationship", 0)
             )
     for chunk in _chunks(id_ranges_expand(created.get("relations.stakeholder", []))):
+        # Interactions logged with them since the import stay, one participant short.
+        touched = StakeholderInteraction.objects.filter(stakeholder_id__in=chunk).values_list(
+            "interaction_id", flat=True
+        )
+        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=list(touched))
         counts["stakeholders"] += (
             Stakeholder.objects.filter(pk__in=chunk).delete()[1].get("relations.Stakeholder", 0)
         )
@@ -449,8 +466,6 @@ def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
         )
     for chunk in _chunks(id_ranges_expand(created.get("relations.tag", []))):
         Tag.objects.filter(pk__in=chunk, stakeholders__isnull=True).delete()
-    AuditEvent.objects.bulk_create(audit)
-    return dict(counts)
 
 
 def id_ranges(ids: Iterable[int]) -> list[list[int]]:
