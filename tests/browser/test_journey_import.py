@@ -40,6 +40,17 @@ def problems(page: Page) -> list[str]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    # No worker serves browser tests: the undo runs in process, as without a broker.
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def worker_later(monkeypatch):
     """The import is queued but not run until the test says so, as with a busy worker."""
