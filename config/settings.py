@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
         "CommitmentStatusEnum": "relations.models.Commitment.Status",
         "GoalStatusEnum": "relations.models.StrategicGoal.Status",
         "RelationshipStatusEnum": "relations.models.Relationship.Status",
+        "ImportKindEnum": "relations.importing.models.ImportJob.Kind",
+        "ImportStatusEnum": "relations.importing.models.ImportJob.Status",
     },
 }
 REST_KNOX = {
@@ -349,3 +351,11 @@ RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATION
 RAPPORT_BENCH_VIEWS = env_bool("RAPPORT_BENCH_VIEWS", False)
 if RAPPORT_BENCH_VIEWS:
     MIDDLEWARE.insert(0, "relations.bench.middleware.BenchTimingMiddleware")
+
+
+# --- Imports (issue 7; relations.importing) -----------------------------------------
+# Largest accepted upload (bytes): 100,000 stakeholder rows take about 10 MB.
+RAPPORT_IMPORT_MAX_BYTES = int(os.environ.get("RAPPORT_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+RAPPORT_IMPORT_MAX_ROWS = int(os.environ.get("RAPPORT_IMPORT_MAX_ROWS", "200000"))
+# Bad rows and matches listed in an import's report (the counts stay exact).
+RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", "1000"))

@@ -42,6 +42,7 @@ urlpatterns = [
     # Before relations.urls: its "" (the old home) is replaced by the manager home.
     path("", include("metrics.urls")),
     path("", include("relations.urls")),
+    path("", include("relations.importing.urls")),
 ]
 
 if settings.RAPPORT_BENCH_VIEWS:

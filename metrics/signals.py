@@ -7,7 +7,8 @@ transaction; after commit one task per transaction is queued. Deletes are
 captured before the rows disappear (pre_delete, pre_remove, pre_clear).
 
 Not covered: `QuerySet.update()` and `bulk_create()`, which send no signals
-(bulk loaders such as `seed_demo` run a full recomputation instead), and the
+(bulk loaders such as `seed_demo` run a full recomputation instead; the importer
+sends `relations.signals.interactions_bulk_changed`), and the
 nightly refresh catches up anything else (decay, key status).
 """
 
@@ -21,6 +22,7 @@ from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_sav
 from django.dispatch import Signal
 
 from relations.models import Commitment, Interaction, Outcome, Relationship, Stakeholder
+from relations.signals import bulk_changes_announced
 
 from .models import PendingRecompute
 
@@ -149,6 +151,8 @@ def _interaction_saved(sender, instance: Interaction, created: bool, raw: bool =
 
 
 def _interaction_deleting(sender, instance: Interaction, **kwargs):
+    if bulk_changes_announced.get():
+        return  # the bulk deleter marked them all with one query
     _mark_interactions([instance.pk])
 
 
@@ -214,11 +218,20 @@ def _stakeholder_saved(sender, instance: Stakeholder, created: bool, raw: bool =
 
 def _stakeholder_deleting(sender, instance: Stakeholder, **kwargs):
     """Its interactions stay but lose a participant: the others' shares change."""
+    if bulk_changes_announced.get():
+        return
     _mark_interactions(instance.interactions.values_list("pk", flat=True))
 
 
+def _interactions_bulk_changed(sender, interaction_ids: Iterable[int], **kwargs):
+    _mark_interactions(interaction_ids)
+
+
 def connect() -> None:
+    from relations.signals import interactions_bulk_changed
+
     uid = "metrics.%s"
+    interactions_bulk_changed.connect(_interactions_bulk_changed, dispatch_uid=uid % "bulk")
     post_save.connect(_interaction_saved, sender=Interaction, dispatch_uid=uid % "i_saved")
     pre_delete.connect(_interaction_deleting, sender=Interaction, dispatch_uid=uid % "i_del")
     for through in (ParticipantLink, StakeholderLink):

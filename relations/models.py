@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -85,7 +86,10 @@ class Organization(TimeStamped):
         ordering = ["name"]
         verbose_name = _("organization")
         constraints = [range_check("tier", 1, 3)]
-        indexes = [models.Index(fields=["name"])]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(Lower("name"), name="organization_name_lower"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -222,6 +226,9 @@ class Stakeholder(TimeStamped):
             models.Index(fields=["owner", "name"]),
             models.Index(fields=["email"]),
             models.Index(fields=["importance"]),
+            # Duplicate detection of imports matches e-mail and name case-insensitively.
+            models.Index(Lower("email"), name="stakeholder_email_lower"),
+            models.Index(Lower("name"), name="stakeholder_name_lower"),
         ]
 
     def __str__(self) -> str:
@@ -783,3 +790,7 @@ class DataProtectionAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.stakeholder_id} ({self.at:%Y-%m-%d})"
+
+
+# Imports (issue 7) live in their own package; imported here so Django registers the model.
+from .importing.models import ImportJob  # noqa: E402, F401

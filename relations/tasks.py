@@ -69,3 +69,7 @@ def retention_anonymise(stakeholder_ids: list[int], actor_id: int | None, reason
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     return anonymise(stakeholder_ids, by=actor, reason=reason)
+
+
+# Import tasks live with the importer; imported so the worker's autodiscovery registers them.
+from .importing.tasks import import_run, import_undo  # noqa: E402, F401

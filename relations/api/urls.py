@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ..importing.api import ImportJobViewSet
 from . import views
 
 router = DefaultRouter(trailing_slash=True)
@@ -15,6 +16,7 @@ router.register("outcomes", views.OutcomeViewSet, basename="outcome")
 router.register("stakeholder-links", views.StakeholderLinkViewSet, basename="stakeholder-link")
 router.register("goals", views.GoalViewSet, basename="goal")
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
+router.register("imports", ImportJobViewSet, basename="import")
 
 # Pulses are nested under their relationship (issue 10): explicit paths, same viewset rules.
 pulse_list = views.PulseViewSet.as_view(

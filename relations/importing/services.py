@@ -1,0 +1,1200 @@
+"""Importing files (issue 7): create the job at upload, run it in batches, undo it.
+
+A job runs in batches of BATCH_SIZE rows, one transaction each; what a batch
+created or changed is recorded on the job in the same transaction, so the job
+always knows exactly what to delete and revert, whether the user undoes the
+import or the import fails half-way (it is then rolled back completely and
+reported as failed: never a partial silent import).
+
+Bad rows are reported with their line and reason and leave nothing behind: a
+row is validated completely (columns.py) before anything of it is written.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from relations.models import (
+    CADENCE_DAYS_BY_IMPORTANCE,
+    AuditEvent,
+    Interaction,
+    Organization,
+    Relationship,
+    Stakeholder,
+    Tag,
+)
+from relations.roles import DIRECTOR, MANAGER
+from relations.services import audit_record
+from relations.signals import bulk_changes_announced, interactions_bulk_changed
+
+from . import columns as cols
+from .bulk import bulk_insert, bulk_link
+from .models import ImportJob
+from .parsing import ImportFileError, read_csv, read_vcards
+
+logger = logging.getLogger(__name__)
+
+# Field labels for row errors, translated only when a message is built: calling
+# gettext for every cell of a 100,000-row file costs seconds.
+lz = functools.cache(gettext_lazy)
+
+# Rows per transaction: large enough that bulk inserts amortise their round trips
+# (100,000 rows in well under a minute), small enough that progress moves every
+# second or so and one batch's lock time stays short.
+BATCH_SIZE = 2000
+# Ids per DELETE when undoing: bounds the size of one IN (...) list.
+DELETE_CHUNK = 500
+ParticipantLink = Interaction.internal_participants.through
+StakeholderInteraction = Interaction.stakeholders.through
+TagLink = Stakeholder.tags.through
+# Everything a run changes on the job; never the stored file, rewritten on every save otherwise.
+PROGRESS_FIELDS = [
+    "status",
+    "total_rows",
+    "processed_rows",
+    "created_count",
+    "merged_count",
+    "skipped_count",
+    "error_count",
+    "report",
+    "created",
+    "merged",
+    "error",
+    "started_at",
+    "finished_at",
+    "undone_at",
+]
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "RAPPORT_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "RAPPORT_IMPORT_MAX_ROWS", 200_000))
+
+
+def report_limit() -> int:
+    return int(getattr(settings, "RAPPORT_IMPORT_REPORT_LIMIT", 1000))
+
+
+# --------------------------------------------------------------------------
+# Reading the file
+
+
+@dataclass
+class Inspection:
+    """What the preview shows: how the file was read and its first rows."""
+
+    encoding: str
+    delimiter: str
+    headers: list[str]
+    sample: list[list[str]]
+    total_rows: int
+    mapping: list[str]
+
+
+def file_inspect(content: bytes, kind: str) -> Inspection:
+    """Read the whole file once (so a broken one is refused at upload, before any
+    import) and guess the column mapping. Raises ImportFileError."""
+    if len(content) > max_bytes():
+        raise ImportFileError(
+            _("The file is larger than the limit of %(mb).1f MB.") % {"mb": max_bytes() / 2**20}
+        )
+    if not content:
+        raise ImportFileError(_("The file is empty."))
+    if kind == ImportJob.Kind.VCARD:
+        cards = read_vcards(content)
+        headers = list(_VCARD_HEADERS)
+        sample = [[c.values.get(f, "") for f in _VCARD_FIELDS] for c in cards[:5]]
+        total, encoding, delimiter = len(cards), "", ""
+        mapping = list(_VCARD_FIELDS)
+    else:
+        table = read_csv(content)
+        headers, sample = table.headers, [r.cells for r in table.rows[:5]]
+        total, encoding, delimiter = len(table.rows), table.encoding, table.delimiter
+        mapping = cols.guess_mapping(kind, headers)
+    if total == 0:
+        raise ImportFileError(_("The file holds no rows to import."))
+    if total > max_rows():
+        raise ImportFileError(
+            _("The file holds %(rows)d rows; the limit is %(max)d.")
+            % {"rows": total, "max": max_rows()}
+        )
+    return Inspection(encoding, delimiter, headers, sample, total, mapping)
+
+
+_VCARD_FIELDS = ["name", "email", "phone", "organization", "title", "notes"]
+_VCARD_HEADERS = ["FN", "EMAIL", "TEL", "ORG", "TITLE", "NOTE"]
+
+
+@dataclass
+class SourceRow:
+    line: int
+    values: dict[str, str]
+    error: str = ""
+
+
+def job_rows(job: ImportJob) -> list[SourceRow]:
+    content = bytes(job.content)
+    if job.kind == ImportJob.Kind.VCARD:
+        return [
+            SourceRow(
+                card.line,
+                {k: v for k, v in card.values.items() if v.strip()},
+                card.values.get("_error", ""),
+            )
+            for card in read_vcards(content)
+        ]
+    table = read_csv(content)
+    width = len(table.headers)
+    rows = []
+    for row in table.rows:
+        extra = [c for c in row.cells[width:] if c.strip()]
+        if extra:
+            rows.append(
+                SourceRow(
+                    row.line,
+                    {},
+                    _("The row has %(found)d values but the header has %(columns)d columns.")
+                    % {"found": len(row.cells), "columns": width},
+                )
+            )
+            continue
+        values = {
+            field: row.cells[i]
+            for i, field in enumerate(job.mapping)
+            if field and i < len(row.cells) and row.cells[i].strip()
+        }
+        rows.append(SourceRow(row.line, values))
+    return rows
+
+
+# --------------------------------------------------------------------------
+# Creating and starting jobs
+
+
+def import_job_create(
+    *, owner: User, kind: str, file_name: str, content: bytes, duplicates: str = "merge"
+) -> tuple[ImportJob, Inspection]:
+    """Store the upload as a job awaiting its mapping. Raises ImportFileError."""
+    inspection = file_inspect(content, kind)
+    job = ImportJob.objects.create(
+        owner=owner,
+        kind=kind,
+        file_name=file_name[:255],
+        content=content,
+        encoding=inspection.encoding,
+        delimiter=inspection.delimiter,
+        headers=inspection.headers,
+        mapping=inspection.mapping,
+        duplicates=duplicates,
+        total_rows=inspection.total_rows,
+        report={"sample": inspection.sample},
+    )
+    return job, inspection
+
+
+def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: str) -> ImportJob:
+    """Queue the import after commit (in process without a broker).
+
+    Broker unreachable: the job is marked failed with the reason; nothing was imported.
+    """
+    from .tasks import import_run
+
+    if mapping is not None:
+        job.mapping = mapping
+    job.duplicates = duplicates
+    job.status = ImportJob.Status.PENDING
+    job.save(update_fields=["mapping", "duplicates", "status"])
+    _publish_after_commit(
+        job,
+        lambda: import_run.delay(job.pk),
+        on_failure={"status": ImportJob.Status.FAILED, "finished_at": timezone.now()},
+    )
+    return job
+
+
+def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
+    from .tasks import import_undo
+
+    job.status = ImportJob.Status.UNDOING
+    job.save(update_fields=["status"])
+    _publish_after_commit(
+        job,
+        lambda: import_undo.delay(job.pk, by.pk),
+        on_failure={"status": ImportJob.Status.DONE},
+    )
+    return job
+
+
+def _publish_after_commit(job: ImportJob, publish, on_failure: dict) -> None:
+    def run() -> None:
+        try:
+            publish()
+        except Exception as exc:
+            logger.exception("Could not run import job %s", job.pk)
+            ImportJob.objects.filter(pk=job.pk).update(
+                **on_failure,
+                error=_("The job could not be started (%(reason)s). Nothing was changed.")
+                % {"reason": str(exc)[:300]},
+            )
+
+    transaction.on_commit(run)
+
+
+# --------------------------------------------------------------------------
+# Running
+
+
+def import_run(job_id: int) -> str:
+    """Run a queued import; idempotent: a redelivered task first removes what an
+    interrupted run of the same job had written, then starts again."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return "gone"
+        if job.status not in {ImportJob.Status.PENDING, ImportJob.Status.RUNNING}:
+            return job.status
+        if job.status == ImportJob.Status.RUNNING:
+            records_remove(job)
+        _reset(job)
+        job.status = ImportJob.Status.RUNNING
+        job.started_at = timezone.now()
+        job.save(update_fields=PROGRESS_FIELDS)
+    importer = IMPORTERS[job.kind](job)
+    try:
+        rows = job_rows(job)
+        job.total_rows = len(rows)
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = rows[start : start + BATCH_SIZE]
+            with transaction.atomic():
+                importer.run_batch(batch)
+                importer.flush_into(job)
+                job.processed_rows = min(job.total_rows, start + len(batch))
+                job.save(update_fields=PROGRESS_FIELDS)
+    except Exception as exc:
+        logger.exception("Import job %s failed", job.pk)
+        with transaction.atomic():
+            job.refresh_from_db()
+            records_remove(job)
+            line = importer.current_line
+            job.status = ImportJob.Status.FAILED
+            job.finished_at = timezone.now()
+            job.error = (
+                _("The import stopped at line %(line)d (%(reason)s). Nothing was imported.")
+                % {"line": line, "reason": _short(exc)}
+                if line
+                else _("The import failed (%(reason)s). Nothing was imported.")
+                % {"reason": _short(exc)}
+            )
+            _reset(job, keep_report=False)
+            job.save(update_fields=PROGRESS_FIELDS)
+        return "failed"
+    with transaction.atomic():
+        job.status = ImportJob.Status.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=PROGRESS_FIELDS)
+        audit_record(
+            actor=job.owner,
+            action=AuditEvent.Action.CREATE,
+            obj=job,
+            changes={
+                "kind": job.kind,
+                "file_name": job.file_name,
+                "created": job.created_count,
+                "merged": job.merged_count,
+                "skipped": job.skipped_count,
+                "errors": job.error_count,
+            },
+        )
+    return "done"
+
+
+def _short(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [exc.__class__.__name__])[0][:300]
+
+
+def _reset(job: ImportJob, keep_report: bool = False) -> None:
+    job.processed_rows = job.created_count = job.merged_count = 0
+    job.skipped_count = job.error_count = 0
+    job.created, job.merged = {}, []
+    if not keep_report:
+        job.report = {"errors": [], "matched": []}
+
+
+def import_undo(job_id: int, by_id: int | None) -> str:
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return "gone"
+        if job.status != ImportJob.Status.UNDOING:
+            return job.status
+        by = User.objects.filter(pk=by_id).first() if by_id else None
+        removed = records_remove(job, by=by)
+        job.status = ImportJob.Status.UNDONE
+        job.undone_at = timezone.now()
+        job.save(update_fields=PROGRESS_FIELDS)
+        audit_record(
+            actor=by,
+            action=AuditEvent.Action.OTHER,
+            obj=job,
+            changes={"undo": removed},
+        )
+    return "undone"
+
+
+# --------------------------------------------------------------------------
+# Values as the job records them (JSON) and back
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _field_value(model: type[models.Model], attname: str, stored: Any) -> Any:
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    if stored is None:
+        return None
+    if isinstance(field, models.ForeignKey):
+        return int(stored)
+    return field.to_python(stored)
+
+
+MODELS = {m._meta.label_lower: m for m in (Organization, Stakeholder, Interaction, Tag)}
+
+
+def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
+    """Revert the job's merges and delete what it created; returns counts.
+
+    Merged fields are put back only where they still hold the imported value:
+    an edit made since the import is kept. An organisation created by the import
+    that someone has since given another stakeholder is kept as well.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    audit: list[AuditEvent] = []
+    for entry in reversed(job.merged):
+        model = MODELS[entry["model"]]
+        obj = model.objects.filter(pk=entry["id"]).first()
+        if obj is None:
+            continue
+        reverted = {}
+        for attname, (old, new) in entry.get("changes", {}).items():
+            if _jsonable(getattr(obj, attname)) == new:
+                setattr(obj, attname, _field_value(model, attname, old))
+                reverted[attname] = [new, old]
+        if reverted:
+            if model is Interaction:
+                obj.version += 1
+                reverted_fields = [*reverted, "version"]
+            else:
+                reverted_fields = list(reverted)
+            obj.save(update_fields=[*reverted_fields, "updated_at"])
+        if entry.get("tags"):
+            obj.tags.remove(*entry["tags"])
+            reverted["tags_removed"] = entry["tags"]
+        if reverted:
+            counts["reverted"] += 1
+            audit.append(_audit_event(by, AuditEvent.Action.UPDATE, obj, reverted))
+    created = job.created or {}
+    announced = bulk_changes_announced.set(True)
+    try:
+        _records_delete(created, counts)
+    finally:
+        bulk_changes_announced.reset(announced)
+    AuditEvent.objects.bulk_create(audit)
+    return dict(counts)
+
+
+def _records_delete(created: dict, counts: dict[str, int]) -> None:
+    """Delete what an import created, announcing the touched interactions in bulk
+    (the scores they fed are marked stale) rather than one query per deleted row."""
+    interaction_ids = id_ranges_expand(created.get("relations.interaction", []))
+    for chunk in _chunks(interaction_ids):
+        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=chunk)
+        counts["interactions"] += (
+            Interaction.objects.filter(pk__in=chunk).delete()[1].get("relations.Interaction", 0)
+        )
+    pairs = [tuple(p) for p in created.get("relationships", [])]
+    for chunk in _chunks(pairs):
+        still_shared = set(
+            ParticipantLink.objects.filter(
+                interaction__stakeholders__in={s for _, s in chunk},
+                user_id__in={u for u, _ in chunk},
+            ).values_list("user_id", "interaction__stakeholders")
+        )
+        gone = [p for p in chunk if p not in still_shared]
+        if gone:
+            condition = Q()
+            for user_id, stakeholder_id in gone:
+                condition |= Q(user_id=user_id, stakeholder_id=stakeholder_id)
+            counts["relationships"] += (
+                Relationship.objects.filter(condition).delete()[1].get("relations.Relationship", 0)
+            )
+    for chunk in _chunks(id_ranges_expand(created.get("relations.stakeholder", []))):
+        # Interactions logged with them since the import stay, one participant short.
+        touched = StakeholderInteraction.objects.filter(stakeholder_id__in=chunk).values_list(
+            "interaction_id", flat=True
+        )
+        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=list(touched))
+        counts["stakeholders"] += (
+            Stakeholder.objects.filter(pk__in=chunk).delete()[1].get("relations.Stakeholder", 0)
+        )
+    for chunk in _chunks(id_ranges_expand(created.get("relations.organization", []))):
+        counts["organizations"] += (
+            Organization.objects.filter(pk__in=chunk, stakeholders__isnull=True)
+            .delete()[1]
+            .get("relations.Organization", 0)
+        )
+    for chunk in _chunks(id_ranges_expand(created.get("relations.tag", []))):
+        Tag.objects.filter(pk__in=chunk, stakeholders__isnull=True).delete()
+
+
+def id_ranges(ids: Iterable[int]) -> list[list[int]]:
+    """[1, 2, 3, 7] → [[1, 3], [7, 7]]: ids taken from a sequence in one go are
+    consecutive, so a job records 100,000 created ids in a few hundred bytes
+    (it is saved with every batch)."""
+    ranges: list[list[int]] = []
+    for pk in sorted(ids):
+        if ranges and pk == ranges[-1][1] + 1:
+            ranges[-1][1] = pk
+        else:
+            ranges.append([pk, pk])
+    return ranges
+
+
+def id_ranges_expand(ranges: Iterable[Sequence[int]]) -> list[int]:
+    return [pk for start, end in ranges for pk in range(start, end + 1)]
+
+
+def _chunks(items: Sequence) -> Iterable[Sequence]:
+    for start in range(0, len(items), DELETE_CHUNK):
+        yield items[start : start + DELETE_CHUNK]
+
+
+def _audit_event(actor: User | None, action: str, obj: models.Model, changes: dict) -> AuditEvent:
+    return AuditEvent(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes={k: _jsonable_deep(v) for k, v in changes.items()},
+    )
+
+
+def _jsonable_deep(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_jsonable_deep(v) for v in value]
+    return _jsonable(value)
+
+
+# --------------------------------------------------------------------------
+# Importers: one per kind; each validates a batch, then writes it in bulk
+
+
+class Importer:
+    """Shared bookkeeping: report, created ids, merges, counts, staff look-ups."""
+
+    model: type[models.Model]
+    # Fields a row may set on this model (and thus merge into an existing record).
+    fields: tuple[str, ...] = ()
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.user = job.owner
+        self.merge = job.duplicates == ImportJob.Duplicates.MERGE
+        self.limit = report_limit()
+        self.current_line = 0
+        self.errors: list[dict] = []
+        self.matched: list[dict] = []
+        self.created: dict[str, list] = defaultdict(list)
+        self.merged: list[dict] = []
+        self.counts = {"created": 0, "merged": 0, "skipped": 0, "errors": 0}
+        self._staff: dict[str, int | None] | None = None
+        # Records this job created (label -> ids): merging into them needs no revert.
+        self.created_ids: set[tuple[str, int]] = set()
+
+    # bookkeeping -------------------------------------------------------------
+
+    def error(self, line: int, reason: str) -> None:
+        self.counts["errors"] += 1
+        if len(self.errors) < self.limit:
+            self.errors.append({"line": line, "reason": reason})
+
+    def match(self, line: int, obj: models.Model, action: str) -> None:
+        self.counts["skipped" if action == "skipped" else "merged"] += 1
+        if len(self.matched) < self.limit:
+            self.matched.append({"line": line, "obj": obj, "action": action})
+
+    def flush_into(self, job: ImportJob) -> None:
+        """Copy this batch's results onto the job (saved by the caller, same transaction)."""
+        report = job.report or {"errors": [], "matched": []}
+        report.setdefault("errors", []).extend(self.errors)
+        report.setdefault("matched", []).extend(
+            {
+                "line": m["line"],
+                "id": m["obj"].pk,
+                "name": str(m["obj"])[:200],
+                "action": m["action"],
+                "new": (self.model._meta.label_lower, m["obj"].pk) in self.created_ids,
+            }
+            for m in self.matched
+        )
+        limit = self.limit
+        report["errors"], report["matched"] = report["errors"][:limit], report["matched"][:limit]
+        job.report = report
+        created = job.created or {}
+        for label, ids in self.created.items():
+            created.setdefault(label, []).extend(ids)
+        job.created = created
+        job.merged = [*(job.merged or []), *self.merged]
+        job.created_count += self.counts["created"]
+        job.merged_count += self.counts["merged"]
+        job.skipped_count += self.counts["skipped"]
+        job.error_count += self.counts["errors"]
+        self.errors, self.matched, self.merged = [], [], []
+        self.created = defaultdict(list)
+        self.counts = dict.fromkeys(self.counts, 0)
+
+    def record_created(self, objs: Sequence[models.Model]) -> None:
+        if not objs:
+            return
+        label = objs[0]._meta.label_lower
+        ids = [o.pk for o in objs]
+        self.created[label].extend(id_ranges(ids))
+        self.created_ids.update((label, pk) for pk in ids)
+
+    def staff_user(self, reference: str) -> int:
+        """A colleague by username or e-mail (case-insensitive)."""
+        if self._staff is None:
+            staff = (
+                User.objects.filter(is_active=True)
+                .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
+                .distinct()
+            )
+            table: dict[str, int | None] = {}
+            for pk, username, mail in staff.values_list("pk", "username", "email"):
+                table[username.lower()] = pk
+                if mail:
+                    key = mail.lower()
+                    # Two colleagues sharing an address: ambiguous, the username decides.
+                    table[key] = None if key in table and table[key] != pk else pk
+            self._staff = table
+        found = self._staff.get(reference.strip().lower())
+        if found is None:
+            raise cols.RowError(
+                _("No colleague has the username or e-mail “%(value)s”.")
+                % {"value": reference.strip()[:80]}
+            )
+        return found
+
+    # template --------------------------------------------------------------
+
+    def run_batch(self, rows: list[SourceRow]) -> None:
+        cleaned = []
+        for row in rows:
+            self.current_line = row.line
+            if row.error:
+                self.error(row.line, row.error)
+                continue
+            try:
+                cleaned.append((row.line, self.clean(row.values)))
+            except cols.RowError as exc:
+                self.error(row.line, str(exc))
+        self.current_line = rows[0].line if rows else 0
+        self.write(cleaned)
+
+    def clean(self, values: dict[str, str]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        raise NotImplementedError
+
+    # merging -----------------------------------------------------------------
+
+    def apply(self, obj: models.Model, values: dict[str, Any], changes: dict) -> None:
+        """Set the row's values on `obj`, remembering each field's first old value."""
+        for name in self.fields:
+            if name not in values:
+                continue
+            attname = self.model._meta.get_field(name).attname
+            old = getattr(obj, attname)
+            new = values[name]
+            if _jsonable(old) != _jsonable(new):
+                if attname not in changes:
+                    changes[attname] = [_jsonable(old), None]
+                changes[attname][1] = _jsonable(new)
+                setattr(obj, attname, new)
+
+    def save_merges(self, targets: dict[int, tuple[models.Model, dict]]) -> None:
+        """Save merged existing records one by one (their signals mark scores stale)."""
+        audit = []
+        label = self.model._meta.label_lower
+        for obj, changes in targets.values():
+            tags = changes.pop("_tags", None)
+            changes = {k: v for k, v in changes.items() if v[0] != v[1]}
+            if changes:
+                update = list(changes)
+                if self.model is Interaction:
+                    obj.version += 1
+                    update.append("version")
+                obj.save(update_fields=[*update, "updated_at"])
+            if (label, obj.pk) in self.created_ids or not (changes or tags):
+                continue
+            entry = {"model": label, "id": obj.pk, "changes": changes}
+            if tags:
+                entry["tags"] = tags
+            self.merged.append(entry)
+            audit.append(
+                _audit_event(
+                    self.user,
+                    AuditEvent.Action.UPDATE,
+                    obj,
+                    {**changes, "import": self.job.pk, **({"tags_added": tags} if tags else {})},
+                )
+            )
+        AuditEvent.objects.bulk_create(audit)
+
+    def audit_created(self, objs: Sequence[models.Model]) -> None:
+        """One audit event per batch and model, naming the ids the import created
+        (an event per record would double the cost of a large import)."""
+        if not objs:
+            return
+        AuditEvent.objects.create(
+            actor=self.user,
+            action=AuditEvent.Action.CREATE,
+            object_type=objs[0]._meta.label_lower,
+            object_id=f"import:{self.job.pk}",
+            object_repr=(
+                _("%(count)d records imported from %(file)s")
+                % {"count": len(objs), "file": self.job.file_name}
+            )[:200],
+            changes={"import": self.job.pk, "ids": [o.pk for o in objs]},
+        )
+
+
+# --- organizations -------------------------------------------------------------
+
+
+class OrganizationLookup:
+    """Organisations by case-insensitive name, created on first mention."""
+
+    def __init__(self, importer: Importer):
+        self.importer = importer
+        self.ids: dict[str, int] = {}
+
+    def resolve(self, names: Iterable[str]) -> dict[str, int]:
+        wanted = {n.lower(): n for n in names if n}
+        missing = [k for k in wanted if k not in self.ids]
+        if missing:
+            for pk, lowered in (
+                Organization.objects.annotate(name_l=Lower("name"))
+                .filter(name_l__in=missing)
+                .order_by("-pk")
+                .values_list("pk", "name_l")
+            ):
+                self.ids[lowered] = pk  # the oldest wins: ordered newest first
+            new = [Organization(name=wanted[k]) for k in missing if k not in self.ids]
+            bulk_insert(Organization, new)
+            self.importer.record_created(new)
+            self.importer.audit_created(new)
+            for org in new:
+                self.ids[org.name.lower()] = org.pk
+        return {k: self.ids[k] for k in wanted}
+
+
+class OrganizationImporter(Importer):
+    model = Organization
+    fields = ("name", "sector", "country", "website", "tier", "notes")
+
+    def __init__(self, job: ImportJob):
+        super().__init__(job)
+        self.seen: dict[str, Organization] = {}
+
+    def clean(self, values: dict[str, str]) -> dict[str, Any]:
+        if "name" not in values:
+            raise cols.RowError(_("A name is required."))
+        cleaned: dict[str, Any] = {"name": cols.one_line(values["name"], 200, lz("Name"))}
+        if "sector" in values:
+            cleaned["sector"] = cols.one_line(values["sector"], 100, lz("Sector"))
+        if "country" in values:
+            cleaned["country"] = cols.one_line(values["country"], 100, lz("Country"))
+        if "website" in values:
+            cleaned["website"] = cols.website(values["website"])
+        if "tier" in values:
+            cleaned["tier"] = int(cols.choice(values["tier"], cols.ORGANIZATION_TIERS, lz("Tier")))
+        if "notes" in values:
+            cleaned["notes"] = cols.text(values["notes"], 20000, lz("Notes"))
+        return cleaned
+
+    def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        keys = {v["name"].lower() for _, v in rows} - set(self.seen)
+        for org in (
+            Organization.objects.annotate(name_l=Lower("name"))
+            .filter(name_l__in=keys)
+            .order_by("-pk")
+        ):
+            self.seen[org.name.lower()] = org
+        new: list[Organization] = []
+        targets: dict[int, tuple[models.Model, dict]] = {}
+        pending: dict[int, dict] = {}
+        for line, values in rows:
+            key = values["name"].lower()
+            target = self.seen.get(key)
+            if target is None:
+                org = Organization(**values)
+                new.append(org)
+                self.seen[key] = org
+                continue
+            if not self.merge:
+                self.match(line, target, "skipped")
+                continue
+            if target.pk is None:  # created earlier in this batch
+                self.apply(target, values, pending.setdefault(id(target), {}))
+            else:
+                changes = targets.setdefault(target.pk, (target, {}))[1]
+                self.apply(target, values, changes)
+            self.match(line, target, "merged")
+        bulk_insert(Organization, new)
+        self.record_created(new)
+        self.audit_created(new)
+        self.counts["created"] += len(new)
+        self.save_merges(targets)
+
+
+# --- stakeholders --------------------------------------------------------------
+
+
+class StakeholderImporter(Importer):
+    model = Stakeholder
+    fields = (
+        "name",
+        "organization",
+        "title",
+        "email",
+        "phone",
+        "importance",
+        "influence",
+        "interest",
+        "owner",
+        "cadence_days",
+        "legal_basis",
+        "consent_date",
+        "data_source",
+        "notes",
+    )
+
+    def __init__(self, job: ImportJob):
+        super().__init__(job)
+        self.organizations = OrganizationLookup(self)
+        self.by_email: dict[str, Stakeholder] = {}
+        self.by_name: dict[tuple[str, int | None], Stakeholder] = {}
+        self.data_source = (_("Import: %(file)s") % {"file": job.file_name})[:200]
+        self.tags: dict[str, int] = {}
+
+    def clean(self, values: dict[str, str]) -> dict[str, Any]:
+        name = values.get("name") or " ".join(
+            v for v in (values.get("first_name", ""), values.get("last_name", "")) if v.strip()
+        )
+        if not name.strip():
+            raise cols.RowError(_("A name is required."))
+        cleaned: dict[str, Any] = {"name": cols.one_line(name, 200, lz("Name"))}
+        organization = cols.one_line(values.get("organization", ""), 200, lz("Organization"))
+        if organization:
+            cleaned["_organization"] = organization
+        if "title" in values:
+            cleaned["title"] = cols.one_line(values["title"], 200, lz("Role / title"))
+        if "email" in values:
+            cleaned["email"] = cols.email(values["email"])
+        if "phone" in values:
+            cleaned["phone"] = cols.one_line(values["phone"], 40, lz("Phone"))
+        for field, label in (
+            ("importance", lz("Importance")),
+            ("influence", lz("Influence")),
+            ("interest", lz("Interest")),
+        ):
+            if field in values:
+                cleaned[field] = cols.integer(values[field], 1, 5, label)
+        if "cadence_days" in values:
+            cleaned["cadence_days"] = cols.integer(
+                values["cadence_days"], 1, 3650, lz("Contact cadence (days)")
+            )
+        if "owner" in values:
+            cleaned["owner"] = self.staff_user(values["owner"])
+        if "legal_basis" in values:
+            cleaned["legal_basis"] = cols.choice(
+                values["legal_basis"], cols.LEGAL_BASES, lz("Legal basis")
+            )
+        if "consent_date" in values:
+            cleaned["consent_date"] = cols.parse_date(values["consent_date"], lz("Consent date"))
+            if cleaned["consent_date"] > timezone.localdate():
+                raise cols.RowError(_("Consent cannot be dated in the future."))
+        if cleaned.get("legal_basis") == Stakeholder.LegalBasis.CONSENT and not cleaned.get(
+            "consent_date"
+        ):
+            raise cols.RowError(_("Give the date of consent when consent is the basis."))
+        if "data_source" in values:
+            cleaned["data_source"] = cols.one_line(values["data_source"], 200, lz("Source"))
+        if "notes" in values:
+            cleaned["notes"] = cols.text(values["notes"], 20000, lz("Notes"))
+        if "tags" in values:
+            tags = sorted({t.lower() for t in cols.split_list(values["tags"])})[:50]
+            for tag in tags:
+                cols.one_line(tag, 60, lz("Tag"))
+            cleaned["_tags"] = tags
+        return cleaned
+
+    def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        org_ids = self.organizations.resolve(
+            v["_organization"] for _, v in rows if "_organization" in v
+        )
+        for _line, values in rows:
+            if "_organization" in values:
+                values["organization"] = org_ids[values.pop("_organization").lower()]
+        self._load_existing(rows)
+
+        new: list[Stakeholder] = []
+        new_tags: list[tuple[Stakeholder, list[str]]] = []
+        targets: dict[int, tuple[models.Model, dict]] = {}
+        for line, values in rows:
+            target = self._find(values)
+            tags = values.pop("_tags", [])
+            if target is None:
+                obj = Stakeholder(**{"owner_id": self.user.pk, **_attrs(Stakeholder, values)})
+                if not obj.cadence_days:
+                    # bulk_create skips Stakeholder.save(), which sets this default.
+                    obj.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(obj.importance, 60)
+                if not obj.data_source:
+                    obj.data_source = self.data_source
+                obj.data_source_kind = Stakeholder.DataSource.IMPORT
+                new.append(obj)
+                new_tags.append((obj, tags))
+                self._remember(obj)
+                continue
+            if not self.merge:
+                self.match(line, target, "skipped")
+                continue
+            if target.pk is None:
+                self.apply(target, values, {})
+                new_tags.append((target, tags))
+            else:
+                changes = targets.setdefault(target.pk, (target, {}))[1]
+                self.apply(target, values, changes)
+                if tags:
+                    changes.setdefault("_tag_names", []).extend(tags)
+            self._remember(target)
+            self.match(line, target, "merged")
+        bulk_insert(Stakeholder, new)
+        self.record_created(new)
+        self.audit_created(new)
+        self.counts["created"] += len(new)
+        self._tag(new_tags, targets)
+        self.save_merges(targets)
+
+    def _load_existing(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        emails = {v["email"].lower() for _, v in rows if v.get("email")} - set(self.by_email)
+        names = {v["name"].lower() for _, v in rows} - {n for n, _ in self.by_name}
+        if not (emails or names):
+            return
+        found = (
+            Stakeholder.objects.annotate(email_l=Lower("email"), name_l=Lower("name"))
+            .filter(Q(email_l__in=emails) | Q(name_l__in=names))
+            # An erased record is never filled again with personal data by a merge.
+            .filter(erased_at__isnull=True)
+            .order_by("-pk")
+        )
+        for obj in found:
+            self._remember(obj)  # newest first, so the oldest record wins
+
+    def _remember(self, obj: Stakeholder) -> None:
+        if obj.email:
+            self.by_email[obj.email.lower()] = obj
+        self.by_name[(obj.name.lower(), obj.organization_id)] = obj
+
+    def _find(self, values: dict[str, Any]) -> Stakeholder | None:
+        """Same e-mail, or same name at the same organisation (both without one counts)."""
+        if values.get("email"):
+            match = self.by_email.get(values["email"].lower())
+            if match is not None:
+                return match
+        return self.by_name.get((values["name"].lower(), values.get("organization")))
+
+    def _tag(self, new_tags: list[tuple[Stakeholder, list[str]]], targets: dict) -> None:
+        names = {t for _, tags in new_tags for t in tags}
+        for _obj, changes in targets.values():
+            names.update(changes.get("_tag_names", []))
+        if not names:
+            return
+        missing = [n for n in names if n not in self.tags]
+        for pk, name in Tag.objects.filter(name__in=missing).values_list("pk", "name"):
+            self.tags[name] = pk
+        fresh = [Tag(name=n) for n in missing if n not in self.tags]
+        Tag.objects.bulk_create(fresh)
+        self.record_created(fresh)
+        for tag in fresh:
+            self.tags[tag.name] = tag.pk
+        links = {(obj.pk, self.tags[t]) for obj, tags in new_tags for t in tags}
+        merged_wanted = {
+            pk: {self.tags[t] for t in changes.pop("_tag_names", [])}
+            for pk, (_, changes) in targets.items()
+        }
+        merged_wanted = {pk: ids for pk, ids in merged_wanted.items() if ids}
+        if merged_wanted:
+            have = set(
+                TagLink.objects.filter(stakeholder_id__in=merged_wanted).values_list(
+                    "stakeholder_id", "tag_id"
+                )
+            )
+            for pk, ids in merged_wanted.items():
+                added = sorted(i for i in ids if (pk, i) not in have)
+                if added:
+                    targets[pk][1]["_tags"] = added  # popped by save_merges
+                    links.update((pk, i) for i in added)
+        bulk_link(TagLink, "stakeholder_id", "tag_id", links)
+
+
+def _attrs(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """A row's cleaned values as model attributes (foreign keys as `<name>_id`)."""
+    return {model._meta.get_field(k).attname: v for k, v in values.items() if not k.startswith("_")}
+
+
+# --- interactions ----------------------------------------------------------------
+
+
+class InteractionImporter(Importer):
+    model = Interaction
+    fields = (
+        "kind",
+        "notes",
+        "value_given",
+        "value_received",
+        "sentiment",
+        "duration_minutes",
+        "cost",
+        "private",
+    )
+
+    def __init__(self, job: ImportJob):
+        super().__init__(job)
+        self.seen: dict[tuple, Interaction] = {}
+
+    def clean(self, values: dict[str, str]) -> dict[str, Any]:
+        if "occurred_at" not in values:
+            raise cols.RowError(_("A date is required."))
+        if "subject" not in values:
+            raise cols.RowError(_("A subject is required."))
+        cleaned: dict[str, Any] = {
+            "occurred_at": cols.parse_datetime(values["occurred_at"], lz("When")),
+            "subject": cols.one_line(values["subject"], 200, lz("Subject")),
+        }
+        refs = cols.split_list(values.get("stakeholders", ""))
+        if not refs:
+            raise cols.RowError(_("Name at least one stakeholder (e-mail or name)."))
+        cleaned["_stakeholders"] = refs[:50]
+        cleaned["_participants"] = sorted(
+            {self.staff_user(r) for r in cols.split_list(values.get("participants", ""))}
+        ) or [self.user.pk]
+        if "kind" in values:
+            cleaned["kind"] = cols.choice(values["kind"], cols.INTERACTION_KINDS, lz("Kind"))
+        if "notes" in values:
+            cleaned["notes"] = cols.text(values["notes"], 20000, lz("Notes"))
+        for field, label in (
+            ("value_given", lz("Value given")),
+            ("value_received", lz("Value received")),
+        ):
+            if field in values:
+                cleaned[field] = cols.integer(values[field], 0, 5, label)
+        if "sentiment" in values:
+            cleaned["sentiment"] = cols.integer(
+                values["sentiment"].replace("+", ""), -2, 2, lz("Sentiment")
+            )
+        if "duration_minutes" in values:
+            cleaned["duration_minutes"] = cols.integer(
+                values["duration_minutes"], 0, 24 * 60, lz("Duration (minutes)")
+            )
+        if "cost" in values:
+            cleaned["cost"] = cols.money(values["cost"], lz("Cost"))
+        if "private" in values:
+            cleaned["private"] = cols.boolean(values["private"], lz("Private"))
+        return cleaned
+
+    def _stakeholders_resolve(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+        """Each reference to exactly one stakeholder the importer may see, or a bad row."""
+        refs = {r.lower() for _, v in rows for r in v["_stakeholders"]}
+        emails = {r for r in refs if "@" in r}
+        names = refs - emails
+        by_key: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+        visible = Stakeholder.objects.visible_to(self.user).annotate(
+            email_l=Lower("email"), name_l=Lower("name")
+        )
+        for pk, owner_id, email_l, name_l in visible.filter(
+            Q(email_l__in=emails) | Q(name_l__in=names)
+        ).values_list("pk", "owner_id", "email_l", "name_l"):
+            if email_l in emails:
+                by_key[email_l].append((pk, owner_id))
+            if name_l in names:
+                by_key[name_l].append((pk, owner_id))
+        self.owner_of: dict[int, int | None] = {}
+        good = []
+        for line, values in rows:
+            self.current_line = line
+            ids = []
+            problem = ""
+            for ref in values["_stakeholders"]:
+                found = by_key.get(ref.lower(), [])
+                if not found:
+                    problem = _("No stakeholder has the e-mail or name “%(value)s”.") % {
+                        "value": ref[:80]
+                    }
+                elif len(found) > 1:
+                    problem = _(
+                        "%(count)d stakeholders match “%(value)s”; use their e-mail address."
+                    ) % {"count": len(found), "value": ref[:80]}
+                if problem:
+                    break
+                ids.append(found[0][0])
+                self.owner_of[found[0][0]] = found[0][1]
+            if problem:
+                self.error(line, problem)
+                continue
+            values["_stakeholders"] = sorted(set(ids))
+            good.append((line, values))
+        return good
+
+    def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        rows = self._stakeholders_resolve(rows)
+        self._load_existing(rows)
+        new: list[tuple[Interaction, dict]] = []
+        targets: dict[int, tuple[models.Model, dict]] = {}
+        for line, values in rows:
+            target = self._find(values)
+            if target is None:
+                obj = Interaction(created_by_id=self.user.pk, **_attrs(Interaction, values))
+                new.append((obj, values))
+                self._remember(obj, values["_stakeholders"])
+                continue
+            if not self.merge or not self._may_change(target):
+                self.match(line, target, "skipped")
+                continue
+            if target.pk is None:
+                self.apply(target, values, {})
+            else:
+                changes = targets.setdefault(target.pk, (target, {}))[1]
+                self.apply(target, values, changes)
+            self.match(line, target, "merged")
+        objs = [o for o, _ in new]
+        bulk_insert(Interaction, objs)
+        self.record_created(objs)
+        self.counts["created"] += len(objs)
+        participant_links = {(o.pk, u) for o, v in new for u in v["_participants"]}
+        stakeholder_links = {(o.pk, s) for o, v in new for s in v["_stakeholders"]}
+        bulk_link(ParticipantLink, "interaction_id", "user_id", participant_links)
+        bulk_link(StakeholderInteraction, "interaction_id", "stakeholder_id", stakeholder_links)
+        self._relationships_ensure(new)
+        self.audit_created(objs)
+        if objs:
+            interactions_bulk_changed.send(sender=ImportJob, interaction_ids=[o.pk for o in objs])
+        self.save_merges(targets)
+
+    def _relationships_ensure(self, new: list[tuple[Interaction, dict]]) -> None:
+        """DESIGN §2: an interaction that first brings a user and a stakeholder together
+        creates their relationship (the owner role for the stakeholder's owner)."""
+        pairs = {(u, s) for _, v in new for u in v["_participants"] for s in v["_stakeholders"]}
+        if not pairs:
+            return
+        existing = set(
+            Relationship.objects.filter(
+                user_id__in={u for u, _ in pairs}, stakeholder_id__in={s for _, s in pairs}
+            ).values_list("user_id", "stakeholder_id")
+        )
+        missing = sorted(pairs - existing)
+        Relationship.objects.bulk_create(
+            [
+                Relationship(
+                    user_id=u,
+                    stakeholder_id=s,
+                    role=(
+                        Relationship.Role.OWNER
+                        if self.owner_of.get(s) == u
+                        else Relationship.Role.SUPPORTING
+                    ),
+                )
+                for u, s in missing
+            ],
+            ignore_conflicts=True,
+        )
+        self.created["relationships"].extend([u, s] for u, s in missing)
+
+    def _key(self, occurred_at, subject: str) -> tuple:
+        return (occurred_at.timestamp(), subject.lower())
+
+    def _load_existing(self, rows: list[tuple[int, dict]]) -> None:
+        times = {v["occurred_at"] for _, v in rows}
+        if not times:
+            return
+        subjects = {v["subject"].lower() for _, v in rows}
+        found = (
+            Interaction.objects.visible_to(self.user)
+            .filter(occurred_at__in=times)
+            .annotate(subject_l=Lower("subject"))
+            .filter(subject_l__in=subjects)
+            .prefetch_related("stakeholders", "internal_participants")
+            .order_by("-pk")
+        )
+        for obj in found:
+            self._remember(obj, [s.pk for s in obj.stakeholders.all()])
+
+    def _remember(self, obj: Interaction, stakeholder_ids: Iterable[int]) -> None:
+        key = self._key(obj.occurred_at, obj.subject)
+        for stakeholder_id in stakeholder_ids:
+            self.seen[(*key, stakeholder_id)] = obj
+
+    def _find(self, values: dict[str, Any]) -> Interaction | None:
+        """Same moment, same subject, and a stakeholder in common."""
+        key = self._key(values["occurred_at"], values["subject"])
+        for stakeholder_id in values["_stakeholders"]:
+            match = self.seen.get((*key, stakeholder_id))
+            if match is not None:
+                return match
+        return None
+
+    def _may_change(self, target: Interaction) -> bool:
+        return target.pk is None or target.editable_by(self.user)
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    ImportJob.Kind.ORGANIZATIONS: OrganizationImporter,
+    ImportJob.Kind.STAKEHOLDERS: StakeholderImporter,
+    ImportJob.Kind.VCARD: StakeholderImporter,
+    ImportJob.Kind.INTERACTIONS: InteractionImporter,
+}
+
+__all__ = [
+    "ImportFileError",
+    "file_inspect",
+    "import_job_create",
+    "import_job_start",
+    "import_undo_start",
+    "import_run",
+    "import_undo",
+    "records_remove",
+]
