@@ -1139,8 +1139,9 @@ def _emptied(model: type[models.Model], cursor: Any) -> bool:
         with transaction.atomic():
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [REPLACE_LOCK_TIMEOUT])
             cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
-    except OperationalError:
-        logger.info("%s is busy: updating its rows in place", model._meta.db_table)
+    except OperationalError as exc:
+        # Held by another session, or by this transaction's own pending deferred checks.
+        logger.info("%s not emptied (%s): updating in place", model._meta.db_table, exc)
         return False
     cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
     return True
