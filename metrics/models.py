@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from relations.models import Relationship, Stakeholder
 
 from . import scoring
+from .fields import ExplanationField
 from .querysets import RelationshipScoreQuerySet, StakeholderScoreQuerySet
 
 
@@ -50,7 +51,8 @@ class CurrentScore(ScoreFigures):
     overdue = models.BooleanField(_("overdue"), null=True, blank=True)
     cadence_days = models.PositiveIntegerField(_("cadence (days)"), null=True, blank=True)
     risk_reasons = models.JSONField(_("risk reasons"), default=list, blank=True)
-    explanation = models.JSONField(_("explanation"), default=dict, blank=True)
+    # A dict when read; stored packed (see metrics.fields).
+    explanation = ExplanationField(_("explanation"), default=dict, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:

@@ -20,8 +20,6 @@ without settings.
 
 from __future__ import annotations
 
-import itertools
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -298,32 +296,6 @@ SCORE_FIELDS = (
 )
 
 
-# explanation_for's structure as one %-template (explanations_json fills it
-# column-wise); `{…}` are the per-run constants, `%s` the per-group JSON values.
-_EXPLANATION_TEMPLATE = (
-    '{{"as_of": {as_of}, "level": {level}, "half_life_days": {half_life}, '
-    '"given": {{"value": %s, "components": {{"interactions": %s}}, "top": [%s]}}, '
-    '"received": {{"value": %s, "components": {{"interactions": %s}}, "top": [%s]}}, '
-    '"reciprocity_balance": {{"value": %s, '
-    '"components": {{"given": %s, "received": %s}}, "top": [%s]}}, '
-    '"reciprocity": {{"value": %s, "components": {{"given": %s, "received": %s}}, "top": [%s]}}, '
-    '"strength": {{"value": %s, '
-    '"components": {{"engagement": %s, "interactions": %s}}, "top": [%s]}}, '
-    '"sentiment": {{"value": %s, '
-    '"components": {{"weighted_sentiment": %s, "weight": %s, "counted": %s}}, "top": [%s]}}, '
-    '"reliability": {{"value": %s, '
-    '"components": {{"kept_weight": %s, "broken_weight": %s, "counted": %s}}, "top": [%s]}}, '
-    '"trust": {{"value": %s, "components": '
-    '{{"reliability": %s, "sentiment": %s, "reciprocity": %s, "weights": %s}}, "top": [%s]}}, '
-    '"investment": {{"value": %s, "components": '
-    '{{"interactions": %s, "window_days": {window}, "hourly_rate": {rate}}}, "top": [%s]}}, '
-    '"return": {{"value": %s, '
-    '"components": {{"outcomes": %s, "window_days": {window}}}, "top": [%s]}}, '
-    '"ror": {{"value": %s, "components": {{"return": %s, "investment": %s}}, "top": [%s]}}, '
-    '"last_contact": {{"value": %s, "components": {{"days_since_contact": %s}}, "top": []}}}}'
-)
-
-
 def _none_if_nan(x: float) -> float | None:
     x = float(x)
     return None if math.isnan(x) else x
@@ -501,157 +473,132 @@ class GroupScores:
             },
         }
 
-    def explanations_json(self) -> list[str]:
-        """`json.dumps(self.explanation_for(g))` for every group, built column-wise.
 
-        A full recomputation explains ~200,000 groups: building a dict per group
-        and encoding it costs about 100 µs a group, this about a tenth of that.
-        The texts decode to exactly `explanation_for(g)` (tests check it), key
-        order aside, so stored rows do not depend on which path wrote them.
-        """
-        n = self.n_groups
-        null = "null"
+# --------------------------------------------------------------------------
+# Packed explanations: what explanation_for needs, in a fixed-size binary record
+#
+# A full recomputation stores ~200,000 explanations. As JSON they are 3-4 KB
+# each, and writing them was most of the recomputation's time; the record
+# holds only the numbers explanation_for reads (the rest is derived from them
+# when the explanation is read), ~600 bytes, written for all groups at once
+# with numpy. `explanation_unpack(record)` equals `explanation_for(g)` exactly.
 
-        def floats(a: np.ndarray) -> list[str]:
-            # float.__repr__ is what json.dumps writes for a float.
-            return [null if x != x else repr(x) for x in a.tolist()]
+PACK_VERSION = 1
+# The top-item lists explanation_for reads, with their item types.
+TOP_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "given": "interaction",
+        "received": "interaction",
+        "balance": "interaction",
+        "strength": "interaction",
+        "sentiment": "interaction",
+        "reliability": "commitment",
+        "investment": "interaction",
+        "return": "outcome",
+    }
+)
+_PACKED_COMPONENTS = (
+    "engagement",
+    "sentiment_sum",
+    "sentiment_weight",
+    "kept_weight",
+    "broken_weight",
+)
+_PACKED_COUNTS = ("n_interactions", "n_sentiment", "n_commitments", "n_investment", "n_outcomes")
+_LEVEL_CODES = {Level.STAKEHOLDER: 0, Level.RELATIONSHIP: 1}
+PACKED_DTYPE = np.dtype(
+    [
+        ("version", "u1"),
+        ("level", "u1"),
+        ("at", "<f8"),
+        ("half_life_days", "<f8"),
+        ("ror_window_days", "<f8"),
+        ("hourly_rate", "<f8"),
+        ("trust_weights", "<f8", (len(_TRUST_COMPONENTS),)),
+        ("scores", "<f8", (len(SCORE_FIELDS),)),
+        ("components", "<f8", (len(_PACKED_COMPONENTS),)),
+        ("counts", "<i4", (len(_PACKED_COUNTS),)),
+        ("top_count", "u1", (len(TOP_KEYS),)),
+        ("top_id", "<i8", (len(TOP_KEYS), TOP_K)),
+        ("top_contribution", "<f8", (len(TOP_KEYS), TOP_K)),
+    ]
+)
 
-        def ints(a: np.ndarray) -> list[str]:
-            return [str(int(x)) for x in a.tolist()]
 
-        rendered: dict[str, tuple[list[str], list[int]]] = {}
+def explanations_pack(scores: GroupScores) -> np.ndarray:
+    """Every group's explanation as a PACKED_DTYPE record (an array of n_groups)."""
+    n = scores.n_groups
+    records = np.zeros(n, dtype=PACKED_DTYPE)
+    records["version"] = PACK_VERSION
+    records["level"] = _LEVEL_CODES[scores.level]
+    records["at"] = scores.at
+    cfg = scores.settings
+    records["half_life_days"] = float(cfg.half_life_days)
+    records["ror_window_days"] = float(cfg.ror_window_days)
+    records["hourly_rate"] = float(cfg.hourly_rate)
+    records["trust_weights"] = [float(cfg.trust_weights[c]) for c in _TRUST_COMPONENTS]
+    for j, name in enumerate(SCORE_FIELDS):
+        records["scores"][:, j] = scores.score(name)
+    for j, name in enumerate(_PACKED_COMPONENTS):
+        records["components"][:, j] = getattr(scores, name)
+    for j, name in enumerate(_PACKED_COUNTS):
+        records["counts"][:, j] = getattr(scores, name)
+    for j, key in enumerate(TOP_KEYS):
+        items = scores.top.get(key)
+        if items is None or not len(items.group):
+            continue
+        if items.item_type != TOP_KEYS[key]:
+            raise ValueError(f"top items of {key} are {items.item_type}s")
+        group = items.group
+        # TopItems are sorted by group then rank: an item's rank is its offset in its group.
+        rank = np.arange(len(group)) - np.searchsorted(group, group)
+        if len(rank) and rank.max() >= TOP_K:
+            raise ValueError(f"more than {TOP_K} top items of {key} in a group")
+        records["top_count"][:, j] = np.bincount(group, minlength=n)
+        records["top_id"][group, j, rank] = items.item_id
+        records["top_contribution"][group, j, rank] = items.contribution
+    return records
 
-        def opened(key: str) -> tuple[list[str], list[int]]:
-            """Every top item of `key` without its closing brace, and each group's bounds."""
-            if key not in rendered:
-                rendered[key] = render(key)
-            return rendered[key]
 
-        def render(key: str) -> tuple[list[str], list[int]]:
-            items = self.top.get(key)
-            if items is None:
-                return [], [0] * (n + 1)
-            kind = json.dumps(items.item_type)
-            texts = [
-                f'{{"type": {kind}, "id": {i}, "contribution": {c!r}'
-                for i, c in zip(items.item_id.tolist(), items.contribution.tolist(), strict=True)
-            ]
-            return texts, np.searchsorted(items.group, np.arange(n + 1)).tolist()
-
-        def lists(key: str, suffix: str = "}") -> list[str]:
-            texts, bounds = opened(key)
-            glue = suffix + ", "
-            return [
-                glue.join(texts[lo:hi]) + suffix if hi > lo else ""
-                for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-            ]
-
-        given, received = floats(self.given), floats(self.received)
-        balance, reciprocity = floats(self.reciprocity_balance), floats(self.reciprocity)
-        strength, sentiment = floats(self.strength), floats(self.sentiment)
-        reliability, trust = floats(self.reliability), floats(self.trust)
-        investment, return_, ror = floats(self.investment), floats(self.return_), floats(self.ror)
-        engagement = floats(self.engagement)
-        sentiment_sum, sentiment_weight = floats(self.sentiment_sum), floats(self.sentiment_weight)
-        kept_weight, broken_weight = floats(self.kept_weight), floats(self.broken_weight)
-        n_interactions, n_sentiment = ints(self.n_interactions), ints(self.n_sentiment)
-        n_commitments, n_investment = ints(self.n_commitments), ints(self.n_investment)
-        n_outcomes = ints(self.n_outcomes)
-        top_given, top_received = lists("given"), lists("received")
-        top_balance, top_strength = lists("balance"), lists("strength")
-        top_sentiment, top_reliability = lists("sentiment"), lists("reliability")
-        top_investment, top_return = lists("investment"), lists("return")
-        via = {
-            "reliability": lists("reliability", ', "via": "reliability"}'),
-            "sentiment": lists("sentiment", ', "via": "sentiment"}'),
-            "reciprocity": lists("balance", ', "via": "reciprocity"}'),
-        }
-        present = {
-            name: ~np.isnan(self.score(name))
-            for name in ("reliability", "sentiment", "reciprocity")
-        }
-        weights_by_mask = {
-            mask: json.dumps(
-                self._weights_over([c for c, p in zip(_TRUST_COMPONENTS, mask, strict=True) if p])
-            )
-            for mask in itertools.product((False, True), repeat=3)
-        }
-        masks = list(zip(*(present[c].tolist() for c in _TRUST_COMPONENTS), strict=True))
-        trust_top = [
-            ", ".join(
-                via[c][g] for c, p in zip(_TRUST_COMPONENTS, mask, strict=True) if p and via[c][g]
-            )
-            for g, mask in enumerate(masks)
-        ]
-        ror_top = self._ror_top_json()
-        last_contact, days = [], []
-        for x in self.last_contact.tolist():
-            if x != x:
-                last_contact.append(null)
-                days.append(null)
-            else:
-                last_contact.append(json.dumps(datetime.fromtimestamp(x, UTC).isoformat()))
-                days.append(str(days_since(x, self.at)))
-        as_of = json.dumps(datetime.fromtimestamp(self.at, UTC).isoformat())
-        constants = {
-            "as_of": as_of,
-            "level": json.dumps(str(self.level)),
-            "half_life": repr(float(self.settings.half_life_days)),
-            "window": repr(float(self.settings.ror_window_days)),
-            "rate": repr(float(self.settings.hourly_rate)),
-        }
-        template = _EXPLANATION_TEMPLATE.format(**constants)
-        weights = [weights_by_mask[mask] for mask in masks]
-        columns = (
-            given, n_interactions, top_given,
-            received, n_interactions, top_received,
-            balance, given, received, top_balance,
-            reciprocity, given, received, top_balance,
-            strength, engagement, n_interactions, top_strength,
-            sentiment, sentiment_sum, sentiment_weight, n_sentiment, top_sentiment,
-            reliability, kept_weight, broken_weight, n_commitments, top_reliability,
-            trust, reliability, sentiment, reciprocity, weights, trust_top,
-            investment, n_investment, top_investment,
-            return_, n_outcomes, top_return,
-            ror, return_, investment, ror_top,
-            last_contact, days,
-        )  # fmt: skip
-        return [template % row for row in zip(*columns, strict=True)]
-
-    def _ror_top_json(self) -> list[str]:
-        """Per group, the items of explanation_for's "ror" top list, comma-joined."""
-        n = self.n_groups
-        # Return minus Investment: investment items count negatively.
-        parts = [
-            (items.group, items.item_id, sign(items.contribution), json.dumps(items.item_type))
-            for key, sign in (("return", np.positive), ("investment", np.negative))
-            if (items := self.top.get(key)) is not None
-        ]
-        if not parts:
-            return [""] * n
-        group = np.concatenate([p[0] for p in parts])
-        ids = np.concatenate([p[1] for p in parts])
-        contribution = np.concatenate([p[2] for p in parts])
-        types = np.concatenate([np.full(len(p[0]), j) for j, p in enumerate(parts)])
-        position = np.arange(len(group))
-        # explanation_for sorts return items then investment items by -|c|, stably.
-        order = np.lexsort((position, -np.abs(contribution), group))
-        group, ids, contribution, types = (
-            group[order],
-            ids[order],
-            contribution[order],
-            types[order],
+def explanation_unpack(record: bytes | memoryview | np.void) -> dict[str, Any]:
+    """The explanation of one packed record: `explanation_for` of its group, exactly."""
+    if not isinstance(record, np.void):
+        record = np.frombuffer(record, dtype=PACKED_DTYPE, count=1)[0]
+    if int(record["version"]) != PACK_VERSION:
+        raise ValueError(f"unknown packed explanation version {int(record['version'])}")
+    weights = record["trust_weights"].tolist()
+    settings = ScoreSettings(
+        half_life_days=float(record["half_life_days"]),
+        ror_window_days=float(record["ror_window_days"]),
+        hourly_rate=float(record["hourly_rate"]),
+        trust_weights=dict(zip(_TRUST_COMPONENTS, weights, strict=True)),
+    )
+    level = Level.RELATIONSHIP if int(record["level"]) else Level.STAKEHOLDER
+    columns: dict[str, Any] = {
+        ("return_" if name == "return" else name): np.array([value])
+        for name, value in zip(SCORE_FIELDS, record["scores"].tolist(), strict=True)
+    }
+    columns.update(
+        (name, np.array([value]))
+        for name, value in zip(_PACKED_COMPONENTS, record["components"].tolist(), strict=True)
+    )
+    columns.update(
+        (name, np.array([value], dtype=np.int64))
+        for name, value in zip(_PACKED_COUNTS, record["counts"].tolist(), strict=True)
+    )
+    top = {}
+    for j, (key, item_type) in enumerate(TOP_KEYS.items()):
+        count = int(record["top_count"][j])
+        top[key] = TopItems(
+            group=np.zeros(count, dtype=np.int64),
+            item_id=record["top_id"][j, :count].astype(np.int64),
+            contribution=record["top_contribution"][j, :count].astype(np.float64),
+            item_type=item_type,
         )
-        bounds = np.searchsorted(group, np.arange(n + 1)).tolist()
-        kinds = [p[3] for p in parts]
-        texts = [
-            f'{{"type": {kinds[t]}, "id": {i}, "contribution": {c!r}}}'
-            for t, i, c in zip(types.tolist(), ids.tolist(), contribution.tolist(), strict=True)
-        ]
-        return [
-            ", ".join(texts[lo : min(hi, lo + TOP_K)])
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
+    scores = GroupScores(
+        n_groups=1, at=float(record["at"]), level=level, settings=settings, top=top, **columns
+    )
+    return scores.explanation_for(0)
 
 
 # --------------------------------------------------------------------------
@@ -676,36 +623,33 @@ def top_items(
     """
     keep = np.abs(contribution) > 0
     g, ids, c = group[keep], item_id[keep], contribution[keep]
-    a = np.abs(c)
-    n_g = int(g.max()) + 1 if len(g) else 0
+    if len(g) > 1 and (g[1:] < g[:-1]).any():
+        # Each group's rows together, in their order (ties below go to the earlier row).
+        order = np.argsort(g, kind="stable")
+        g, ids, c = g[order], ids[order], c[order]
+    if not len(g):
+        return TopItems(g, ids, c.astype(np.float64), item_type)
+    # k rounds of "pick each group's largest remaining item" over the group runs:
+    # a few reductions per round, no sort of the rows.
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(g)]))
+    position = np.arange(len(g))
+    remaining = np.abs(c)  # 0 once picked (every kept row is > 0)
     big = np.iinfo(np.int64).max
-    # k rounds of "pick each group's largest remaining item": a few O(rows)
-    # scatter passes per round, much cheaper than a full lexsort of all rows.
-    live = np.arange(len(g))
     picked: list[np.ndarray] = []
     ranks: list[np.ndarray] = []
     for r in range(k):
-        if live.size == 0:
-            break
-        gl, al = g[live], a[live]
-        best = np.full(n_g, -np.inf)
-        np.maximum.at(best, gl, al)
-        cand = live[al == best[gl]]
-        gc = g[cand]
-        best_id = np.full(n_g, big)
-        np.minimum.at(best_id, gc, ids[cand])
-        cand = cand[ids[cand] == best_id[gc]]
-        first = np.full(n_g, big)
-        np.minimum.at(first, g[cand], cand)
+        best = np.maximum.reduceat(remaining, starts)
+        candidate = (remaining == best[run]) & (remaining > 0)
+        best_id = np.minimum.reduceat(np.where(candidate, ids, big), starts)
+        candidate &= ids == best_id[run]
+        first = np.minimum.reduceat(np.where(candidate, position, big), starts)
         chosen = first[first != big]  # one row per group, in group order
+        if not len(chosen):
+            break
         picked.append(chosen)
         ranks.append(np.full(len(chosen), r))
-        alive = np.ones(len(g), dtype=bool)
-        alive[chosen] = False
-        live = live[alive[live]]
-    if not picked:
-        e = np.empty(0)
-        return TopItems(g[:0], ids[:0], e, item_type)
+        remaining[chosen] = 0.0
     rows = np.concatenate(picked)
     order = np.argsort(g[rows] * k + np.concatenate(ranks), kind="stable")
     rows = rows[order]

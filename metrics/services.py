@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Count, Exists, FloatField, Func, OuterRef, Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -40,6 +41,7 @@ from relations.models import (
 from relations.webhooks import webhook_emit_many
 
 from . import scoring
+from .fields import PackedExplanation
 from .models import (
     PendingRecompute,
     RecomputeJob,
@@ -537,7 +539,7 @@ def _everyone_rows(
 ) -> tuple[scoring.InteractionRows, scoring.CommitmentRows, scoring.OutcomeRows]:
     """Every group's rows (DESIGN §3 row sets) cut from `everything`.
 
-    Orders as in the incremental path: interaction rows by (interaction, group),
+    Orders as in the incremental path: interaction rows by (group, interaction),
     commitments and outcomes by id, so each group sums the same numbers in the
     same order either way (full == incremental, bit for bit).
     """
@@ -564,7 +566,7 @@ def _everyone_rows(
     at_row, dated = _lookup(e.interaction_id, row_interactions)
     keep = found & dated
     group_index, at_row = group_index[keep], at_row[keep]
-    order = np.lexsort((group_index, row_interactions[keep]))
+    order = _group_major(group_index, row_interactions[keep])
     group_index, at_row = group_index[order], at_row[order]
     if len(at_row):
         interactions = scoring.InteractionRows(
@@ -600,6 +602,22 @@ def _everyone_rows(
         value=e.outcome_value[keep],
     )
     return interactions, commitments, outcomes
+
+
+def _group_major(group_index: np.ndarray, interaction_ids: np.ndarray) -> np.ndarray:
+    """The order of rows by group, then interaction id.
+
+    Each group sees its rows in the same order whichever other groups share the
+    batch (full == incremental, bit for bit), and every group's rows are
+    contiguous (`scoring.top_items` needs no sort of its own).
+    """
+    if not len(group_index):
+        return np.zeros(0, dtype=np.int64)
+    span = int(interaction_ids.max()) + 1
+    if int(group_index.max()) + 1 > np.iinfo(np.int64).max // span:
+        return np.lexsort((interaction_ids, group_index))
+    # One int64 key sorts faster than a two-key lexsort.
+    return np.argsort(group_index * span + interaction_ids, kind="stable")
 
 
 def _count_of(link_model: type[models.Model]) -> Coalesce:
@@ -699,9 +717,7 @@ def _interaction_rows(
     at_row, found = _lookup(attribute_ids, row_interactions)
     at_row, group_index = at_row[found], group_index[found]
     row_interactions = row_interactions[found]
-    # Rows by interaction id, then group: each group sees its rows in the same
-    # order whichever other groups share the batch (full == incremental).
-    order = np.lexsort((group_index, row_interactions))
+    order = _group_major(group_index, row_interactions)
     at_row, group_index = at_row[order], group_index[order]
     kinds = np.array([r[2] for r in attributes], dtype=object)
     return scoring.InteractionRows(
@@ -819,49 +835,123 @@ def _nullable(values: np.ndarray) -> list[float | None]:
     return [None if math.isnan(v) else v for v in values.tolist()]
 
 
-class _TopItemsByGroup:
-    """`scoring.TopItems` with every group's list built in one pass.
-
-    `GroupScores.explanation_for` asks `for_group(g)` once per group and key;
-    TopItems answers each with a binary search and fresh arrays, which costs
-    about 20 µs a call: minutes over a large network. Same answers, same types.
-    """
-
-    def __init__(self, items: scoring.TopItems, n_groups: int):
-        bounds = np.searchsorted(items.group, np.arange(n_groups + 1)).tolist()
-        ids = items.item_id.tolist()
-        contributions = items.contribution.tolist()
-        kind = items.item_type
-        self.lists = [
-            [
-                {"type": kind, "id": int(ids[i]), "contribution": float(contributions[i])}
-                for i in range(bounds[g], bounds[g + 1])
-            ]
-            for g in range(n_groups)
-        ]
-
-    def for_group(self, g: int) -> list[dict[str, Any]]:
-        return [dict(item) for item in self.lists[g]]
-
-
-def _precompute_top_items(scores: scoring.GroupScores) -> None:
-    for key, items in scores.top.items():
-        scores.top[key] = _TopItemsByGroup(items, scores.n_groups)
-
-
 def _stored_by_copy(n_rows: int) -> bool:
     """Whether `_store` streams these rows with COPY (PostgreSQL, many rows)."""
     return connection.vendor == "postgresql" and n_rows > COPY_THRESHOLD
 
 
+# Risk thresholds are tested exactly by `scoring.risk_reasons`; the array pass
+# below only picks the candidates, with this much slack so it never misses one.
+_CANDIDATE_SLACK = 1e-6
+
+
+@dataclass
+class Scored:
+    """The stored fields of every group of a batch, as columns (group order).
+
+    Floats are NaN where the stored value is null. `rows()` gives them as
+    dicts of model field values.
+    """
+
+    groups: Groups
+    at: datetime
+    figures: dict[str, np.ndarray]  # SCORE_FIELDS
+    last_contact: np.ndarray  # POSIX seconds
+    days_since_contact: np.ndarray  # int64; meaningful where last_contact is not NaN
+    overdue: np.ndarray  # bool; meaningful where last contact and cadence are known
+    at_risk: np.ndarray
+    risk_reasons: list[list[dict[str, str]]]
+    explanations: np.ndarray  # scoring.PACKED_DTYPE records
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    @cached_property
+    def _rows(self) -> list[dict]:
+        return self._build_rows()
+
+    def rows(self) -> list[dict]:
+        """Model field values per group (computed once)."""
+        return self._rows
+
+    def _build_rows(self) -> list[dict]:
+        columns = {name: _nullable(values) for name, values in self.figures.items()}
+        contacted = (~np.isnan(self.last_contact)).tolist()
+        last_contact = self.last_contact.tolist()
+        days = self.days_since_contact.tolist()
+        overdue = self.overdue.tolist()
+        cadence = self.groups.cadence_days.tolist()
+        at_risk = self.at_risk.tolist()
+        results = []
+        for g in range(len(self.groups)):
+            row = {name: columns[name][g] for name in SCORE_FIELDS}
+            known = contacted[g]
+            row.update(
+                last_contact=datetime.fromtimestamp(last_contact[g], UTC) if known else None,
+                days_since_contact=days[g] if known else None,
+                overdue=overdue[g] if known and cadence[g] else None,
+                cadence_days=cadence[g] or None,
+                at_risk=at_risk[g],
+                risk_reasons=self.risk_reasons[g],
+                explanation=PackedExplanation(self.explanations[g].tobytes()),
+                computed_at=self.at,
+            )
+            results.append(row)
+        return results
+
+
+def days_since_array(last_contact: np.ndarray, at: float) -> np.ndarray:
+    """`scoring.days_since` of every element (0 where last_contact is NaN).
+
+    The same float operations: microseconds rounded half to even (Python's
+    `round`), then whole days by floor division.
+    """
+    micros = np.round((at - np.nan_to_num(last_contact, nan=at)) * 1_000_000)
+    return micros.astype(np.int64) // 86_400_000_000
+
+
+def _risk(
+    scores: scoring.GroupScores,
+    groups: Groups,
+    trust_before: np.ndarray,
+    days: np.ndarray,
+) -> list[list[dict[str, str]]]:
+    """`scoring.risk_reasons` of every group, called only where a reason may apply."""
+    slack = _CANDIDATE_SLACK
+    trust, reciprocity = scores.trust, scores.reciprocity
+    given_plus_received = scores.given + scores.received
+    contacted = ~np.isnan(scores.last_contact)
+    cadence = groups.cadence_days
+    with np.errstate(invalid="ignore"):
+        candidate = (
+            (trust < 0.4 + slack)
+            | (trust_before - trust >= 0.15 - slack)
+            | (groups.is_key & contacted & (cadence > 0) & (days > 1.5 * cadence - 1))
+            | ((reciprocity < 0.3 + slack) & (given_plus_received >= 2 - slack))
+        )
+    reasons: list[list[dict[str, str]]] = [[] for _ in range(len(groups))]
+    for g in np.flatnonzero(candidate).tolist():
+
+        def value(a: np.ndarray, g: int = g) -> float | None:
+            x = float(a[g])
+            return None if math.isnan(x) else x
+
+        reasons[g] = scoring.risk_reasons(
+            trust=value(trust),
+            trust_90_days_ago=value(trust_before),
+            reciprocity=value(reciprocity),
+            given_plus_received=value(given_plus_received),
+            is_key=bool(groups.is_key[g]),
+            days_since_contact=int(days[g]) if contacted[g] else None,
+            cadence_days=int(cadence[g]) or None,
+        )
+    return reasons
+
+
 def groups_score(
     groups: Groups, at: datetime, *, everyone: bool = False, everything: Everything | None = None
-) -> list[dict]:
-    """The stored fields of every group as of `at`, in group order.
-
-    The explanation is a dict, or its JSON text when `_store` will COPY the rows
-    (built column-wise: per-group dicts cost minutes over a large network).
-    """
+) -> Scored:
+    """The stored fields of every group as of `at`, in group order, as columns."""
     cfg = score_settings()
     if everyone:
         everything = everything or everything_read(at, cfg)
@@ -879,131 +969,199 @@ def groups_score(
         level=groups.level,
         settings=cfg,
     )
-    if _stored_by_copy(len(groups)):
-        explanations: list[Any] = scores.explanations_json()
-    else:
-        _precompute_top_items(scores)
-        explanations = [scores.explanation_for(g) for g in range(len(groups))]
-    trust_before = _nullable(_trust_some_days_ago(groups, at, everyone))
-    columns = {name: _nullable(scores.score(name)) for name in scoring.SCORE_FIELDS}
-    columns["return_value"] = columns.pop("return")
-    given_plus_received = _nullable(scores.given + scores.received)
-    cadence = groups.cadence_days.tolist()
-    is_key = groups.is_key.tolist()
-    results = []
-    for g in range(len(groups)):
-        fields = {name: columns[name][g] for name in SCORE_FIELDS}
-        last = columns["last_contact"][g]
-        days = scoring.days_since(last, scores.at)
-        cadence_days = cadence[g] or None
-        reasons = scoring.risk_reasons(
-            trust=fields["trust"],
-            trust_90_days_ago=trust_before[g],
-            reciprocity=fields["reciprocity"],
-            given_plus_received=given_plus_received[g],
-            is_key=is_key[g],
-            days_since_contact=days,
-            cadence_days=cadence_days,
-        )
-        fields.update(
-            last_contact=None if last is None else datetime.fromtimestamp(last, UTC),
-            days_since_contact=days,
-            overdue=scoring.is_overdue(days, cadence_days),
-            cadence_days=cadence_days,
-            at_risk=bool(reasons),
-            risk_reasons=reasons,
-            explanation=explanations[g],
-            computed_at=at,
-        )
-        results.append(fields)
-    return results
+    figures = {
+        ("return_value" if name == "return" else name): scores.score(name)
+        for name in scoring.SCORE_FIELDS
+        if name != "last_contact"
+    }
+    days = days_since_array(scores.last_contact, scores.at)
+    reasons = _risk(scores, groups, _trust_some_days_ago(groups, at, everyone), days)
+    return Scored(
+        groups=groups,
+        at=at,
+        figures=figures,
+        last_contact=scores.last_contact,
+        days_since_contact=days,
+        overdue=days > groups.cadence_days,
+        at_risk=np.array([bool(r) for r in reasons], dtype=bool),
+        risk_reasons=reasons,
+        explanations=scoring.explanations_pack(scores),
+    )
 
 
-def _copy_value(value: Any) -> str:
-    """A value in COPY's text format (NULL is \\N; backslash escapes)."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as the same double
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+# PostgreSQL's binary COPY framing, and its timestamps (microseconds since 2000).
+_PGCOPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_PGCOPY_TRAILER = b"\xff\xff"
+_PG_EPOCH_MICROS = 946_684_800 * 1_000_000
+_NULL_TIMESTAMP = np.iinfo(np.int64).min  # binary -infinity, NULLIF'd below
+_NULL_INT = np.iinfo(np.int32).min
+COPY_CHUNK = 10_000
 
 
-def _copy_upsert(model: type[models.Model], key: str, ids: list[int], results: list[dict]) -> None:
-    """PostgreSQL: COPY the rows into a temporary table, then one INSERT … ON CONFLICT.
+def posix_to_micros(seconds: np.ndarray) -> np.ndarray:
+    """Whole microseconds of POSIX times, rounded as `datetime.fromtimestamp` rounds them
+    (fraction half to even, carried into the seconds)."""
+    fraction, whole = np.modf(seconds)
+    micros = np.round(fraction * 1e6)
+    carry = (micros >= 1e6).astype(np.int64) - (micros < 0).astype(np.int64)
+    micros = micros - carry * 1e6
+    return (whole.astype(np.int64) + carry) * 1_000_000 + micros.astype(np.int64)
 
-    Django's bulk_create quotes every value client-side (about 1 ms a row with the
-    JSON explanation); COPY streams them, written here column by column in COPY's
-    text format (psycopg's per-row writer costs seconds over a large network).
-    A `str` explanation is JSON text already (see `groups_score`).
+
+def _copy_upsert(
+    model: type[models.Model], key: str, scored: Scored, *, every_row: bool = False
+) -> None:
+    """PostgreSQL: binary COPY into a temporary table, then one INSERT … ON CONFLICT.
+
+    Every column but the risk reasons has a fixed width, so the rows are laid
+    out by numpy in COPY's binary format; nulls travel as sentinels (NaN,
+    -infinity, out-of-range integers) that the INSERT turns back into NULL.
+
+    `every_row`: the rows are the table's whole new content (a full
+    recomputation); then the table is emptied and refilled when its lock can be
+    had quickly, which writes about half as much as updating every row in place
+    and leaves no dead rows behind (see `_emptied`).
     """
+    n = len(scored)
     quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in CURRENT_FIELDS]
-    key_column = model._meta.get_field(key).column
-    columns = [key_column, *(f.column for f in fields)]
-    column_list = ", ".join(quote(c) for c in columns)
-    table = model._meta.db_table
-    texts = [[str(i) for i in ids]]
-    for name in CURRENT_FIELDS:
-        values = [result[name] for result in results]
-        if name == "computed_at" and values and all(v == values[0] for v in values):
-            texts.append([_copy_value(values[0])] * len(values))
-        else:
-            texts.append([_copy_value(v) for v in values])
+    floats = list(scored.figures)
+    record_size = scored.explanations.dtype.itemsize
+    # (staging type, numpy type, value, SQL giving the model column)
+    staged: list[tuple[str, str, Any, str]] = [("bigint", ">i8", scored.groups.object_ids, "{}")]
+    staged += [
+        ("double precision", ">f8", scored.figures[name], "NULLIF({}, 'NaN')") for name in floats
+    ]
+    contacted = ~np.isnan(scored.last_contact)
+    cadence = scored.groups.cadence_days
+    last_contact = np.where(
+        contacted,
+        posix_to_micros(np.nan_to_num(scored.last_contact)) - _PG_EPOCH_MICROS,
+        _NULL_TIMESTAMP,
+    )
+    staged += [
+        ("boolean", "u1", scored.at_risk, "{}"),
+        ("timestamptz", ">i8", last_contact, "NULLIF({}, '-infinity')"),
+        (
+            "integer",
+            ">i4",
+            np.where(contacted, scored.days_since_contact, _NULL_INT),
+            f"NULLIF({{}}, {_NULL_INT})",
+        ),
+        (
+            "smallint",
+            ">i2",
+            np.where(contacted & (cadence > 0), scored.overdue, -1),
+            "NULLIF({}, -1)::integer::boolean",
+        ),
+        ("integer", ">i4", cadence, "NULLIF({}, 0)"),
+        ("bytea", f"V{record_size}", scored.explanations.view(f"V{record_size}"), "{}"),
+    ]
+    columns = [
+        model._meta.get_field(f"{key}").column,
+        *(model._meta.get_field(name).column for name in floats),
+        *(
+            model._meta.get_field(name).column
+            for name in ("at_risk", "last_contact", "days_since_contact", "overdue")
+        ),
+        model._meta.get_field("cadence_days").column,
+        model._meta.get_field("explanation").column,
+        model._meta.get_field("risk_reasons").column,
+        model._meta.get_field("computed_at").column,
+    ]
+    dtype = [("fields", ">i2")]
+    for j, (_, kind, _, _) in enumerate(staged):
+        dtype += [(f"size{j}", ">i4"), (f"value{j}", kind)]
+    dtype.append(("reasons_size", ">i4"))
+    fixed = np.zeros(n, dtype=np.dtype(dtype))
+    fixed["fields"] = len(staged) + 1
+    for j, (_, kind, values, _) in enumerate(staged):
+        fixed[f"size{j}"] = np.dtype(kind).itemsize
+        fixed[f"value{j}"] = values
+    reasons = [json.dumps(r).encode() if r else b"[]" for r in scored.risk_reasons]
+    fixed["reasons_size"] = [len(r) for r in reasons]
+    width = fixed.dtype.itemsize
+    data = fixed.tobytes()
+
+    definitions = ", ".join(f"c{j} {sql_type}" for j, (sql_type, *_) in enumerate(staged))
+    reasons_column = f"c{len(staged)}"
+    selected = [template.format(f"c{j}") for j, (*_, template) in enumerate(staged)]
+    selected += [f"{reasons_column}::jsonb", "%s"]
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[1:])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE metrics_upsert (LIKE {quote(table)}) ON COMMIT DROP"
+            f"CREATE TEMPORARY TABLE metrics_upsert ({definitions}, {reasons_column} text)"
+            " ON COMMIT DROP"
         )
-        # The JSON arrives as text, parsed once by the INSERT below: a jsonb column
-        # here would parse it twice and compress it twice (here and in the table).
-        cursor.execute(
-            "ALTER TABLE metrics_upsert "
-            + ", ".join(
-                f"ALTER COLUMN {quote(f.column)} TYPE text, "
-                f"ALTER COLUMN {quote(f.column)} SET STORAGE EXTERNAL"
-                for f in fields
-                if isinstance(f, models.JSONField)
+        with cursor.cursor.copy("COPY metrics_upsert FROM STDIN (FORMAT binary)") as copy:
+            copy.write(_PGCOPY_SIGNATURE)
+            for start in range(0, n, COPY_CHUNK):
+                stop = min(start + COPY_CHUNK, n)
+                copy.write(
+                    b"".join(
+                        part
+                        for g in range(start, stop)
+                        for part in (data[g * width : (g + 1) * width], reasons[g])
+                    )
+                )
+            copy.write(_PGCOPY_TRAILER)
+        insert = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) "
+            f"SELECT {', '.join(selected)} FROM metrics_upsert"
+        )
+        if every_row and _emptied(model, cursor):
+            cursor.execute(insert, [scored.at])
+        else:
+            cursor.execute(
+                f"{insert} ON CONFLICT ({quote(columns[0])}) DO UPDATE SET {updates}", [scored.at]
             )
-        )
-        with cursor.cursor.copy(f"COPY metrics_upsert ({column_list}) FROM STDIN") as copy:
-            # Chunks of rows: the server parses one while the next is joined.
-            for start in range(0, len(ids), UPSERT_BATCH):
-                rows = zip(*(column[start : start + UPSERT_BATCH] for column in texts), strict=True)
-                copy.write("".join("\t".join(row) + "\n" for row in rows))
-        updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[1:])
-        selected = ", ".join(
-            [quote(key_column)]
-            + [
-                f"{quote(f.column)}::jsonb" if isinstance(f, models.JSONField) else quote(f.column)
-                for f in fields
-            ]
-        )
-        cursor.execute(
-            f"INSERT INTO {quote(table)} ({column_list}) "
-            f"SELECT {selected} FROM metrics_upsert "
-            f"ON CONFLICT ({quote(key_column)}) DO UPDATE SET {updates}"
-        )
         # Inside an outer transaction ON COMMIT comes later: the next call needs the name.
         cursor.execute("DROP TABLE metrics_upsert")
 
 
-def _store(groups: Groups, results: list[dict], progress: Progress | None = None) -> int:
+# How long a full recomputation waits for readers to let go of a score table
+# before it updates the rows in place instead of emptying and refilling it.
+REPLACE_LOCK_TIMEOUT = "2s"
+
+
+def _emptied(model: type[models.Model], cursor: Any) -> bool:
+    """TRUNCATE the score table, if its lock comes within REPLACE_LOCK_TIMEOUT.
+
+    Readers wait for the rest of the transaction (the refill: a second or two
+    for the large demo) rather than seeing an empty table. Only for tables
+    whose every column a recomputation writes, so that nothing else is lost.
+    """
+    written = {model._meta.pk.name, *CURRENT_FIELDS}
+    if {f.name for f in model._meta.concrete_fields} != written:
+        return False
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    previous = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [REPLACE_LOCK_TIMEOUT])
+            cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+    except OperationalError as exc:
+        # Held by another session, or by this transaction's own pending deferred checks.
+        logger.info("%s not emptied (%s): updating in place", model._meta.db_table, exc)
+        return False
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return True
+
+
+def _store(
+    groups: Groups, scored: Scored, progress: Progress | None = None, *, every_row: bool = False
+) -> int:
+    """Upsert the scores of these groups; `every_row`: they are all the level's objects."""
     if groups.level is scoring.Level.STAKEHOLDER:
         model, key = StakeholderScore, "stakeholder"
     else:
         model, key = RelationshipScore, "relationship"
     ids = groups.object_ids.tolist()
     if _stored_by_copy(len(ids)):
-        _copy_upsert(model, key, ids, results)
+        _copy_upsert(model, key, scored, every_row=every_row)
         if progress:
             progress(1.0, "")
         return len(ids)
+    results = scored.rows()
     for start in range(0, len(ids), UPSERT_BATCH):
         batch = [
             model(**{f"{key}_id": ids[i]}, **results[i])
@@ -1029,9 +1187,9 @@ def stakeholder_scores_recompute(stakeholder_ids: Iterable[int], at: datetime | 
             "stakeholder_id", flat=True
         )
     )
-    results = groups_score(groups, at)
-    stored = _store(groups, results)
-    _announce(ids, results, was_at_risk)
+    scored = groups_score(groups, at)
+    stored = _store(groups, scored)
+    _announce(ids, scored.rows(), was_at_risk)
     return stored
 
 
@@ -1158,6 +1316,7 @@ def scores_recompute_all(at: datetime | None = None, progress: Progress | None =
             stakeholders,
             results,
             lambda f, _m: report(0.25 + 0.25 * f, "storing stakeholder scores"),
+            every_row=True,
         )
         report(0.5, "reading relationships")
         relationships = relationship_groups()
@@ -1167,6 +1326,7 @@ def scores_recompute_all(at: datetime | None = None, progress: Progress | None =
             relationships,
             results,
             lambda f, _m: report(0.75 + 0.25 * f, "storing relationship scores"),
+            every_row=True,
         )
         for start in range(0, len(covered), UPSERT_BATCH):
             PendingRecompute.objects.filter(pk__in=covered[start : start + UPSERT_BATCH]).delete()

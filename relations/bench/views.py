@@ -63,6 +63,10 @@ def stakeholder_scores(request: HttpRequest, pk: int) -> JsonResponse:
     row = StakeholderScore.objects.filter(stakeholder_id=pk).values().first()
     if row is None:
         raise Http404
+    # `.values()` gives the stored (packed) explanation; the API renders it, so here too.
+    row["explanation"] = StakeholderScore._meta.get_field("explanation").to_python(
+        row["explanation"]
+    )
     return JsonResponse(row)
 
 

@@ -133,6 +133,14 @@ def _poll(predicate, seconds: float = 10.0):
     return predicate()
 
 
+def _scored_over(stakeholder, n: int) -> StakeholderScore | None:
+    """The stored score once it counts n interactions (its explanation says how many)."""
+    score = StakeholderScore.objects.filter(stakeholder=stakeholder).first()
+    if score and score.explanation["given"]["components"]["interactions"] == n:
+        return score
+    return None
+
+
 def test_committed_interaction_reaches_the_stored_score(celery_worker_process, manager):
     stakeholder = StakeholderFactory(owner=manager)
     assert not StakeholderScore.objects.filter(stakeholder=stakeholder).exists()
@@ -148,11 +156,7 @@ def test_committed_interaction_reaches_the_stored_score(celery_worker_process, m
             value_given=3,
             value_received=1,
         )  # its own transaction, committed on return
-        score = _poll(
-            lambda n=n: StakeholderScore.objects.filter(
-                stakeholder=stakeholder, explanation__given__components__interactions=n
-            ).first()
-        )
+        score = _poll(lambda n=n: _scored_over(stakeholder, n))
         assert score is not None, f"interaction {n} did not reach the stored score within 10 s"
         latencies.append(time.monotonic() - committed)
 

@@ -31,6 +31,8 @@ from metrics.scoring import (
     ScoreSettings,
     days_since,
     default_cadence_days,
+    explanation_unpack,
+    explanations_pack,
     is_overdue,
     kind_weight_array,
     risk_reasons,
@@ -39,6 +41,7 @@ from metrics.scoring import (
     score_one,
     status_array,
     to_posix,
+    top_items,
 )
 
 # Midnight, so that "n days ago" is an exact decay exponent of n/180.
@@ -556,23 +559,54 @@ def test_explanation_is_json_for_random_groups():
             assert all(v is None or type(v) in (float, int) for v in row.values())
 
 
-def test_explanations_json_decodes_to_explanation_for():
-    """The column-wise JSON of a full recomputation is the per-group explanation
+def test_packed_explanations_unpack_to_explanation_for():
+    """The packed records a recomputation stores render to the per-group explanation
     exactly (same numbers, same items, same order), for every group and level;
     groups without any item (empty lists, null values) included."""
     groups = random_groups(random.Random(11), 60) + [((), (), ())]
     n, ia, cm, oc = rows_from_facts(groups)
     for level in (S, R):
         scores = score_groups(n, ia, cm, oc, at=to_posix(T), level=level)
-        texts = scores.explanations_json()
-        assert len(texts) == n
+        records = explanations_pack(scores)
+        assert len(records) == n
         for g in range(n):
-            assert json.loads(texts[g]) == scores.explanation_for(g)
-    assert json.loads(texts[-1])["trust"] == {
+            unpacked = explanation_unpack(records[g].tobytes())
+            assert unpacked == scores.explanation_for(g)
+            assert json.dumps(unpacked, allow_nan=False)
+    assert explanation_unpack(records[-1].tobytes())["trust"] == {
         "value": None,
         "components": {"reliability": None, "sentiment": None, "reciprocity": None, "weights": {}},
         "top": [],
     }
+
+
+def test_packed_explanation_keeps_its_settings():
+    """The record carries the constants it was computed with: the explanation read
+    later does not change when the installation's settings do."""
+    cfg = ScoreSettings(
+        half_life_days=90,
+        ror_window_days=30,
+        hourly_rate=55,
+        trust_weights={"reliability": 1, "sentiment": 0, "reciprocity": 3},
+    )
+    groups = random_groups(random.Random(5), 12)
+    n, ia, cm, oc = rows_from_facts(groups, cfg)
+    scores = score_groups(n, ia, cm, oc, at=to_posix(T), level=R, settings=cfg)
+    records = explanations_pack(scores)
+    for g in range(n):
+        unpacked = explanation_unpack(records[g].tobytes())
+        assert unpacked == scores.explanation_for(g)
+        assert unpacked["half_life_days"] == 90.0
+        assert unpacked["level"] == "relationship"
+
+
+def test_packed_explanation_rejects_an_unknown_version():
+    n, ia, cm, oc = rows_from_facts(random_groups(random.Random(3), 1))
+    record = explanations_pack(score_groups(n, ia, cm, oc, at=to_posix(T), level=S))[0]
+    data = bytearray(record.tobytes())
+    data[0] = 99
+    with pytest.raises(ValueError, match="version"):
+        explanation_unpack(bytes(data))
 
 
 # --------------------------------------------------------------------------
@@ -888,3 +922,38 @@ def test_rows_containers_accept_plain_lists():
     assert len(e) == 0 and len(CommitmentRows.empty()) == 0 and len(OutcomeRows.empty()) == 0
     s = score_groups(2, e, CommitmentRows.empty(), OutcomeRows.empty(), at=0.0, level=R)
     assert s.row(1)["strength"] is None and s.explanation_for(1)["given"]["top"] == []
+
+
+def test_top_items_match_a_sorted_reference():
+    """top_items per group: largest |contribution| first, ties to the lower id then the
+    earlier row, zero and NaN left out; rows in any group order."""
+    rng = np.random.default_rng(4)
+    for trial in range(200):
+        n = int(rng.integers(0, 300))
+        group = rng.integers(0, int(rng.integers(1, 30)), n)
+        ids = rng.integers(0, 25, n)
+        if trial % 2:
+            contribution = rng.choice([0.0, np.nan, 1.0, -1.0, 2.0, 0.5, -2.0], n)
+        else:
+            contribution = rng.normal(size=n)
+        if trial % 3 == 0:
+            order = np.argsort(group, kind="stable")
+            group, ids, contribution = group[order], ids[order], contribution[order]
+        items = top_items(group, ids, contribution, "interaction")
+        expected = []
+        for g in sorted(set(group.tolist())):
+            rows = [
+                (-abs(c), i, row, c)
+                for row, (gg, i, c) in enumerate(zip(group, ids, contribution, strict=True))
+                if gg == g and abs(c) > 0
+            ]
+            expected += [(g, i, c) for _, i, _, c in sorted(rows)[:3]]
+        got = list(
+            zip(
+                items.group.tolist(),
+                items.item_id.tolist(),
+                items.contribution.tolist(),
+                strict=True,
+            )
+        )
+        assert got == [(int(g), int(i), float(c)) for g, i, c in expected]
