@@ -62,10 +62,14 @@ def seed(*, managers: int, stakeholders: int) -> dict:
 def _rows(model, key: str) -> dict[int, dict]:
     from metrics.services import CURRENT_FIELDS
 
-    return {
-        row[key]: row
-        for row in model.objects.values(key, *(f for f in CURRENT_FIELDS if f not in IGNORED))
-    }
+    # .values() hands back the explanation as stored (packed numbers); compare it
+    # the way every reader sees it, rendered.
+    explanation = model._meta.get_field("explanation")
+    rows = model.objects.values(key, *(f for f in CURRENT_FIELDS if f not in IGNORED))
+    for row in rows:
+        if "explanation" in row:
+            row["explanation"] = explanation.to_python(row["explanation"])
+    return {row[key]: row for row in rows}
 
 
 def _differences(path: str, stored: Any, fresh: Any, out: list[str]) -> None:
