@@ -468,21 +468,32 @@ def sparklines(relationship_ids: list[int], today: date | None = None) -> dict[i
 # --- Organisation roll-up and the reciprocity ledger ----------------------------------
 
 
+def rollup_aggregates() -> dict[str, Any]:
+    """The aggregates of stored stakeholder scores over a set (also grouped per owner
+    by the scorecards, `metrics.scorecards`)."""
+    return {
+        "scored": Count("pk"),
+        "mean_trust": Avg("trust"),
+        "mean_reciprocity": Avg("reciprocity"),
+        "mean_strength": Avg("strength"),
+        "total_return": Sum("return_value"),
+        "total_investment": Sum("investment"),
+        "at_risk": Count("pk", filter=Q(at_risk=True)),
+    }
+
+
+def rollup_ror(total_return: float | None, investment: float | None) -> float | None:
+    """RoR of summed return and investment (DESIGN §3): null without investment."""
+    investment = investment or 0
+    return ((total_return or 0) - investment) / investment if investment > 0 else None
+
+
 def score_rollup(stakeholders: QuerySet[Stakeholder]) -> dict[str, Any]:
     """Stored stakeholder scores aggregated over a set: one query."""
     figures = StakeholderScore.objects.filter(stakeholder__in=stakeholders).aggregate(
-        scored=Count("pk"),
-        mean_trust=Avg("trust"),
-        mean_reciprocity=Avg("reciprocity"),
-        mean_strength=Avg("strength"),
-        total_return=Sum("return_value"),
-        total_investment=Sum("investment"),
-        at_risk=Count("pk", filter=Q(at_risk=True)),
+        **rollup_aggregates()
     )
-    investment = figures["total_investment"] or 0
-    figures["ror"] = (
-        ((figures["total_return"] or 0) - investment) / investment if investment > 0 else None
-    )
+    figures["ror"] = rollup_ror(figures["total_return"], figures["total_investment"])
     return figures
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import scorecard_views, views
 
 urlpatterns = [
     # The signed-in user's home (DESIGN §5a): the manager's "what to do next".
@@ -11,4 +11,11 @@ urlpatterns = [
     path("goals/", views.goal_list, name="goal-list"),
     path("goals/<int:pk>/", views.goal_detail, name="goal-detail"),
     path("plans/", views.plan_list, name="plan-list"),
+    path(
+        "people/<int:pk>/scorecard/",
+        scorecard_views.person_scorecard,
+        name="person-scorecard",
+    ),
+    path("team/", scorecard_views.team_scorecard, name="team-scorecard"),
+    path("teams/<int:pk>/", scorecard_views.team_detail_scorecard, name="team-detail-scorecard"),
 ]

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.functional import lazy
@@ -26,6 +26,7 @@ from config.replica import reads_from_replica
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.forms import staff_users
+from relations.ids import parse_id
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -43,6 +44,7 @@ from relations.views import paginate, staff_required
 from . import dashboards
 from .dashboards import Scope
 from .pulse import PULSE_DUE_DAYS, pulse_due_cutoff
+from .scorecards import TAKING_BALANCE
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
 GOAL_SIDE_LIST = 50
@@ -121,7 +123,6 @@ def pulses_due(user: User, today: date, limit: int = dashboards.QUEUE_ROWS) -> Q
         .select_related("stakeholder")
         .order_by(F("last_pulse_on").asc(nulls_first=True), "stakeholder__name", "pk")[:limit]
     )
-
 
 
 @staff_required
@@ -226,12 +227,31 @@ def dashboard_figure(request: HttpRequest) -> HttpResponse:
 # --- Portfolio -------------------------------------------------------------------------
 
 
+def _portfolio_person(request: HttpRequest) -> User:
+    """Whose portfolio: mine, or (directors, from a scorecard) a colleague's; else 404."""
+    wanted = parse_id(request.GET.get("user", ""))
+    if wanted is None or wanted == request.user.pk:
+        return request.user
+    if not is_director(request.user):
+        raise Http404
+    return get_object_or_404(staff_users(), pk=wanted)
+
+
 @staff_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "risk")
     if sort not in dashboards.PORTFOLIO_SORTS:
         sort = "risk"
-    page = paginate(request, dashboards.portfolio(request.user, sort))
+    person = _portfolio_person(request)
+    relationships = dashboards.portfolio(person, sort)
+    # Narrowed by a scorecard link: active relationships, or those mostly taking.
+    status = request.GET.get("status", "")
+    if status in (Relationship.Status.ACTIVE, Relationship.Status.DORMANT):
+        relationships = relationships.filter(status=status)
+    balance = request.GET.get("balance", "")
+    if balance == "taking":
+        relationships = relationships.filter(score__reciprocity_balance__lte=TAKING_BALANCE + 1e-9)
+    page = paginate(request, relationships)
     lines = dashboards.sparklines([r.pk for r in page.object_list])
     rows = [{"relationship": r, "sparkline": lines.get(r.pk, [])} for r in page.object_list]
     sorts = [
@@ -243,7 +263,16 @@ def portfolio(request: HttpRequest) -> HttpResponse:
         ("overdue", _("Most overdue")),
         ("name", _("Name")),
     ]
-    context = {"page": page, "rows": rows, "sort": sort, "sorts": sorts}
+    context = {
+        "page": page,
+        "rows": rows,
+        "sort": sort,
+        "sorts": sorts,
+        "person": person,
+        "is_self": person.pk == request.user.pk,
+        "status": status if status in Relationship.Status.values else "",
+        "balance": balance if balance == "taking" else "",
+    }
     return render(request, "dashboards/portfolio.html", context)
 
 

@@ -23,7 +23,7 @@ from .models import (
     Stakeholder,
     Tag,
 )
-from .roles import DIRECTOR, MANAGER
+from .roles import DIRECTOR, MANAGER, is_director
 
 # A plain <select> without JavaScript lists at most this many options; the
 # type-ahead (Tom Select) fetches the rest, so a page stays small whatever the
@@ -120,9 +120,30 @@ class StakeholderFilterForm(forms.Form):
         choices=[("", _("Any")), *[(i, str(i)) for i in range(5, 0, -1)]],
     )
     tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.all(), required=False)
+    # Behind the scorecards' figures (issue 10). Scores and contact dates filter only
+    # what the user may see the scores of (DESIGN §7).
+    contact = forms.ChoiceField(
+        label=_("Contact"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("within", _("Within cadence")),
+            ("outside", _("Outside cadence")),
+            ("overdue", _("Overdue")),
+            ("never", _("Never contacted")),
+        ],
+    )
+    at_risk = forms.ChoiceField(
+        label=_("Risk"), required=False, choices=[("", _("Any")), ("yes", _("At risk"))]
+    )
+    as_of = forms.DateField(required=False, widget=forms.HiddenInput)
+    sole_thread = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         organizations = Organization.objects.visible_to(user)
         self.fields["organization"].queryset = organizations
         self.fields["organization"].widget.choices = limited_choices(
@@ -133,6 +154,7 @@ class StakeholderFilterForm(forms.Form):
         )
         owners = staff_users()
         self.fields["owner"].queryset = owners
+        self.fields["sole_thread"].queryset = owners
         self.fields["owner"].widget.choices = [
             ("", _("Anyone")),
             *[(u.pk, user_label(u)) for u in owners],
@@ -141,7 +163,7 @@ class StakeholderFilterForm(forms.Form):
             ("", _("Any")),
             *[(t.pk, t.name) for t in Tag.objects.all()],
         ]
-        for name in ("organization", "owner", "importance", "tag"):
+        for name in ("organization", "owner", "importance", "tag", "contact", "at_risk"):
             self.fields[name].widget.attrs["class"] = "form-select"
 
     def filter(self, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:
@@ -164,7 +186,103 @@ class StakeholderFilterForm(forms.Form):
             queryset = queryset.filter(importance=data["importance"])
         if data["tag"]:
             queryset = queryset.filter(tags=data["tag"])
+        if data["sole_thread"]:
+            # Key-person risk: directors see everyone's, a manager only their own.
+            if data["sole_thread"].pk != self.user.pk and not is_director(self.user):
+                return queryset.none()
+            queryset = queryset.filter(
+                threads__is_key=True,
+                threads__thread_count=1,
+                threads__sole_thread_user=data["sole_thread"],
+            )
+        if (data["contact"] or data["at_risk"]) and not is_director(self.user):
+            queryset = queryset.involving(self.user)
+        if data["at_risk"]:
+            queryset = queryset.filter(score__at_risk=True)
+        if data["contact"]:
+            from metrics.scorecards import contact_as_of, stakeholders_in_contact_state
+
+            moment = contact_as_of(data["as_of"])
+            queryset = queryset.filter(
+                pk__in=stakeholders_in_contact_state(queryset, data["contact"], moment)
+            )
         return queryset
+
+    def sole_thread_label(self) -> str:
+        """Says what the hidden filter of a followed link selects."""
+        if self.is_valid() and self.cleaned_data["sole_thread"]:
+            return _("Key stakeholders for whom %(name)s is the only thread") % {
+                "name": user_label(self.cleaned_data["sole_thread"])
+            }
+        return ""
+
+
+OUTCOME_FILTERS = {
+    "kept": Q(status=Commitment.Status.KEPT),
+    "broken": Q(status=Commitment.Status.BROKEN),
+    "cancelled": Q(status=Commitment.Status.CANCELLED),
+}
+
+
+class CommitmentFilterForm(forms.Form):
+    """Commitments behind a scorecard figure: whose, which outcome, due when (issue 10)."""
+
+    responsible = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        required=False,
+        choices=[("", _("Any")), *Commitment.Direction.choices],
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            ("counted", _("Kept, broken or overdue")),
+            ("kept", _("Kept")),
+            ("broken", _("Broken")),
+            ("overdue", _("Overdue")),
+            ("missed", _("Broken or overdue")),
+            ("pending", _("Open, not yet due")),
+            ("cancelled", _("Cancelled")),
+        ],
+    )
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=DateInput)
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=DateInput)
+
+    FIELDS = ("responsible", "direction", "outcome", "due_from", "due_to")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].queryset = staff_users()
+        for name in ("direction", "outcome"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        for name in ("due_from", "due_to"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+
+    def is_filtering(self) -> bool:
+        return any(self.data.get(name) for name in self.FIELDS)
+
+    def filter(self, queryset: QuerySet[Commitment], today: Any) -> QuerySet[Commitment]:
+        data = self.cleaned_data
+        if data["direction"]:
+            queryset = queryset.filter(direction=data["direction"])
+        if data["due_from"]:
+            queryset = queryset.filter(due_date__gte=data["due_from"])
+        if data["due_to"]:
+            queryset = queryset.filter(due_date__lte=data["due_to"])
+        overdue = Q(status=Commitment.Status.OPEN, due_date__lt=today)
+        outcome = data["outcome"]
+        chosen = {
+            **OUTCOME_FILTERS,
+            "overdue": overdue,
+            "pending": Q(status=Commitment.Status.OPEN, due_date__gte=today),
+            "missed": OUTCOME_FILTERS["broken"] | overdue,
+            "counted": OUTCOME_FILTERS["kept"] | OUTCOME_FILTERS["broken"] | overdue,
+        }.get(outcome)
+        return queryset.filter(chosen) if chosen is not None else queryset
 
 
 class InteractionForm(forms.ModelForm):

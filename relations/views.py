@@ -13,7 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .forms import (
+    CommitmentFilterForm,
     CommitmentStatusForm,
     InteractionForm,
     PulseForm,
@@ -470,10 +477,13 @@ COMMITMENT_TABS = {
 @require_GET
 def commitment_list(request: HttpRequest) -> HttpResponse:
     user = request.user
+    today = timezone.localdate()
+    filters = CommitmentFilterForm(request.GET)
+    if filters.is_filtering():
+        return _commitments_filtered(request, filters, today)
     tab = request.GET.get("show", "open")
     if tab not in COMMITMENT_TABS:
         tab = "open"
-    today = timezone.localdate()
     mine = Commitment.objects.filter(responsible=user)
     overdue = Q(status=Commitment.Status.OPEN, due_date__lt=today)
     selected = mine.filter(overdue if tab == "overdue" else COMMITMENT_TABS[tab])
@@ -488,6 +498,33 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
         request,
         "relations/commitment_list.html",
         {"page": page, "tab": tab, "counts": counts},
+    )
+
+
+def _commitments_filtered(
+    request: HttpRequest, filters: CommitmentFilterForm, today: Any
+) -> HttpResponse:
+    """The commitments behind a scorecard figure: one person's (self, or anyone's for a
+    director; another's for a manager is 404), by outcome and due date."""
+    user = request.user
+    if not filters.is_valid():
+        person = user
+        selected = Commitment.objects.none()
+    else:
+        person = filters.cleaned_data["responsible"] or user
+        if person.pk != user.pk and not is_director(user):
+            raise Http404
+        selected = filters.filter(Commitment.objects.filter(responsible=person), today)
+    page = paginate(
+        request,
+        selected.select_related("stakeholder__organization", "responsible").order_by(
+            "due_date", "pk"
+        ),
+    )
+    return render(
+        request,
+        "relations/commitment_filtered.html",
+        {"page": page, "filters": filters, "person": person, "is_self": person.pk == user.pk},
     )
 
 
