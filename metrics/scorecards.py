@@ -327,7 +327,12 @@ def _url(name: str, query: dict[str, Any], args: Iterable[Any] = ()) -> str:
 def figure_links(user: User, period: Period, today: date | None = None) -> dict[str, str]:
     """Each figure → the filtered list that shows exactly the items it counts."""
     today = today or timezone.localdate()
-    due = {"responsible": user.pk, "due_from": period.start, "due_to": period.end}
+    due = {
+        "responsible": user.pk,
+        "direction": Commitment.Direction.US.value,
+        "due_from": period.start,
+        "due_to": period.end,
+    }
     owned = {"owner": user.pk}
     owned_as_of = {**owned, "as_of": period.end.isoformat()} if period.end < today else owned
     return {
