@@ -137,7 +137,12 @@ def test_commitment_figures_link_to_exactly_their_promises(world, manager, direc
         "figure-broken": {"Broken 40"},
         "figure-overdue": {"Overdue 5", "Overdue 15"},
         "figure-kept-share": {
-            "Kept 10", "Kept 20", "Kept 30", "Broken 40", "Overdue 5", "Overdue 15"
+            "Kept 10",
+            "Kept 20",
+            "Kept 30",
+            "Broken 40",
+            "Overdue 5",
+            "Overdue 15",
         },
     }
     for element_id, descriptions in expected.items():
@@ -169,7 +174,9 @@ def test_relationship_figures_link_to_the_persons_portfolio(world, manager, dire
     assert portfolio_names(taking) == ["Bram"]
     assert sorted(portfolio_names(client.get(href(page, "figure-active")))) == ["Alba", "Bram"]
     assert sorted(portfolio_names(client.get(href(page, "figure-balance")))) == [
-        "Alba", "Bram", "Erik"
+        "Alba",
+        "Bram",
+        "Erik",
     ]
 
 
@@ -178,13 +185,11 @@ def test_the_manager_follows_their_own_links(world, manager, client_for):
     page = client.get(scorecard_url(manager))
     assert len(commitment_descriptions(client.get(href(page, "figure-overdue")))) == 2
     assert stakeholder_names(client.get(href(page, "figure-outside"))) == ["Bram", "Cleo"]
-    assert stakeholder_names(client.get(href(page, "figure-single-threaded"))) == [
-        "Alba", "Gina"
-    ]
+    assert stakeholder_names(client.get(href(page, "figure-single-threaded"))) == ["Alba", "Gina"]
 
 
 def test_a_past_period_links_to_contacts_as_of_its_end(world, manager, director, client_for):
-    from tests.scorecards.conftest import days_ago
+    from tests.scorecards.known import days_ago
 
     start, end = days_ago(179), days_ago(90)
     query = f"?from={start.isoformat()}&to={end.isoformat()}"

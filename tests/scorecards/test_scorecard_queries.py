@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from metrics.scorecards import Period, scorecards_for
 from tests.factories import TeamFactory
-from tests.scorecards.conftest import make_people
+from tests.scorecards.known import make_people
 
 pytestmark = pytest.mark.django_db
 

@@ -65,9 +65,7 @@ def test_a_smaller_fall_or_too_few_promises_do_not(person):
 
 
 def test_many_overdue_promises_trigger(person):
-    assert codes(card(person, commitments=CommitmentFigures(overdue=3))) == [
-        "overdue_commitments"
-    ]
+    assert codes(card(person, commitments=CommitmentFigures(overdue=3))) == ["overdue_commitments"]
     assert codes(card(person, commitments=CommitmentFigures(overdue=2))) == []
 
 
