@@ -216,6 +216,7 @@ def _team_page(request: HttpRequest, team: Team | None, team_form: TeamChoiceFor
         for key, title in SORT_COLUMNS
     ]
     context = {
+        "teams": teams_side_by_side(cards, period) if team is None else [],
         "form": form,
         "team_form": team_form,
         "team": team,
@@ -228,6 +229,19 @@ def _team_page(request: HttpRequest, team: Team | None, team_form: TeamChoiceFor
         "sort": sort,
     }
     return render(request, "dashboards/team_scorecard.html", context)
+
+
+def teams_side_by_side(cards: list[scorecards.Scorecard], period: Period) -> list[dict]:
+    """Each team's totals from its members' scorecards (already computed): one query."""
+    by_user = {card.user.pk: card for card in cards}
+    members: dict[int, list[scorecards.Scorecard]] = {}
+    for team_id, user_id in Team.members.through.objects.values_list("team_id", "user_id"):
+        if user_id in by_user:
+            members.setdefault(team_id, []).append(by_user[user_id])
+    return [
+        {"team": team, "total": scorecards.team_total(members.get(team.pk, []), period)}
+        for team in Team.objects.order_by("name")
+    ]
 
 
 @staff_required

@@ -266,3 +266,13 @@ def test_the_everyone_view_lists_every_staff_member(world, director, client_for)
 def test_scorecards_share_the_people_in_the_order_given(world, manager, other_manager):
     cards = scorecards_for([other_manager, manager], Period.last(90))
     assert [c.user for c in cards] == [other_manager, manager]
+
+
+def test_the_everyone_view_sets_teams_side_by_side(world, director, client_for):
+    response = client_for(director).get("/team/?period=365")
+    (row,) = response.context["teams"]
+    assert row["team"] == world["team"]
+    # Maria's and Otto's figures together: 3 + 4 kept (a year holds both periods), 2 broken.
+    assert (row["total"].commitments.kept, row["total"].commitments.broken) == (7, 2)
+    body = response.content.decode()
+    assert f'href="/teams/{world["team"].pk}/?period=365"' in body

@@ -80,3 +80,12 @@ def test_the_lists_behind_the_figures_are_bounded(
     ):
         with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
+
+
+def test_the_everyone_view_is_bounded_whatever_the_staff(world, director, client_for):
+    client = client_for(director)
+    make_people(3, "small")
+    _team_with(make_people(2, "teamed"))
+    few = count(lambda: client.get("/team/"))
+    _team_with(make_people(12, "large"))
+    assert count(lambda: client.get("/team/")) == few
