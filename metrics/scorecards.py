@@ -53,6 +53,8 @@ MAX_PERIOD_DAYS = 3 * 366
 # Custom dates outside these bounds are refused (and the previous period stays a date).
 EARLIEST_DATE = date(1970, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+# A follow-through signal names at most this many stakeholders (the rest: its link).
+SLIPPED_ROWS = 5
 # A relationship is "mostly taking" when we receive at least twice what we give:
 # balance (G − R) / (G + R) ≤ −1/3.
 TAKING_BALANCE = -1 / 3
@@ -262,6 +264,20 @@ class Signal:
     code: str
     reason: str
     url: str
+    # The relationships behind a follow-through signal: the stakeholders whose promises
+    # slipped, most first, so the team view answers "on which relationships?".
+    stakeholders: tuple[SlippedPromises, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlippedPromises:
+    stakeholder_id: int
+    name: str
+    missed: int  # broken or overdue promises of the period
+
+    @property
+    def url(self) -> str:
+        return reverse("stakeholder-detail", args=[self.stakeholder_id])
 
 
 @dataclass
@@ -278,6 +294,7 @@ class Scorecard:
     portfolio: PortfolioFigures = field(default_factory=PortfolioFigures)
     single_threaded_key: int = 0
     trend: list[TrendPoint] = field(default_factory=list)
+    slipped: tuple[SlippedPromises, ...] = ()
     signals: list[Signal] = field(default_factory=list)
 
     @property
@@ -395,6 +412,7 @@ def coaching_signals(card: Scorecard, thresholds: dict[str, float] | None = None
                     "before_counted": before.counted,
                 },
                 links["missed"],
+                card.slipped,
             )
         )
     if now.overdue >= t["overdue_commitments"]:
@@ -412,6 +430,7 @@ def coaching_signals(card: Scorecard, thresholds: dict[str, float] | None = None
                 )
                 % {"name": name, "count": now.overdue},
                 links["overdue"],
+                card.slipped,
             )
         )
     if card.cadence.outside >= t["overdue_contacts"]:
@@ -485,6 +504,34 @@ def commitments_by_person(
             CommitmentFigures(row["p_kept"], row["p_broken"], row["p_overdue"], row["p_pending"]),
         )
     return out
+
+
+def slipped_by_person(
+    ids: list[int], period: Period, today: date, limit: int = SLIPPED_ROWS
+) -> dict[int, tuple[SlippedPromises, ...]]:
+    """Per person, the stakeholders whose promises of the period were broken or are
+    overdue, most first: one grouped query (rows: the pairs with a slip)."""
+    missed = Q(status=Commitment.Status.BROKEN) | Q(
+        status=Commitment.Status.OPEN, due_date__lt=today
+    )
+    rows = (
+        Commitment.objects.filter(
+            _window(period),
+            missed,
+            responsible__in=ids,
+            direction=Commitment.Direction.US,
+        )
+        .values("responsible", "stakeholder", "stakeholder__name")
+        .annotate(n=Count("pk"))
+        .order_by("responsible", "-n", "stakeholder__name", "stakeholder")
+    )
+    out: dict[int, list[SlippedPromises]] = defaultdict(list)
+    for row in rows:
+        if len(out[row["responsible"]]) < limit:
+            out[row["responsible"]].append(
+                SlippedPromises(row["stakeholder"], row["stakeholder__name"], row["n"])
+            )
+    return {person: tuple(items) for person, items in out.items()}
 
 
 def last_contacts(stakeholders: Any, before: datetime) -> dict[int, datetime]:
@@ -640,6 +687,7 @@ def scorecards_for(
     reciprocity = reciprocity_by_person(ids)
     portfolio = portfolio_by_person(ids)
     single = single_threaded_by_person(ids)
+    slipped = slipped_by_person(ids, period, today)
     trend = trend_by_person(ids, period) if with_trend else {}
     thresholds = coaching_thresholds()
     cards = []
@@ -659,6 +707,7 @@ def scorecards_for(
             portfolio=portfolio.get(person.pk, PortfolioFigures()),
             single_threaded_key=single.get(person.pk, 0),
             trend=trend.get(person.pk, []),
+            slipped=slipped.get(person.pk, ()),
         )
         card.signals = coaching_signals(card, thresholds)
         cards.append(card)

@@ -87,9 +87,7 @@ def recompute_job_start(*, requested_by=None, at: datetime | None = None) -> Rec
             recompute_all.delay(job.pk)
         except Exception as exc:
             logger.warning("Could not run recompute job %s", job.pk, exc_info=True)
-            RecomputeJob.objects.filter(pk=job.pk).exclude(
-                status=RecomputeJob.Status.DONE
-            ).update(
+            RecomputeJob.objects.filter(pk=job.pk).exclude(status=RecomputeJob.Status.DONE).update(
                 status=RecomputeJob.Status.FAILED,
                 finished_at=timezone.now(),
                 error=f"Could not run the job: {exc}"[:2000],

@@ -105,12 +105,21 @@ class TrendPointSerializer(serializers.Serializer):
     at_risk = serializers.IntegerField()
 
 
+class SlippedSerializer(serializers.Serializer):
+    stakeholder = serializers.IntegerField()
+    name = serializers.CharField()
+    missed = serializers.IntegerField(help_text="Broken or overdue promises of the period.")
+
+
 class SignalSerializer(serializers.Serializer):
     code = serializers.ChoiceField(
         choices=["kept_share_fell", "overdue_commitments", "overdue_contacts", "single_threaded"]
     )
     reason = serializers.CharField()
     url = serializers.CharField(help_text="The browser list of the items behind the signal.")
+    stakeholders = SlippedSerializer(
+        many=True, help_text="Follow-through signals: the stakeholders whose promises slipped."
+    )
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -211,7 +220,15 @@ def person_data(card: Scorecard, request: Request) -> dict[str, Any]:
         **figures(card),
         "trend": [asdict(point) for point in card.trend],
         "signals": [
-            {"code": s.code, "reason": s.reason, "url": request.build_absolute_uri(s.url)}
+            {
+                "code": s.code,
+                "reason": s.reason,
+                "url": request.build_absolute_uri(s.url),
+                "stakeholders": [
+                    {"stakeholder": i.stakeholder_id, "name": i.name, "missed": i.missed}
+                    for i in s.stakeholders
+                ],
+            }
             for s in card.signals
         ],
         "links": {name: request.build_absolute_uri(url) for name, url in card.links().items()},

@@ -76,8 +76,6 @@ class RecomputeJobView(APIView):
         return Response(RecomputeJobSerializer(job, context={"request": request}).data)
 
 
-
-
 class SnapshotSerializer(serializers.Serializer):
     date = serializers.DateField()
     given = serializers.FloatField(allow_null=True)

@@ -50,6 +50,8 @@ def test_director_follows_a_coaching_signal_to_the_stakeholders_behind_it(
         f'.coaching-signal[data-signal="kept_share_fell"][data-person="{manager.pk}"]'
     )
     expect(fell).to_contain_text("Maria Manager kept 3 of 6 promises")
+    # On which relationships: named on the same page, most slips first.
+    expect(fell.locator(".slipped")).to_have_text("Slipped with: Bram (2), Cleo (1)")
     fell.get_by_role("link", name="See the items behind it").click()
     expect(page.get_by_role("heading", name="Commitments of Maria Manager")).to_be_visible()
     items = page.locator("#commitments .commitment")

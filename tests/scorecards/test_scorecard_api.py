@@ -38,7 +38,9 @@ def test_the_manager_reads_their_scorecard_with_the_known_figures(world, manager
     assert body["ror"]["ror"] == pytest.approx(7 / 3)
     assert [point["mean_trust"] for point in body["trend"]] == pytest.approx([0.6, 0.55])
     assert body["links"]["kept"].startswith("http://testserver/commitments/?")
-    assert [s["code"] for s in body["signals"]] == ["kept_share_fell"]
+    (signal,) = body["signals"]
+    assert signal["code"] == "kept_share_fell"
+    assert [(s["name"], s["missed"]) for s in signal["stakeholders"]] == [("Bram", 2), ("Cleo", 1)]
 
 
 def test_a_director_reads_anyones_and_a_manager_gets_404_for_others(

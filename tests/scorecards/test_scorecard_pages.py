@@ -276,3 +276,16 @@ def test_the_everyone_view_sets_teams_side_by_side(world, director, client_for):
     assert (row["total"].commitments.kept, row["total"].commitments.broken) == (7, 2)
     body = response.content.decode()
     assert f'href="/teams/{world["team"].pk}/?period=365"' in body
+
+
+def test_a_follow_through_signal_names_the_relationships_where_promises_slipped(
+    world, manager, director, client_for
+):
+    response = client_for(director).get(reverse("team-detail-scorecard", args=[world["team"].pk]))
+    (fell,) = [s for row in response.context["rows"] for s in row["card"].signals]
+    assert fell.code == "kept_share_fell"
+    # Bram: broken 40 and overdue 5; Cleo: overdue 15. Most slips first.
+    assert [(s.name, s.missed) for s in fell.stakeholders] == [("Bram", 2), ("Cleo", 1)]
+    body = response.content.decode()
+    slipped = body.split('class="small mt-1 slipped"', 1)[1].split("</div>", 1)[0]
+    assert f'href="/stakeholders/{world["bram"].pk}/">Bram</a> (2)' in slipped
