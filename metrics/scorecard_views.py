@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -168,7 +168,7 @@ def team_members(team: Team | None) -> QuerySet[User]:
     people = staff_users()
     if team is not None:
         people = people.filter(teams=team)
-    return people.prefetch_related(Prefetch("groups"))
+    return people
 
 
 SORT_COLUMNS = [
