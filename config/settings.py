@@ -359,3 +359,9 @@ RAPPORT_IMPORT_MAX_BYTES = int(os.environ.get("RAPPORT_IMPORT_MAX_BYTES", str(20
 RAPPORT_IMPORT_MAX_ROWS = int(os.environ.get("RAPPORT_IMPORT_MAX_ROWS", "200000"))
 # Bad rows and matches listed in an import's report (the counts stay exact).
 RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", "1000"))
+
+# Capture of calendars and e-mail (issue 7): the largest file or message accepted,
+# the outbound fetch of calendar feeds, and how far back recurring events are expanded.
+RAPPORT_CAPTURE_MAX_BYTES = int(os.environ.get("RAPPORT_CAPTURE_MAX_BYTES", str(5 * 1024 * 1024)))
+RAPPORT_CAPTURE_FETCH_TIMEOUT = float(os.environ.get("RAPPORT_CAPTURE_FETCH_TIMEOUT", "10"))
+RAPPORT_CAPTURE_RECURRENCE_DAYS = int(os.environ.get("RAPPORT_CAPTURE_RECURRENCE_DAYS", "365"))

@@ -73,3 +73,20 @@ def retention_anonymise(stakeholder_ids: list[int], actor_id: int | None, reason
 
 # Import tasks live with the importer; imported so the worker's autodiscovery registers them.
 from .importing.tasks import import_run, import_undo  # noqa: E402, F401
+
+
+@shared_task(acks_late=True)
+def calendar_feed_capture(batch_id: int) -> str:
+    """Fetch and import a calendar feed for a waiting capture; idempotent (a batch that
+    is no longer waiting is left alone, so a redelivered task imports nothing twice)."""
+    from .capture import calendar_feed_fetch_and_import
+    from .capture_models import CaptureBatch
+
+    batch = (
+        CaptureBatch.objects.select_related("feed", "created_by")
+        .filter(pk=batch_id, status=CaptureBatch.Status.PENDING, feed__isnull=False)
+        .first()
+    )
+    if batch is None:
+        return "gone"
+    return calendar_feed_fetch_and_import(batch).status
