@@ -159,9 +159,7 @@ def capture_import(
         )
         seen[key] = item["interaction"]
     for item in items:
-        item["stakeholders"] = [
-            stakeholders[e].pk for e in _item_emails(item) if e in stakeholders
-        ]
+        item["stakeholders"] = [stakeholders[e].pk for e in _item_emails(item) if e in stakeholders]
     batch = batch or CaptureBatch(created_by=by, source=source, name=name[:300], feed=feed)
     batch.items = items
     batch.addresses = sorted(unmatched.values(), key=lambda a: a["email"])

@@ -138,10 +138,10 @@ def parse_calendar(raw: bytes, *, now: datetime | None = None) -> list[dict]:
     recurring_uids: set[str] = set()
     for event in events:
         uid = str(event.get("UID", "") or "").strip()
-        if event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID"):
-            if uid:
-                recurring_uids.add(uid)
-                continue
+        recurring = event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID")
+        if recurring and uid:
+            recurring_uids.add(uid)
+            continue
         items.append(_event_record(event, now=now, occurrence=False))
 
     if recurring_uids:
@@ -229,9 +229,7 @@ def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
         attendees = [attendees]
     for value in [event.get("ORGANIZER"), *(attendees or [])]:
         parsed = _address(value) if value is not None else None
-        if parsed and parsed[0] not in addresses:
-            addresses[parsed[0]] = parsed[1]
-        elif parsed and parsed[1] and not addresses[parsed[0]]:
+        if parsed and (parsed[0] not in addresses or not addresses[parsed[0]]):
             addresses[parsed[0]] = parsed[1]
     record["addresses"] = [{"email": e, "name": n} for e, n in addresses.items()]
 
@@ -347,9 +345,7 @@ def parse_email(raw: bytes, *, now: datetime | None = None) -> list[dict]:
     if message.defects and not _looks_like_message(message):
         raise CaptureError(_("This is not an e-mail message (no readable headers)."))
     if not _looks_like_message(message) or not _message_addresses(message):
-        raise CaptureError(
-            _("This is not an e-mail message: it has no From, To or Cc address.")
-        )
+        raise CaptureError(_("This is not an e-mail message: it has no From, To or Cc address."))
     return [message_record(message, now=now)]
 
 

@@ -147,7 +147,9 @@ def capture_result(request: HttpRequest, pk: int) -> HttpResponse:
     for item in batch.items:
         row = {
             **item,
-            "when": datetime.fromisoformat(item["occurred_at"]) if item.get("occurred_at") else None,
+            "when": (
+                datetime.fromisoformat(item["occurred_at"]) if item.get("occurred_at") else None
+            ),
             "visible": item.get("interaction") in visible,
             "stakeholder_names": [names[s] for s in item.get("stakeholders", []) if s in names],
         }

@@ -265,12 +265,15 @@ def test_inactive_or_non_staff_addresses_are_not_matched_as_colleagues(client_ma
         (b"", "empty.ics", "The submitted file is empty"),
         (b"hello world", "text.ics", "not an iCalendar file"),
         (b"\x00\x01garbage\xff\xfe", "garbage.ics", "not UTF-8"),
-        ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n".encode(), "empty.ics", "no events"),
+        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n", "empty.ics", "no events"),
         (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:nonsense\r\n", "broken.ics", "malformed"),
         ("Just some text".encode("utf-16"), "utf16.ics", "not UTF-8"),
         (b"BEGIN:VCALENDAR\r\n", "pic.png", "Upload an .ics"),
-        ("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20260101T100000Z\nEND:VCALENDAR\n".encode(),
-         "unbalanced.ics", "malformed"),
+        (
+            b"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20260101T100000Z\nEND:VCALENDAR\n",
+            "unbalanced.ics",
+            "malformed",
+        ),
     ],
 )
 def test_malformed_calendars_get_a_clear_message_and_import_nothing(
@@ -317,8 +320,11 @@ def test_result_page_query_count_is_bounded(client_maria, manager, django_assert
     people = [StakeholderFactory(email=f"p{n}@ex.example") for n in range(15)]
     raw = calendar(
         *[
-            vevent(uid=f"q{n}@x", start=last_week() - timedelta(days=n),
-                   attendees=[("P", p.email), ("U", f"u{n}@unknown.example")])
+            vevent(
+                uid=f"q{n}@x",
+                start=last_week() - timedelta(days=n),
+                attendees=[("P", p.email), ("U", f"u{n}@unknown.example")],
+            )
             for n, p in enumerate(people)
         ]
     )
