@@ -1,8 +1,20 @@
 from django.urls import path
 
-from . import capture_views
+from . import capture_views, merge_views
 
 urlpatterns = [
+    path(
+        "stakeholders/<int:pk>/merge/",
+        merge_views.merge,
+        {"kind": "stakeholder"},
+        name="stakeholder-merge",
+    ),
+    path(
+        "organizations/<int:pk>/merge/",
+        merge_views.merge,
+        {"kind": "organization"},
+        name="organization-merge",
+    ),
     path("capture/", capture_views.capture_home, name="capture"),
     path("capture/<int:pk>/", capture_views.capture_result, name="capture-result"),
     path(

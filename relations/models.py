@@ -371,10 +371,13 @@ class Interaction(TimeStamped):
     version = models.PositiveIntegerField(default=1, editable=False)
     # Where a captured interaction came from (a calendar event's UID, an e-mail's
     # Message-ID), so that importing the same file or message again adds nothing.
+    # db_default: bulk loaders (seed_demo's COPY) insert rows without these columns.
     source = models.CharField(
-        _("captured from"), max_length=10, blank=True, default="", editable=False
+        _("captured from"), max_length=10, blank=True, default="", db_default="", editable=False
     )
-    external_id = models.CharField(max_length=255, blank=True, default="", editable=False)
+    external_id = models.CharField(
+        max_length=255, blank=True, default="", db_default="", editable=False
+    )
 
     objects = InteractionQuerySet.as_manager()
 

@@ -40,6 +40,7 @@ from relations.roles import is_director, is_staff_member
 
 from . import filters, serializers
 from .idempotency import idempotent
+from .merge import MergeActionMixin
 from .permissions import CanChangeObject, DirectorWrites, IsStaffMember
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -195,7 +196,7 @@ class TeamViewSet(RapportViewSet):
         return is_director(user)
 
 
-class OrganizationViewSet(RapportViewSet):
+class OrganizationViewSet(MergeActionMixin, RapportViewSet):
     """External organisations: every staff member edits; directors delete."""
 
     model = Organization
@@ -208,7 +209,7 @@ class OrganizationViewSet(RapportViewSet):
         return is_director(user)
 
 
-class StakeholderViewSet(RapportViewSet):
+class StakeholderViewSet(MergeActionMixin, RapportViewSet):
     """External people: every staff member edits; directors delete."""
 
     model = Stakeholder
