@@ -78,7 +78,6 @@ def _recent(request: HttpRequest):
 def capture_home(request: HttpRequest) -> HttpResponse:
     upload_form = CaptureUploadForm()
     feed_form = CalendarFeedForm()
-    status = 200
     if request.method == "POST" and "url" in request.POST:
         feed_form = CalendarFeedForm(request.POST)
         if feed_form.is_valid():
@@ -88,7 +87,6 @@ def capture_home(request: HttpRequest) -> HttpResponse:
                 feed_form.add_error("url", str(error))
             else:
                 return redirect(batch)
-        status = 400
     elif request.method == "POST":
         upload_form = CaptureUploadForm(request.POST, request.FILES)
         if upload_form.is_valid():
@@ -105,7 +103,6 @@ def capture_home(request: HttpRequest) -> HttpResponse:
                 % {"created": batch.count("created"), "duplicate": batch.count("duplicate")},
             )
             return redirect(batch)
-        status = 400
     return render(
         request,
         "relations/capture_home.html",
@@ -115,7 +112,6 @@ def capture_home(request: HttpRequest) -> HttpResponse:
             "recent": _recent(request),
             "max_bytes": settings.RAPPORT_CAPTURE_MAX_BYTES,
         },
-        status=status,
     )
 
 

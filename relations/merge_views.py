@@ -113,5 +113,4 @@ def merge(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             "preview": preview,
             "form": form,
         },
-        status=400 if data is not None and form.errors else 200,
     )

@@ -280,7 +280,7 @@ def test_malformed_calendars_get_a_clear_message_and_import_nothing(
     client_maria, stakeholder, raw, name, message
 ):
     response = upload(client_maria, raw, name)
-    assert response.status_code == 400
+    assert response.status_code == 200  # the form again, with its error
     assert message in response.content.decode()
     assert not Interaction.objects.exists()
     assert not CaptureBatch.objects.exists()
@@ -311,7 +311,7 @@ def test_files_over_the_limit_are_refused(client_maria, stakeholder, settings):
         )
     )
     response = upload(client_maria, raw)
-    assert response.status_code == 400
+    assert response.status_code == 200  # the form again, with its error
     assert "at most 1000" in response.content.decode()
     assert not Interaction.objects.exists()
 
