@@ -52,7 +52,7 @@ class CaptureError(ValueError):
 
 def external_id(raw: str) -> str:
     """A stable id of at most 255 characters: long ones are replaced by their hash."""
-    raw = raw.strip()
+    raw = raw.replace("\x00", "").strip()
     if len(raw) <= EXTERNAL_ID_MAX:
         return raw
     return "sha256:" + hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
@@ -65,14 +65,14 @@ def _clean_text(value: Any, limit: int) -> str:
 
 def _address(value: Any) -> tuple[str, str] | None:
     """(e-mail, name) of a calendar address (`mailto:` URI with a CN parameter)."""
-    raw = str(value or "").strip()
+    raw = str(value or "").replace("\x00", "").strip()
     if raw.lower().startswith("mailto:"):
         raw = raw[7:]
     raw = raw.strip().lower()
     if "@" not in raw or len(raw) > 254 or any(c.isspace() for c in raw):
         return None
     params = getattr(value, "params", {}) or {}
-    name = str(params.get("CN", "") or "").strip().strip('"')
+    name = str(params.get("CN", "") or "").replace("\x00", "").strip().strip('"')
     return raw, name[:200]
 
 
@@ -190,7 +190,14 @@ def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
         record["reason"] = _("The event has no start date.")
         record["external_id"] = ""
         return record
-    start, whole_day = _as_utc(start_value)
+    try:
+        start, whole_day = _as_utc(start_value)
+    except (OverflowError, ValueError):
+        start = None
+    if start is None or not 1900 <= start.year <= 2200:
+        record["reason"] = _("The event's date is out of range.")
+        record["external_id"] = ""
+        return record
     record["occurred_at"] = start.isoformat()
 
     uid = str(event.get("UID", "") or "").strip()
@@ -270,7 +277,7 @@ def _message_addresses(message: EmailMessage) -> list[dict]:
             except Exception:
                 continue
             if address not in found or (name and not found[address]):
-                found[address] = name.strip()[:200]
+                found[address] = name.replace("\x00", "").strip()[:200]
     return [{"email": e, "name": n} for e, n in found.items()]
 
 

@@ -4,9 +4,7 @@ from . import capture_views, export_views, merge_views
 
 urlpatterns = [
     path("stakeholders/export.csv", export_views.stakeholder_export, name="stakeholder-export"),
-    path(
-        "organizations/export.csv", export_views.organization_export, name="organization-export"
-    ),
+    path("organizations/export.csv", export_views.organization_export, name="organization-export"),
     path("commitments/export.csv", export_views.commitment_export, name="commitment-export"),
     path(
         "stakeholders/<int:pk>/merge/",

@@ -94,7 +94,7 @@ def capture_home(request: HttpRequest) -> HttpResponse:
             batch = capture_import(
                 by=request.user,
                 source=data["source"],
-                name=data["file"].name or "",
+                name=(data["file"].name or "").replace("\x00", ""),
                 records=data["records"],
             )
             messages.success(

@@ -335,3 +335,24 @@ def test_result_page_query_count_is_bounded(client_maria, manager, django_assert
     with django_assert_max_num_queries(12):
         response = client_maria.get(f"/capture/{batch.pk}/")
     assert response.status_code == 200
+
+
+def test_nul_bytes_and_absurd_dates_are_handled(client_maria, stakeholder):
+    raw = calendar(
+        vevent(
+            uid="nul\x00@x",
+            start=last_week(),
+            summary="Nul\x00 byte",
+            attendees=[("S", stakeholder.email), ("Nu\x00ll", "odd\x00@x.example")],
+        ),
+        vevent(uid="old@x", start="DTSTART:00010101T000000Z", attendees=[("S", stakeholder.email)]),
+    )
+    response = upload(client_maria, raw)
+    assert response.status_code == 302
+    interaction = Interaction.objects.get()
+    assert interaction.subject == "Nul byte" and interaction.external_id == "nul@x"
+    batch = CaptureBatch.objects.get()
+    assert [i["reason"] for i in batch.items if i["outcome"] == "skipped"] == [
+        "The event's date is out of range."
+    ]
+    assert client_maria.get(f"/capture/{batch.pk}/").status_code == 200

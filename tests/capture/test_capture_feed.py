@@ -1,5 +1,6 @@
 """Calendar feeds: fetched by the worker (in process here) through the outbound guard."""
 
+import contextlib
 import http.server
 import threading
 import time
@@ -37,10 +38,8 @@ class FeedServer:
                 self.send_response(server.status)
                 self.send_header("Content-Type", "text/calendar")
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(server.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *args):
                 pass

@@ -46,7 +46,7 @@ def read_csv(response) -> list[dict]:
 @pytest.mark.parametrize(
     ("value", "cell"),
     [
-        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
         ("+31 6 1234", "'+31 6 1234"),
         ("-rm", "'-rm"),
         ("@SUM(A1)", "'@SUM(A1)"),
