@@ -150,3 +150,22 @@ def test_dashboard_figures_as_csv_for_directors_only(manager, director, stakehol
     assert {"network", "team", "trust_distribution", "power_interest"} <= sections
     assert any(r["section"] == "team" and r["name"] == "Energy team" for r in rows)
     assert signed_in(manager).get("/dashboard/export.csv").status_code == 403
+
+
+def test_api_export_query_count_does_not_grow_with_rows(
+    manager, stakeholder, django_assert_max_num_queries
+):
+    for n in range(40):
+        interaction_log(
+            by=manager,
+            participants=[manager],
+            stakeholders=[stakeholder],
+            subject=f"Meeting {n}",
+            occurred_at=timezone.now() - timedelta(days=n + 1),
+        )
+    client = api(manager)
+    # token, user, groups, then per chunk: interactions and their two prefetches.
+    with django_assert_max_num_queries(10):
+        response = client.get("/api/v1/interactions/export/")
+        rows = read_csv(response)
+    assert len(rows) == 40
