@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relations.tasks.retention_flag_stale",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Calendar feeds fetched again every night: new meetings become interactions.
+    "calendar-feeds-refresh": {
+        "task": "relations.tasks.calendar_feeds_refresh",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 # GDPR retention: a stakeholder is flagged for review this many days after the last
 # contact (or their creation, or the last review that kept them). Default three years.

@@ -90,3 +90,28 @@ def calendar_feed_capture(batch_id: int) -> str:
     if batch is None:
         return "gone"
     return calendar_feed_fetch_and_import(batch).status
+
+
+@shared_task(acks_late=True)
+def calendar_feeds_refresh() -> int:
+    """Queue a fetch of every calendar feed (nightly, by beat); one capture per feed.
+
+    A feed whose last capture is still waiting is skipped, so a slow feed is never
+    queued twice."""
+    from .capture_models import CalendarFeed, CaptureBatch
+
+    waiting = CaptureBatch.objects.filter(status=CaptureBatch.Status.PENDING).values("feed_id")
+    queued = 0
+    for feed in CalendarFeed.objects.select_related("owner").exclude(pk__in=waiting):
+        if not feed.owner.is_active:
+            continue
+        batch = CaptureBatch.objects.create(
+            created_by=feed.owner,
+            source=CaptureBatch.Source.CALENDAR,
+            name=feed.url[:300],
+            feed=feed,
+            status=CaptureBatch.Status.PENDING,
+        )
+        calendar_feed_capture.delay(batch.pk)
+        queued += 1
+    return queued

@@ -162,3 +162,22 @@ def test_a_redirect_to_a_private_address_is_refused(feed_server, settings, monke
     with pytest.raises((UnsafeDestination, FetchFailed)):
         fetch_limited(f"{feed_server.url}/redirect", max_bytes=1000, timeout=2)
     assert calls[-1].startswith("http://169.254.169.254")
+
+
+def test_nightly_refresh_fetches_every_feed_again(manager, stakeholder, feed_server, settings):
+    from relations.tasks import calendar_feeds_refresh
+
+    settings.RAPPORT_ALLOW_PRIVATE_DESTINATIONS = True
+    feed = CalendarFeed.objects.create(owner=manager, url=f"{feed_server.url}/cal.ics")
+    feed_server.body = calendar(
+        vevent(
+            uid="nightly@x",
+            start=timezone.now() - timedelta(hours=5),
+            attendees=[("S", stakeholder.email)],
+        )
+    )
+    assert calendar_feeds_refresh() == 1
+    assert Interaction.objects.get().external_id == "nightly@x"
+    assert CaptureBatch.objects.get(feed=feed).status == "done"
+    calendar_feeds_refresh()
+    assert Interaction.objects.count() == 1
