@@ -47,6 +47,9 @@ STAKEHOLDER_FILL_FIELDS = (
     "consent_date",
     "data_source",
     "notes",
+    # An objection to processing (GDPR Art. 21) made to either record binds the person.
+    "objection_on",
+    "objection_note",
 )
 ORGANIZATION_FILL_FIELDS = ("sector", "country", "website", "notes")
 # Scores, snapshots and network metrics are derived: deleted with `absorb`, recomputed for `keep`.

@@ -1,4 +1,4 @@
-"""`GET /api/v1/<resource>/export/`: the list as CSV, with the same filters, search,
+"""`GET /api/v1/<resource>/csv/`: the list as CSV, with the same filters, search,
 ordering and visibility as the list endpoint, all rows (streamed, not paginated)."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class CSVOnly(BaseContentNegotiation):
 class CsvExportMixin:
     def handle_exception(self, exc: Exception) -> Any:
         # An export's errors (401, a bad filter's 400) answer JSON, as documented for all.
-        if getattr(self, "action", None) == "export":
+        if getattr(self, "action", None) == "csv_export":
             self.request.accepted_renderer = renderers.JSONRenderer()
             self.request.accepted_media_type = renderers.JSONRenderer.media_type
         return super().handle_exception(exc)
@@ -53,11 +53,13 @@ class CsvExportMixin:
     @action(
         detail=False,
         methods=["get"],
+        url_path="csv",
+        url_name="csv-export",
         pagination_class=None,
         renderer_classes=[CSVRenderer],
         content_negotiation_class=CSVOnly,
     )
-    def export(self, request: Request) -> Any:
+    def csv_export(self, request: Request) -> Any:
         queryset = self.filter_queryset(self.get_queryset())
         header = list(self.get_serializer().fields)
         serializer_context = self.get_serializer_context()

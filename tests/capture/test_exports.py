@@ -122,7 +122,7 @@ def test_api_export_honours_filters_and_visibility(manager, other_manager, stake
         subject="Otto's secret meeting",
         occurred_at=timezone.now() - timedelta(days=1),
     )
-    response = api(manager).get("/api/v1/interactions/export/")
+    response = api(manager).get("/api/v1/interactions/csv/")
     assert response.status_code == 200
     rows = read_csv(response)
     assert [r["subject"] for r in rows] == ["'=Seen by Maria"]
@@ -130,12 +130,12 @@ def test_api_export_honours_filters_and_visibility(manager, other_manager, stake
     assert rows[0]["stakeholders"] == str(stakeholder.pk)
     # The same filters as the list.
     StakeholderFactory(name="Filtered out", importance=1)
-    rows = read_csv(api(manager).get("/api/v1/stakeholders/export/", {"importance_min": 4}))
+    rows = read_csv(api(manager).get("/api/v1/stakeholders/csv/", {"importance_min": 4}))
     assert [r["name"] for r in rows] == [stakeholder.name]
     # Errors stay JSON; no credentials is a 401.
-    bad = api(manager).get("/api/v1/stakeholders/export/", {"importance": "x"})
+    bad = api(manager).get("/api/v1/stakeholders/csv/", {"importance": "x"})
     assert bad.status_code == 400 and bad["Content-Type"] == "application/json"
-    assert APIClient().get("/api/v1/stakeholders/export/").status_code == 401
+    assert APIClient().get("/api/v1/stakeholders/csv/").status_code == 401
 
 
 def test_dashboard_figures_as_csv_for_directors_only(manager, director, stakeholder):
@@ -166,6 +166,6 @@ def test_api_export_query_count_does_not_grow_with_rows(
     client = api(manager)
     # token, user, groups, then per chunk: interactions and their two prefetches.
     with django_assert_max_num_queries(10):
-        response = client.get("/api/v1/interactions/export/")
+        response = client.get("/api/v1/interactions/csv/")
         rows = read_csv(response)
     assert len(rows) == 40

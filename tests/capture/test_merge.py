@@ -59,6 +59,9 @@ def _duplicates(manager, other_manager, stakeholder):
     dup = StakeholderFactory(
         name="Sam S.", owner=manager, email="sam.private@example.org", phone="+31 6 1234", title=""
     )
+    dup.objection_on = timezone.localdate() - timedelta(days=10)
+    dup.objection_note = "No newsletters"
+    dup.save()
     stakeholder.phone = ""
     stakeholder.save()
     third = StakeholderFactory(name="Third")
@@ -153,6 +156,7 @@ def test_stakeholder_merge_keeps_everything_of_both(
     assert list(keep.tags.values_list("name", flat=True)) == ["energy"]
     # Blank fields filled from the duplicate; the kept ones stay.
     assert keep.phone == "+31 6 1234"
+    assert keep.objection_note == "No newsletters" and keep.objection_on is not None
     assert keep.name == "Sam Stakeholder"
     # Audited with both ids.
     update = AuditEvent.objects.get(object_id=str(keep.pk), action="update")
