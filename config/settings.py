@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relations.tasks.retention_flag_stale",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Calendar feeds fetched again every night: new meetings become interactions.
+    "calendar-feeds-refresh": {
+        "task": "relations.tasks.calendar_feeds_refresh",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 # GDPR retention: a stakeholder is flagged for review this many days after the last
 # contact (or their creation, or the last review that kept them). Default three years.
@@ -359,3 +364,9 @@ RAPPORT_IMPORT_MAX_BYTES = int(os.environ.get("RAPPORT_IMPORT_MAX_BYTES", str(20
 RAPPORT_IMPORT_MAX_ROWS = int(os.environ.get("RAPPORT_IMPORT_MAX_ROWS", "200000"))
 # Bad rows and matches listed in an import's report (the counts stay exact).
 RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", "1000"))
+
+# Capture of calendars and e-mail (issue 7): the largest file or message accepted,
+# the outbound fetch of calendar feeds, and how far back recurring events are expanded.
+RAPPORT_CAPTURE_MAX_BYTES = int(os.environ.get("RAPPORT_CAPTURE_MAX_BYTES", str(5 * 1024 * 1024)))
+RAPPORT_CAPTURE_FETCH_TIMEOUT = float(os.environ.get("RAPPORT_CAPTURE_FETCH_TIMEOUT", "10"))
+RAPPORT_CAPTURE_RECURRENCE_DAYS = int(os.environ.get("RAPPORT_CAPTURE_RECURRENCE_DAYS", "365"))

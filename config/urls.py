@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("metrics.urls")),
     path("", include("relations.urls")),
     path("", include("relations.importing.urls")),
+    path("", include("relations.capture_urls")),
 ]
 
 if settings.RAPPORT_BENCH_VIEWS:

@@ -227,6 +227,14 @@ def _interactions_bulk_changed(sender, interaction_ids: Iterable[int], **kwargs)
     _mark_interactions(interaction_ids)
 
 
+def _stakeholders_merged(
+    sender, keep_id: int, interaction_ids, user_ids, absorbed_id: int | None = None, **kwargs
+):
+    """A merge moves rows with bulk updates (no model signals): mark what they feed."""
+    _mark_interactions(interaction_ids)
+    scores_mark_stale([keep_id], [(u, keep_id) for u in user_ids if u is not None])
+
+
 def connect() -> None:
     from relations.signals import interactions_bulk_changed
 
@@ -244,4 +252,7 @@ def connect() -> None:
         post_save.connect(_owned_saved, sender=model, dispatch_uid=uid % f"{name}_saved")
         pre_delete.connect(_owned_deleting, sender=model, dispatch_uid=uid % f"{name}_del")
     post_save.connect(_stakeholder_saved, sender=Stakeholder, dispatch_uid=uid % "s_saved")
+    from relations.merging import stakeholders_merged
+
+    stakeholders_merged.connect(_stakeholders_merged, dispatch_uid=uid % "s_merged")
     pre_delete.connect(_stakeholder_deleting, sender=Stakeholder, dispatch_uid=uid % "s_del")

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import scorecard_views, views
+from . import exports, scorecard_views, views
 
 urlpatterns = [
     # The signed-in user's home (DESIGN §5a): the manager's "what to do next".
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/export.csv", exports.dashboard_export, name="dashboard-export"),
     path("dashboard/stakeholders/", views.dashboard_figure, name="dashboard-figure"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("goals/", views.goal_list, name="goal-list"),

@@ -159,3 +159,26 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["status", "event"]
     search_fields = ["webhook__url", "last_error"]
     list_select_related = ["webhook"]
+
+
+@admin.register(models.CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ["url", "owner", "last_fetched_at", "last_error"]
+    search_fields = ["url", "owner__username"]
+    list_select_related = ["owner"]
+
+
+@admin.register(models.CaptureBatch)
+class CaptureBatchAdmin(admin.ModelAdmin):
+    """What each capture did; read only (the result page acts on it)."""
+
+    list_display = ["name", "source", "status", "created_by", "created_at"]
+    list_filter = ["source", "status"]
+    search_fields = ["name", "created_by__username"]
+    list_select_related = ["created_by"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

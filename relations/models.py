@@ -369,6 +369,15 @@ class Interaction(TimeStamped):
     )
     # Bumped on every edit so that concurrent edits are detected, not lost.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Where a captured interaction came from (a calendar event's UID, an e-mail's
+    # Message-ID), so that importing the same file or message again adds nothing.
+    # db_default: bulk loaders (seed_demo's COPY) insert rows without these columns.
+    source = models.CharField(
+        _("captured from"), max_length=10, blank=True, default="", db_default="", editable=False
+    )
+    external_id = models.CharField(
+        max_length=255, blank=True, default="", db_default="", editable=False
+    )
 
     objects = InteractionQuerySet.as_manager()
 
@@ -382,6 +391,11 @@ class Interaction(TimeStamped):
             range_check("duration_minutes", 0, 24 * 60),
             models.CheckConstraint(
                 condition=Q(cost__gte=0), name="relations_interaction_cost_gte_0"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="interaction_unique_external_id",
             ),
         ]
         indexes = [models.Index(fields=["-occurred_at"])]
@@ -793,4 +807,5 @@ class DataProtectionAction(models.Model):
 
 
 # Imports (issue 7) live in their own package; imported here so Django registers the model.
+from .capture_models import CalendarFeed, CaptureBatch  # noqa: E402,F401  (registered with the app)
 from .importing.models import ImportJob  # noqa: E402, F401

@@ -73,3 +73,45 @@ def retention_anonymise(stakeholder_ids: list[int], actor_id: int | None, reason
 
 # Import tasks live with the importer; imported so the worker's autodiscovery registers them.
 from .importing.tasks import import_run, import_undo  # noqa: E402, F401
+
+
+@shared_task(acks_late=True)
+def calendar_feed_capture(batch_id: int) -> str:
+    """Fetch and import a calendar feed for a waiting capture; idempotent (a batch that
+    is no longer waiting is left alone, so a redelivered task imports nothing twice)."""
+    from .capture import calendar_feed_fetch_and_import
+    from .capture_models import CaptureBatch
+
+    batch = (
+        CaptureBatch.objects.select_related("feed", "created_by")
+        .filter(pk=batch_id, status=CaptureBatch.Status.PENDING, feed__isnull=False)
+        .first()
+    )
+    if batch is None:
+        return "gone"
+    return calendar_feed_fetch_and_import(batch).status
+
+
+@shared_task(acks_late=True)
+def calendar_feeds_refresh() -> int:
+    """Queue a fetch of every calendar feed (nightly, by beat); one capture per feed.
+
+    A feed whose last capture is still waiting is skipped, so a slow feed is never
+    queued twice."""
+    from .capture_models import CalendarFeed, CaptureBatch
+
+    waiting = CaptureBatch.objects.filter(status=CaptureBatch.Status.PENDING).values("feed_id")
+    queued = 0
+    for feed in CalendarFeed.objects.select_related("owner").exclude(pk__in=waiting):
+        if not feed.owner.is_active:
+            continue
+        batch = CaptureBatch.objects.create(
+            created_by=feed.owner,
+            source=CaptureBatch.Source.CALENDAR,
+            name=feed.url[:300],
+            feed=feed,
+            status=CaptureBatch.Status.PENDING,
+        )
+        calendar_feed_capture.delay(batch.pk)
+        queued += 1
+    return queued

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Webhook, WebhookDelivery
+from .outbound import UnsafeDestination, check_destination  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +32,6 @@ TIMESTAMP_HEADER = "X-Rapport-Timestamp"
 EVENT_HEADER = "X-Rapport-Event"
 DELIVERY_HEADER = "X-Rapport-Delivery"
 TIMEOUT_SECONDS = 5
-
-
-class UnsafeDestination(ValueError):
-    """The URL points at this machine or a private network."""
 
 
 def new_secret() -> str:
@@ -52,25 +46,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-def check_destination(url: str) -> None:
-    """Refuse loopback, private and link-local addresses (server-side request forgery)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise UnsafeDestination("Only http and https URLs with a host name are allowed.")
-    if getattr(settings, "RAPPORT_ALLOW_PRIVATE_DESTINATIONS", False):
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise UnsafeDestination(f"The host name {parts.hostname!r} does not resolve.") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise UnsafeDestination(
-                f"{parts.hostname} resolves to a private or local address ({address})."
-            )
 
 
 def webhook_create(*, owner, url: str, events: Iterable[str], description: str = "") -> Webhook:

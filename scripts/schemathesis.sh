@@ -14,6 +14,9 @@ export DATABASE_URL=${DATABASE_URL:-sqlite:///$WORKDIR/fuzz.sqlite3}
 export RAPPORT_API_THROTTLE_RATE=off
 export DJANGO_DEBUG=false
 export DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost
+# Custom body serializers (the raw message/rfc822 of e-mail capture).
+export SCHEMATHESIS_HOOKS=${SCHEMATHESIS_HOOKS:-scripts.schemathesis_hooks}
+export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD
 
 "$PYTHON" manage.py migrate --noinput -v0
 

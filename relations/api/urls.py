@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from ..importing.api import ImportJobViewSet
-from . import views
+from . import capture, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("teams", views.TeamViewSet, basename="team")
@@ -31,6 +31,8 @@ pulse_detail = views.PulseViewSet.as_view(
 app_name = "api"
 urlpatterns = [
     *router.urls,
+    path("capture/email/", capture.EmailCaptureView.as_view(), name="capture-email"),
+    path("capture/calendar/", capture.CalendarCaptureView.as_view(), name="capture-calendar"),
     path(
         "relationships/<str:relationship_id>/pulses/",
         pulse_list,

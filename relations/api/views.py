@@ -39,7 +39,9 @@ from relations.models import (
 from relations.roles import is_director, is_staff_member
 
 from . import filters, serializers
+from .exports import CsvExportMixin
 from .idempotency import idempotent
+from .merge import MergeActionMixin
 from .permissions import CanChangeObject, DirectorWrites, IsStaffMember
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -195,7 +197,7 @@ class TeamViewSet(RapportViewSet):
         return is_director(user)
 
 
-class OrganizationViewSet(RapportViewSet):
+class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     """External organisations: every staff member edits; directors delete."""
 
     model = Organization
@@ -208,7 +210,7 @@ class OrganizationViewSet(RapportViewSet):
         return is_director(user)
 
 
-class StakeholderViewSet(RapportViewSet):
+class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     """External people: every staff member edits; directors delete."""
 
     model = Stakeholder
@@ -303,7 +305,7 @@ class StakeholderViewSet(RapportViewSet):
         return _scores_response("StakeholderScore", stakeholder=stakeholder)
 
 
-class StakeholderLinkViewSet(RapportViewSet):
+class StakeholderLinkViewSet(CsvExportMixin, RapportViewSet):
     model = StakeholderLink
     serializer_class = serializers.StakeholderLinkSerializer
     filterset_class = filters.StakeholderLinkFilter
@@ -315,7 +317,7 @@ class StakeholderLinkViewSet(RapportViewSet):
         super().perform_create(serializer)
 
 
-class GoalViewSet(RapportViewSet):
+class GoalViewSet(CsvExportMixin, RapportViewSet):
     """Strategic goals with their linked stakeholders and each one's role."""
 
     model = StrategicGoal
@@ -328,7 +330,7 @@ class GoalViewSet(RapportViewSet):
         return StrategicGoal.objects.prefetch_related("links")
 
 
-class RelationshipViewSet(RapportViewSet):
+class RelationshipViewSet(CsvExportMixin, RapportViewSet):
     """User ↔ stakeholder ties: changed by their user, the stakeholder's owner, directors."""
 
     model = Relationship
@@ -444,7 +446,7 @@ def _expected_version(request: Request) -> int | None:
     return int(match.group(1))
 
 
-class InteractionViewSet(RapportViewSet):
+class InteractionViewSet(CsvExportMixin, RapportViewSet):
     """Interactions: logged through the same service as the browser form.
 
     Logging one creates the missing relationships of its participants and
@@ -555,7 +557,7 @@ class InteractionViewSet(RapportViewSet):
         }
 
 
-class CommitmentViewSet(RapportViewSet):
+class CommitmentViewSet(CsvExportMixin, RapportViewSet):
     """Promises made by us or by them; closed by the responsible, its creator, the
     stakeholder's owner or a director."""
 
@@ -587,7 +589,7 @@ class CommitmentViewSet(RapportViewSet):
             )
 
 
-class OutcomeViewSet(RapportViewSet):
+class OutcomeViewSet(CsvExportMixin, RapportViewSet):
     """Value produced by a relationship: changed by its creator, the person credited,
     the stakeholder's owner or a director."""
 
