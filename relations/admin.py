@@ -1,28 +1,134 @@
 from django.contrib import admin
+from django.db import transaction
+from knox.admin import AuthTokenAdmin
+from knox.models import AuthToken
 
 from . import models, services
+from .tokens import api_token_audit
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every create, change and delete made in the admin is audited, inlines included,
+    with the same snapshots and diffs as the services."""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            request._audit_before = services.snapshot(type(obj).objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # After the many-to-many fields are saved, so the snapshot includes them.
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if change:
+            changes = services.diff(request._audit_before, services.snapshot(obj))
+            if changes:
+                services.audit_record(
+                    actor=request.user, action=models.AuditEvent.Action.UPDATE, obj=obj,
+                    changes=changes,
+                )
+        else:
+            services.audit_record(
+                actor=request.user, action=models.AuditEvent.Action.CREATE, obj=obj,
+                changes=services.snapshot(obj),
+            )
+
+    def save_formset(self, request, form, formset, change):
+        model = formset.model
+        existing = [f.instance.pk for f in formset.initial_forms if f.instance.pk]
+        before = {o.pk: services.snapshot(o) for o in model.objects.filter(pk__in=existing)}
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            services.audit_record(
+                actor=request.user, action=models.AuditEvent.Action.CREATE, obj=obj,
+                changes=services.snapshot(obj),
+            )
+        for obj, _fields in formset.changed_objects:
+            services.audit_record(
+                actor=request.user, action=models.AuditEvent.Action.UPDATE, obj=obj,
+                changes=services.diff(before.get(obj.pk, {}), services.snapshot(obj)),
+            )
+        for deleted_form in formset.deleted_forms:
+            pk = deleted_form.instance.pk or deleted_form.initial.get("id")
+            pk = getattr(pk, "pk", pk)
+            if pk in before:
+                services.audit_record(
+                    actor=request.user, action=models.AuditEvent.Action.DELETE,
+                    obj=_Deleted(model, pk, deleted_form.instance), changes=before[pk],
+                )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            services.audit_record(
+                actor=request.user, action=models.AuditEvent.Action.DELETE, obj=obj,
+                changes=services.snapshot(obj),
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                services.audit_record(
+                    actor=request.user, action=models.AuditEvent.Action.DELETE, obj=obj,
+                    changes=services.snapshot(obj),
+                )
+            super().delete_queryset(request, queryset)
+
+
+class _Deleted:
+    """An inline row already deleted (its pk cleared): what audit_record needs of it."""
+
+    def __init__(self, model, pk, instance):
+        self._meta = model._meta
+        self.pk = pk
+        self._repr = str(instance)
+
+    def __str__(self) -> str:
+        return self._repr
+
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuditedAuthTokenAdmin(AuthTokenAdmin):
+    """Tokens made or deleted in the admin are audited like those of the tokens page."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            api_token_audit(obj, by=request.user, action=models.AuditEvent.Action.CREATE)
+
+    def delete_model(self, request, obj):
+        api_token_audit(obj, by=request.user, action=models.AuditEvent.Action.DELETE)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            api_token_audit(obj, by=request.user, action=models.AuditEvent.Action.DELETE)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(models.Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin):
     search_fields = ["name"]
     filter_horizontal = ["members"]
 
 
 @admin.register(models.Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
     list_display = ["name", "sector", "country", "tier"]
     list_filter = ["tier", "sector", "country"]
     search_fields = ["name", "sector", "country"]
 
 
 @admin.register(models.Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
 @admin.register(models.Stakeholder)
-class StakeholderAdmin(admin.ModelAdmin):
+class StakeholderAdmin(AuditedAdmin):
     list_display = ["name", "organization", "title", "importance", "owner", "cadence_days"]
     list_filter = ["importance", "influence", "interest", "legal_basis", "tags"]
     search_fields = ["name", "email", "title", "organization__name"]
@@ -31,7 +137,7 @@ class StakeholderAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Relationship)
-class RelationshipAdmin(admin.ModelAdmin):
+class RelationshipAdmin(AuditedAdmin):
     list_display = ["user", "stakeholder", "role", "status", "next_review"]
     list_filter = ["role", "status"]
     search_fields = ["stakeholder__name", "user__username", "objective"]
@@ -46,7 +152,7 @@ class CommitmentInline(admin.TabularInline):
 
 
 @admin.register(models.Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(AuditedAdmin):
     list_display = ["subject", "kind", "occurred_at", "value_given", "value_received", "private"]
     list_filter = ["kind", "private", "sentiment", "occurred_at"]
     search_fields = ["subject", "notes", "stakeholders__name"]
@@ -58,12 +164,12 @@ class InteractionAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         interaction = form.instance
         services.relationships_ensure(
-            interaction.internal_participants.all(), interaction.stakeholders.all()
+            interaction.internal_participants.all(), interaction.stakeholders.all(), by=request.user
         )
 
 
 @admin.register(models.Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(AuditedAdmin):
     list_display = ["description", "stakeholder", "responsible", "direction", "due_date", "status"]
     list_filter = ["status", "direction", "due_date"]
     search_fields = ["description", "stakeholder__name"]
@@ -72,7 +178,7 @@ class CommitmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(AuditedAdmin):
     list_display = ["stakeholder", "kind", "value", "occurred_on", "credited_to", "goal"]
     list_filter = ["kind", "occurred_on"]
     search_fields = ["description", "stakeholder__name"]
@@ -81,7 +187,7 @@ class OutcomeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.StakeholderLink)
-class StakeholderLinkAdmin(admin.ModelAdmin):
+class StakeholderLinkAdmin(AuditedAdmin):
     list_display = ["from_stakeholder", "to_stakeholder", "kind", "strength"]
     list_filter = ["kind"]
     search_fields = ["from_stakeholder__name", "to_stakeholder__name"]
@@ -95,7 +201,7 @@ class GoalStakeholderInline(admin.TabularInline):
 
 
 @admin.register(models.StrategicGoal)
-class StrategicGoalAdmin(admin.ModelAdmin):
+class StrategicGoalAdmin(AuditedAdmin):
     list_display = ["title", "owner", "status", "period_start", "period_end"]
     list_filter = ["status"]
     search_fields = ["title", "description"]
@@ -103,7 +209,7 @@ class StrategicGoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.AuthenticityPulse)
-class AuthenticityPulseAdmin(admin.ModelAdmin):
+class AuthenticityPulseAdmin(AuditedAdmin):
     list_display = [
         "relationship",
         "assessed_by",
@@ -145,7 +251,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
 
 @admin.register(models.Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(AuditedAdmin):
     list_display = ["url", "owner", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["url", "description", "owner__username"]

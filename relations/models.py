@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .audit import AuditEventQuerySet
 from .querysets import (
-    AuditEventQuerySet,
     CommitmentQuerySet,
     InteractionQuerySet,
     OutcomeQuerySet,
@@ -663,22 +663,35 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("Exported")
         ERASE = "erase", _("Erased")
         OTHER = "other", _("Other")
+        # Security events (relations.security): the object is the user concerned.
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_OUT = "sign_out", _("Signed out")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        ACCESS_DENIED = "denied", _("Access refused")
+        MFA_ENROLLED = "mfa_enrolled", _("Two-factor enabled")
+        MFA_DISABLED = "mfa_disabled", _("Two-factor disabled")
+        MFA_FAILED = "mfa_failed", _("Two-factor code refused")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    action = models.CharField(max_length=10, choices=Action)
+    action = models.CharField(max_length=20, choices=Action)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40)
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
 
-    # `objects.mask_for_erasure()` is the one sanctioned change to existing rows.
+    # The sanctioned changes to existing rows: relations.audit.
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("audit event")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["actor", "at"]),
+            models.Index(fields=["action", "at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

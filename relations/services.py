@@ -45,19 +45,38 @@ def audit_record(
 
 
 def snapshot(obj: Any) -> dict:
-    """The audit-comparable field values of a model instance."""
-    return {k: _jsonable(v) for k, v in model_to_dict(obj).items()}
+    """The audit-comparable field values of a model instance (many-to-many as sorted
+    ids, a goal's stakeholder links with their roles, secrets redacted)."""
+    from .audit import REDACTED, SECRET_FIELD_NAMES
+    from .models import GoalStakeholder, StrategicGoal
+
+    values = {k: _jsonable(v) for k, v in model_to_dict(obj).items()}
+    for name, value in values.items():
+        if name in SECRET_FIELD_NAMES:
+            values[name] = REDACTED
+        elif isinstance(value, list) and all(isinstance(v, int) for v in value):
+            values[name] = sorted(value)
+    if isinstance(obj, StrategicGoal) and obj.pk:
+        values["stakeholders"] = [
+            [stakeholder, role]
+            for stakeholder, role in GoalStakeholder.objects.filter(goal=obj)
+            .order_by("stakeholder_id")
+            .values_list("stakeholder_id", "role")
+        ]
+    return values
 
 
 def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-def relationships_ensure(users: Iterable[User], stakeholders: Iterable[Stakeholder]) -> int:
+def relationships_ensure(
+    users: Iterable[User], stakeholders: Iterable[Stakeholder], *, by: User | None = None
+) -> int:
     """Create the relationship of every (user, stakeholder) pair that has none yet.
 
     The stakeholder's owner gets the `owner` role, anyone else `supporting`.
-    Returns how many were created.
+    Each new relationship is audited as created by `by`. Returns how many were created.
     """
     stakeholders = list(stakeholders)
     new = [
@@ -83,7 +102,33 @@ def relationships_ensure(users: Iterable[User], stakeholders: Iterable[Stakehold
     missing = [r for r in new if (r.user.pk, r.stakeholder.pk) not in existing]
     # ignore_conflicts: two interactions logged at once may race for the same pair.
     Relationship.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        _audit_relationships_created(missing, by=by)
     return len(missing)
+
+
+def _audit_relationships_created(missing: list[Relationship], *, by: User | None) -> None:
+    # bulk_create with ignore_conflicts returns no ids: read the new rows back (one query).
+    pairs = {(r.user.pk, r.stakeholder.pk) for r in missing}
+    created = [
+        r
+        for r in Relationship.objects.filter(
+            user__in={u for u, _s in pairs}, stakeholder__in={s for _u, s in pairs}
+        ).select_related("user", "stakeholder")
+        if (r.user_id, r.stakeholder_id) in pairs
+    ]
+    actor = by if by is not None and by.is_authenticated else None
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            object_type=Relationship._meta.label_lower,
+            object_id=str(r.pk),
+            object_repr=str(r)[:200],
+            changes=snapshot(r),
+        )
+        for r in created
+    )
 
 
 # `validate_constraints=False`: every check constraint has a field validator that
@@ -108,12 +153,14 @@ def interaction_log(
     interaction.save()
     interaction.internal_participants.set(participants)
     interaction.stakeholders.set(stakeholders)
-    relationships_ensure(participants, stakeholders)
+    relationships_ensure(participants, stakeholders, by=by)
     for commitment_fields in commitments:
         commitment = Commitment(interaction=interaction, created_by=by, **commitment_fields)
         commitment.full_clean(validate_constraints=False)
         commitment.save()
-        audit_record(actor=by, action=AuditEvent.Action.CREATE, obj=commitment)
+        audit_record(
+            actor=by, action=AuditEvent.Action.CREATE, obj=commitment, changes=snapshot(commitment)
+        )
     audit_record(
         actor=by,
         action=AuditEvent.Action.CREATE,
@@ -171,7 +218,9 @@ def interaction_update(
         interaction.internal_participants.set(participants)
     if stakeholders is not None:
         interaction.stakeholders.set(stakeholders)
-    relationships_ensure(interaction.internal_participants.all(), interaction.stakeholders.all())
+    relationships_ensure(
+        interaction.internal_participants.all(), interaction.stakeholders.all(), by=by
+    )
     audit_record(
         actor=by,
         action=AuditEvent.Action.UPDATE,

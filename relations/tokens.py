@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,10 +28,36 @@ def token_limit() -> int:
     return settings.REST_KNOX.get("TOKEN_LIMIT_PER_USER") or 20
 
 
-def api_token_create(user: User, *, days: int | None = None) -> tuple[AuthToken, str]:
-    """Create a token for `user`; returns the stored row and the only copy of the secret."""
+def api_token_audit(token: AuthToken, *, by: User | None, action: str) -> None:
+    """Audit a token's creation or revocation: identified by its first characters
+    (what the tokens page shows), never by its digest."""
+    from .models import AuditEvent
+
+    AuditEvent.objects.create(
+        actor=by if by is not None and by.is_authenticated else None,
+        action=action,
+        object_type=AuthToken._meta.label_lower,
+        object_id=token.token_key,
+        object_repr=f"{token.user} · {token.token_key}…"[:200],
+        changes={
+            "user": token.user_id,
+            "expiry": token.expiry.isoformat() if token.expiry else None,
+        },
+    )
+
+
+@transaction.atomic
+def api_token_create(
+    user: User, *, days: int | None = None, by: User | None = None
+) -> tuple[AuthToken, str]:
+    """Create a token for `user` (audited as made by `by`, by default the user);
+    returns the stored row and the only copy of the secret."""
+    from .models import AuditEvent
+
     ttl = timedelta(days=days) if days else settings.REST_KNOX["TOKEN_TTL"]
-    return AuthToken.objects.create(user=user, expiry=ttl)
+    row, secret = AuthToken.objects.create(user=user, expiry=ttl)
+    api_token_audit(row, by=by or user, action=AuditEvent.Action.CREATE)
+    return row, secret
 
 
 @never_cache
@@ -67,9 +94,15 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, token_key: str) -> HttpResponse:
+    from .models import AuditEvent
+
     # Another user's token is a 404, the same as one that does not exist.
-    deleted, _detail = AuthToken.objects.filter(user=request.user, token_key=token_key).delete()
-    if not deleted:
-        raise Http404
+    with transaction.atomic():
+        tokens = list(AuthToken.objects.filter(user=request.user, token_key=token_key))
+        if not tokens:
+            raise Http404
+        for token in tokens:
+            api_token_audit(token, by=request.user, action=AuditEvent.Action.DELETE)
+            token.delete()
     messages.success(request, _("The token was revoked; clients using it are now refused."))
     return redirect("api-tokens")

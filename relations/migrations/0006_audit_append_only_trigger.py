@@ -1,0 +1,22 @@
+"""On PostgreSQL, the database itself refuses UPDATE and DELETE of audit events
+(see relations.audit for the two sanctioned exceptions)."""
+
+from django.db import migrations
+
+from relations.audit import APPEND_ONLY_TRIGGER_SQL, DROP_APPEND_ONLY_TRIGGER_SQL
+
+
+def create_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(APPEND_ONLY_TRIGGER_SQL)
+
+
+def drop_trigger(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_APPEND_ONLY_TRIGGER_SQL)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("relations", "0005_audit_security_actions_and_indexes")]
+
+    operations = [migrations.RunPython(create_trigger, drop_trigger)]
