@@ -16,6 +16,7 @@ handler500 = "config.unavailable.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("relations.security_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("relations.api.urls")),

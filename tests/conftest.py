@@ -52,7 +52,36 @@ def other_manager(db):
 
 @pytest.fixture
 def director(db):
-    return UserFactory(username="dana", first_name="Dana", last_name="Director", role="director")
+    """Dana, with a confirmed authenticator app (tests.mfa.TEST_TOTP_KEY): directors must
+    pass a second factor after their password."""
+    from tests.mfa import confirmed_totp
+
+    dana = UserFactory(username="dana", first_name="Dana", last_name="Director", role="director")
+    confirmed_totp(dana)
+    return dana
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_second_factor(monkeypatch):
+    """force_login skips the password step; it skips the second factor too (with the
+    user's test authenticator, created if missing). Tests of the real sign-in flow
+    sign in through the login form instead."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from relations.security import mfa_required
+    from tests.mfa import confirmed_totp
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if mfa_required(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = confirmed_totp(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

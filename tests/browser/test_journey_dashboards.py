@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, known  # noqa: F401
+from tests.mfa import sign_in_through_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,10 +41,7 @@ def problems(page: Page) -> list[str]:
 
 
 def sign_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_through_form(page, live_server, username)
 
 
 def test_director_sees_health_and_charts(

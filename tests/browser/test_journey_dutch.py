@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.test_journey_dashboards import CHARTS_DRAWN, offline, problems, sign_in  # noqa: F401
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, known  # noqa: F401
+from tests.mfa import pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -85,6 +86,8 @@ def test_the_sign_in_page_offers_dutch_too(
     page.get_by_label("Gebruikersnaam").fill("dana")
     page.get_by_label("Wachtwoord").fill("pw")
     page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", name="Verificatie in twee stappen")).to_be_visible()
+    pass_second_factor(page, director)
     nav = page.get_by_role("navigation", name="Hoofdmenu")
     expect(nav.get_by_role("link", name="Interactie vastleggen")).to_be_visible()
 

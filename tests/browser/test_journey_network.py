@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from networks import services
 from relations.models import Commitment
+from tests.mfa import sign_in_through_form
 from tests.networks.conftest import designed  # noqa: F401, F811  (the designed network)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,10 +37,7 @@ def problems(page: Page) -> list[str]:
 
 
 def sign_in(page: Page, live_server, username: str, then: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/?next={then}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_through_form(page, live_server, username, then=then)
     expect(page).to_have_url(re.compile(rf"{then}$"))
 
 
