@@ -1,0 +1,277 @@
+"""Object-level permissions of every address that names an object (browser and API).
+
+The list of addresses comes from the URL resolver: a new address with an object id
+fails `test_every_object_address_is_classified` until it is added to one of the
+tables below, and then it is probed like the others.
+
+Maria (a manager) probes the records of Otto (another manager) with every method:
+each private record answers 404 (405 where the method does not exist), exactly as
+an id that does not exist would, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from metrics.models import RecomputeJob
+from relations import services, tokens
+from relations.models import (
+    AuditEvent,
+    AuthenticityPulse,
+    Interaction,
+    Relationship,
+    StakeholderLink,
+    Webhook,
+)
+from tests.factories import (
+    CommitmentFactory,
+    GoalFactory,
+    InteractionFactory,
+    OutcomeFactory,
+    StakeholderFactory,
+    TeamFactory,
+)
+
+# Records only their people (and directors) may see: another manager gets 404.
+PRIVATE: dict[str, Callable[[dict], dict]] = {
+    "relationship-detail": lambda o: {"pk": o["relationship"].pk},
+    "relationship-pulse-create": lambda o: {"pk": o["relationship"].pk},
+    "interaction-detail": lambda o: {"pk": o["interaction"].pk},
+    "interaction-edit": lambda o: {"pk": o["interaction"].pk},
+    "interaction-delete": lambda o: {"pk": o["interaction"].pk},
+    "commitment-status": lambda o: {"pk": o["commitment"].pk},
+    "api-token-revoke": lambda o: {"token_key": o["token"].token_key},
+    "api:stakeholder-scores": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-history": lambda o: {"pk": o["stakeholder"].pk},
+    "api:relationship-detail": lambda o: {"pk": o["relationship"].pk},
+    "api:relationship-scores": lambda o: {"pk": o["relationship"].pk},
+    "api:relationship-pulse-list": lambda o: {"relationship_id": o["relationship"].pk},
+    "api:relationship-pulse-detail": lambda o: {
+        "relationship_id": o["relationship"].pk,
+        "pk": o["pulse"].pk,
+    },
+    "api:interaction-detail": lambda o: {"pk": o["interaction"].pk},
+    "api:commitment-detail": lambda o: {"pk": o["commitment"].pk},
+    "api:outcome-detail": lambda o: {"pk": o["outcome"].pk},
+    "api:webhook-detail": lambda o: {"pk": o["webhook"].pk},
+    "api:webhook-deliveries": lambda o: {"pk": o["webhook"].pk},
+}
+# Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
+# colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
+SHARED: dict[str, Callable[[dict], dict]] = {
+    "stakeholder-detail": lambda o: {"pk": o["stakeholder"].pk},
+    "api:stakeholder-detail": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-intro-paths": lambda o: {"pk": o["stakeholder"].pk},
+    "organization-detail": lambda o: {"pk": o["stakeholder"].organization_id},
+    "goal-detail": lambda o: {"pk": o["goal"].pk},
+    "api:team-detail": lambda o: {"pk": o["team"].pk},
+    "api:user-detail": lambda o: {"pk": o["otto"].pk},
+    "api:organization-detail": lambda o: {"pk": o["stakeholder"].organization_id},
+    "api:goal-detail": lambda o: {"pk": o["goal"].pk},
+    "api:stakeholder-link-detail": lambda o: {"pk": o["link"].pk},
+}
+# Seen by all staff but changed only by the owner (or a director): 403.
+OWNERS_ONLY: dict[str, Callable[[dict], dict]] = {
+    "stakeholder-hand-over": lambda o: {"pk": o["stakeholder"].pk},
+}
+# Directors' own records: a manager is refused (403) whatever the id.
+DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
+    "recompute-job": lambda o: {"pk": o["job"].pk},
+}
+# Addresses with parameters that name no record of the domain.
+NOT_OBJECTS = {
+    "password_reset_confirm": "a signed reset link, not a record id",
+}
+
+METHODS = ["get", "post", "put", "patch", "delete"]
+
+
+def object_url_names() -> set[str]:
+    """Every named address (admin aside) with a parameter other than a format suffix."""
+    names: set[str] = set()
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    pattern.namespace or namespace,
+                )
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                params = set(re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route))
+                params = {a or b for a, b in params} - {"format"}
+                if route.startswith("admin/") or not params or not pattern.name:
+                    continue
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, "", None)
+    return names
+
+
+def test_every_object_address_is_classified():
+    classified = (
+        set(PRIVATE) | set(SHARED) | set(OWNERS_ONLY) | set(DIRECTORS_ONLY) | set(NOT_OBJECTS)
+    )
+    found = object_url_names()
+    assert found - classified == set(), "new addresses: add them to a table in this file"
+    assert classified - found == set(), "addresses listed here no longer exist"
+
+
+@pytest.fixture
+def others_records(db, other_manager, director) -> dict:
+    """Otto's stakeholder with everything hanging off it, none of it Maria's."""
+    stakeholder = StakeholderFactory(name="Otto's contact", owner=other_manager)
+    second = StakeholderFactory(name="Otto's other contact", owner=other_manager)
+    interaction = services.interaction_log(
+        by=other_manager,
+        participants=[other_manager],
+        stakeholders=[stakeholder],
+        occurred_at=InteractionFactory.build().occurred_at,
+        kind="meeting",
+        subject="Otto's private meeting",
+        value_given=2,
+        value_received=2,
+    )
+    relationship = Relationship.objects.get(user=other_manager, stakeholder=stakeholder)
+    token, _secret = tokens.api_token_create(other_manager, days=30)
+    return {
+        "otto": other_manager,
+        "stakeholder": stakeholder,
+        "relationship": relationship,
+        "interaction": interaction,
+        "commitment": CommitmentFactory(stakeholder=stakeholder, responsible=other_manager),
+        "outcome": OutcomeFactory(stakeholder=stakeholder, created_by=other_manager),
+        "pulse": services.pulse_record(
+            relationship=relationship, by=other_manager, integrity=4, transparency=4,
+            reliability=4,
+        ),
+        "webhook": Webhook.objects.create(owner=director, url="https://hooks.example.org/x"),
+        "token": token,
+        "team": TeamFactory(),
+        "goal": GoalFactory(owner=other_manager),
+        "link": StakeholderLink.objects.create(
+            from_stakeholder=stakeholder, to_stakeholder=second, kind="colleague"
+        ),
+        "job": RecomputeJob.objects.create(),
+    }
+
+
+def _client(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def _url(name: str, kwargs: dict) -> str:
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs)
+
+
+def _missing(value) -> str | int:
+    return 999_999_999 if isinstance(value, int) else "nosuchkey"
+
+
+def _state(records: dict) -> tuple:
+    return (
+        Interaction.objects.filter(pk=records["interaction"].pk).values_list(
+            "subject", "version"
+        )[0],
+        AuthenticityPulse.objects.filter(pk=records["pulse"].pk).count(),
+        AuthToken.objects.filter(user=records["otto"]).count(),
+        records["stakeholder"].__class__.objects.filter(pk=records["stakeholder"].pk)
+        .values_list("owner_id", "name")[0],
+        AuditEvent.objects.exclude(object_type="auth.user").count(),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE))
+def test_another_managers_record_is_404_with_every_method(name, others_records, manager):
+    StakeholderFactory(owner=manager)  # Maria has records of her own
+    client = _client(manager)
+    url = _url(name, PRIVATE[name](others_records))
+    before = _state(others_records)
+    missing_url = _url(name, {k: _missing(v) for k, v in PRIVATE[name](others_records).items()})
+    answers = {method: getattr(client, method)(url, {}).status_code for method in METHODS}
+    # Exactly what an id that does not exist gets: nothing tells that the record exists.
+    assert answers == {
+        method: getattr(client, method)(missing_url, {}).status_code for method in METHODS
+    }
+    assert set(answers.values()) <= {403, 404, 405}, answers
+    assert 404 in answers.values(), answers
+    assert _state(others_records) == before
+    # The refusals are in the security log, with the address they probed.
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.ACCESS_DENIED, actor=manager, changes__status=404
+    ).exists()
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE))
+def test_the_owner_reaches_the_same_address(name, others_records, director):
+    """The 404s above are about Maria, not broken addresses: Otto (or, for the
+    director's webhook, Dana) opens each one."""
+    owner = director if name.startswith("api:webhook") else others_records["otto"]
+    if name == "api-token-revoke":
+        response = _client(owner).post(_url(name, PRIVATE[name](others_records)))
+        assert response.status_code == 302
+        return
+    if name in {"interaction-delete", "relationship-pulse-create", "stakeholder-hand-over"}:
+        # Pages behind a button: GET shows the confirmation or form (or 405).
+        response = _client(owner).get(_url(name, PRIVATE[name](others_records)))
+        assert response.status_code in {200, 405}
+        return
+    if name == "commitment-status":
+        response = _client(owner).post(
+            _url(name, PRIVATE[name](others_records)), {"status": "kept"}
+        )
+        assert response.status_code in {200, 302}
+        return
+    response = _client(owner).get(_url(name, PRIVATE[name](others_records)))
+    # Scores not computed yet answer 404 with their own message, not "Not found".
+    if name.endswith("-scores"):
+        assert response.status_code in {200, 404}
+        assert response.status_code == 200 or "computed" in response.json()["detail"]
+    else:
+        assert response.status_code == 200, response.content[:300]
+
+
+@pytest.mark.parametrize("name", sorted(SHARED))
+def test_records_shared_with_all_staff_are_readable(name, others_records, manager):
+    response = _client(manager).get(_url(name, SHARED[name](others_records)))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(OWNERS_ONLY))
+def test_records_changed_by_their_owner_only_are_403(name, others_records, manager):
+    url = _url(name, OWNERS_ONLY[name](others_records))
+    before = _state(others_records)
+    client = _client(manager)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"successor": manager.pk}).status_code == 403
+    assert _state(others_records) == before
+
+
+@pytest.mark.parametrize("name", sorted(DIRECTORS_ONLY))
+def test_directors_records_are_refused_to_managers(name, others_records, manager):
+    url = _url(name, DIRECTORS_ONLY[name](others_records))
+    assert _client(manager).get(url).status_code == 403
+
+
+def test_a_token_reaches_no_more_than_a_session(others_records, manager):
+    """The same probes with Maria's API token instead of her session."""
+    _row, secret = tokens.api_token_create(manager, days=7)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    for name in sorted(n for n in PRIVATE if n.startswith("api:") or "/api/" in _url(
+        n, PRIVATE[n](others_records)
+    )):
+        url = _url(name, PRIVATE[name](others_records))
+        assert client.get(url).status_code == 404, name
