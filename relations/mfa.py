@@ -66,6 +66,18 @@ def _confirmed_totp(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def _throttled(device: TOTPDevice | None) -> bool:
+    return device is not None and not device.verify_is_allowed()[0]
+
+
+def _refusal(throttled: bool) -> str:
+    # django-otp doubles the wait after each wrong code (1 s, 2 s, 4 s...): say so,
+    # or a right code typed too soon looks wrong.
+    if throttled:
+        return _("Too many wrong codes: wait a few seconds, then enter the current code.")
+    return _("That code is not valid. Check the time on your phone and enter the current code.")
+
+
 def backup_codes_replace(user: User) -> list[str]:
     """New backup codes for `user` (the old ones stop working); returns them, shown once."""
     StaticDevice.objects.filter(user=user).delete()
@@ -89,6 +101,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('mfa-enrol')}?{urlencode({'next': _next_url(request)})}")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        throttled = _throttled(_confirmed_totp(user))
         device = match_token(user, form.cleaned_data["otp_token"])
         if device is not None:
             otp_login(request, device)
@@ -101,7 +114,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
                 )
             return redirect(_next_url(request))
         security_event(AuditEvent.Action.MFA_FAILED, request=request, user=user)
-        form.add_error("otp_token", _("That code is not valid. Try the current one."))
+        form.add_error("otp_token", _refusal(throttled))
     return render(
         request,
         "registration/mfa_verify.html",
@@ -124,6 +137,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        throttled = _throttled(device)
         if device.verify_token(form.cleaned_data["otp_token"]):
             with transaction.atomic():
                 TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -137,7 +151,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
                 "registration/mfa_backup_codes.html",
                 {"codes": codes, "next": _next_url(request, "mfa-settings"), "enrolled": True},
             )
-        form.add_error("otp_token", _("That code is not valid. Check the time on your phone."))
+        form.add_error("otp_token", _refusal(throttled))
     return render(
         request,
         "registration/mfa_enrol.html",
