@@ -8,12 +8,12 @@ from relations.audit import APPEND_ONLY_TRIGGER_SQL, DROP_APPEND_ONLY_TRIGGER_SQ
 
 def create_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_TRIGGER_SQL)
+        schema_editor.execute(APPEND_ONLY_TRIGGER_SQL, params=None)
 
 
 def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_APPEND_ONLY_TRIGGER_SQL)
+        schema_editor.execute(DROP_APPEND_ONLY_TRIGGER_SQL, params=None)
 
 
 class Migration(migrations.Migration):
