@@ -259,9 +259,12 @@ postgres_only = pytest.mark.skipif(
     ],
 )
 def test_the_database_refuses_raw_sql_too(recorded, sql):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [recorded.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [recorded.pk])
     assert AuditEvent.objects.get(pk=recorded.pk).object_repr == "Sam Private"
 
 
@@ -291,11 +294,15 @@ def test_personal_data_is_masked_through_the_sanctioned_function(recorded):
 @postgres_only
 def test_masking_does_not_leave_the_door_open(recorded):
     with transaction.atomic():
-        AuditEvent.objects.mask_personal_data("relations.stakeholder", recorded.object_id, ["email"])
+        AuditEvent.objects.mask_personal_data(
+            "relations.stakeholder", recorded.object_id, ["email"]
+        )
         # In the same transaction, right after: ordinary updates are refused again.
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE relations_auditevent SET object_repr = 'x' WHERE id = %s",
-                    [recorded.pk],
-                )
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "UPDATE relations_auditevent SET object_repr = 'x' WHERE id = %s", [recorded.pk]
+            )
