@@ -31,6 +31,14 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _memory_cache(settings):
+    """Tests share a process-local cache, as on the embedded default: with a broker
+    configured the app caches in Redis, where a test's cache.clear() would flush the
+    broker's database. tests/security/test_throttling.py tests the Redis cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in English: a request in Dutch leaves Dutch active in the thread."""
     from django.utils import translation
