@@ -306,3 +306,15 @@ def test_masking_does_not_leave_the_door_open(recorded):
             cursor.execute(
                 "UPDATE relations_auditevent SET object_repr = 'x' WHERE id = %s", [recorded.pk]
             )
+
+
+def test_every_domain_model_in_the_admin_is_audited():
+    from django.contrib import admin
+
+    from relations.admin import AuditedAdmin, AuditedAuthTokenAdmin
+
+    logs = {"auditevent", "webhookdelivery"}  # records about records, not the domain
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label == "relations" and model._meta.model_name not in logs:
+            assert isinstance(model_admin, AuditedAdmin), model
+    assert isinstance(admin.site._registry[AuthToken], AuditedAuthTokenAdmin)
