@@ -39,6 +39,24 @@ def audit_changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
     return change_rows(event.action, event.changes)
 
 
+# Record pages an entry links to (not after a delete: the page is gone).
+RECORD_PAGES = {
+    "relations.stakeholder": "stakeholder-detail",
+    "relations.organization": "organization-detail",
+    "relations.interaction": "interaction-detail",
+    "relations.relationship": "relationship-detail",
+    "relations.strategicgoal": "goal-detail",
+}
+
+
+@register.filter
+def audit_record_url(event: AuditEvent) -> str:
+    name = RECORD_PAGES.get(event.object_type)
+    if name is None or event.action == AuditEvent.Action.DELETE or not event.object_id.isdigit():
+        return ""
+    return reverse(name, args=[int(event.object_id)])
+
+
 @register.filter
 def audit_value(value: Any) -> str:
     if value is None or value == "":

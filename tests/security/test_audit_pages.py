@@ -109,6 +109,8 @@ def test_changes_show_before_and_after(client, director, manager):
     client.force_login(director)
     body = client.get(AUDIT_URL).content.decode()
     assert "<td>CTO</td><td>&lt;b&gt;CEO&lt;/b&gt;</td>" in body
+    # The entry opens the record's page.
+    assert f'href="{sam.get_absolute_url()}"' in body
 
 
 # --- History panel --------------------------------------------------------------------------
