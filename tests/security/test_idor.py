@@ -68,6 +68,7 @@ SHARED: dict[str, Callable[[dict], dict]] = {
     "stakeholder-detail": lambda o: {"pk": o["stakeholder"].pk},
     "api:stakeholder-detail": lambda o: {"pk": o["stakeholder"].pk},
     "stakeholder-intro-paths": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-privacy": lambda o: {"pk": o["stakeholder"].pk},
     "organization-detail": lambda o: {"pk": o["stakeholder"].organization_id},
     "goal-detail": lambda o: {"pk": o["goal"].pk},
     "api:team-detail": lambda o: {"pk": o["team"].pk},
@@ -83,6 +84,11 @@ OWNERS_ONLY: dict[str, Callable[[dict], dict]] = {
 # Directors' own records: a manager is refused (403) whatever the id.
 DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
     "recompute-job": lambda o: {"pk": o["job"].pk},
+    "stakeholder-export": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-export-json": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-erase": lambda o: {"pk": o["stakeholder"].pk},
+    "api:stakeholder-export": lambda o: {"pk": o["stakeholder"].pk},
+    "api:stakeholder-erase": lambda o: {"pk": o["stakeholder"].pk},
 }
 # Addresses with parameters that name no record of the domain.
 NOT_OBJECTS = {
@@ -262,7 +268,12 @@ def test_records_changed_by_their_owner_only_are_403(name, others_records, manag
 @pytest.mark.parametrize("name", sorted(DIRECTORS_ONLY))
 def test_directors_records_are_refused_to_managers(name, others_records, manager):
     url = _url(name, DIRECTORS_ONLY[name](others_records))
-    assert _client(manager).get(url).status_code == 403
+    client = _client(manager)
+    before = _state(others_records)
+    answers = {method: getattr(client, method)(url, {}).status_code for method in METHODS}
+    assert set(answers.values()) <= {403, 405}, answers
+    assert 403 in answers.values(), answers
+    assert _state(others_records) == before
 
 
 def test_a_token_reaches_no_more_than_a_session(others_records, manager):
