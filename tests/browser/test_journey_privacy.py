@@ -11,6 +11,7 @@ from relations.models import DataProtectionAction, Stakeholder
 from relations.redaction import ERASED
 from relations.services import interaction_log
 from tests.factories import StakeholderFactory, UserFactory
+from tests.mfa import confirmed_totp, sign_in_through_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def people(transactional_db):
     dana = UserFactory(username="dana", first_name="Dana", last_name="Director", role="director")
+    confirmed_totp(dana)  # directors sign in with a second factor
     maria = UserFactory(username="maria", first_name="Maria", last_name="Manager")
     sam = StakeholderFactory(
         name="Sam Stakeholder", email="sam@example.org", owner=maria, importance=5
@@ -38,10 +40,7 @@ def test_director_exports_then_erases_a_person(page: Page, live_server, people):
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("dana")
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_through_form(page, live_server, "dana")  # password, then the second factor
 
     page.goto(f"{live_server.url}/stakeholders/{sam.pk}/")
     page.get_by_role("link", name="Legitimate interest").click()
