@@ -27,7 +27,7 @@ BASE = 3  # session, user, the user's groups
 # A director's requests also load their second-factor device (django-otp), and the
 # record pages show directors the record's history (one query).
 DIRECTOR_EXTRA = 1
-HISTORY_PAGES = {"goal-detail", "organization-detail"}
+HISTORY_PAGES = {"goal-detail", "organization-detail", "stakeholder-detail"}
 
 # page → (ceiling, the queries after BASE)
 CEILINGS = {

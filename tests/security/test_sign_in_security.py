@@ -321,3 +321,20 @@ def test_sign_ins_failures_and_sign_outs_are_logged(client, manager):
     assert first.changes["ip"] == "127.0.0.1"
     # No password ever reaches the log.
     assert "wrong" not in str(list(AuditEvent.objects.values_list("changes", flat=True)))
+
+
+def test_the_web_benchmark_signs_directors_in_past_the_second_factor(director_without_device):
+    """bench_web measures the dashboard itself, not a redirect to the verification page."""
+    from django.test import Client
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from relations.management.commands.bench_web import Command
+
+    cookie = Command().session_cookie(director_without_device)
+    # Not the test authenticator force_login gets under pytest: the benchmark's own device.
+    TOTPDevice.objects.filter(user=director_without_device).delete()
+    name, value = cookie.split("=", 1)
+    client = Client()
+    client.cookies[name] = value
+    assert client.get("/dashboard/").status_code == 200
+    assert StaticDevice.objects.filter(user=director_without_device, name="bench_web").exists()
