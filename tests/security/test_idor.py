@@ -307,4 +307,5 @@ def test_a_token_reaches_no_more_than_a_session(others_records, manager):
     )):
         url = _url(name, PRIVATE[name](others_records))
         answers = {client.get(url).status_code, client.post(url, {}).status_code}
-        assert answers <= {404, 405} and 404 in answers, (name, answers)
+        # 403 only where the role is refused whatever the id (webhooks are directors').
+        assert answers <= {403, 404, 405} and 404 in answers, (name, answers)
