@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # importing them at run time is circular (DRF settings)
     from rest_framework.request import Request
@@ -28,7 +31,13 @@ class TokenRateThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 -- the cache (Redis) is down
+            # Fail open: an unavailable cache must not turn every API call into a 500;
+            # the write itself is safe without Redis (dirty markers, outbox).
+            logger.warning("API throttle skipped: the cache is unavailable", exc_info=True)
+            return True
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         digest = getattr(request.auth, "digest", None)
