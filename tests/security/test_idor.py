@@ -68,6 +68,11 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "import-undo": lambda o: {"pk": o["import"].pk},
     "api:import-detail": lambda o: {"pk": o["import"].pk},
     "api:import-undo": lambda o: {"pk": o["import"].pk},
+    # A person's scorecard is theirs and directors'; a team's is directors'.
+    "person-scorecard": lambda o: {"pk": o["otto"].pk},
+    "user-scorecard": lambda o: {"pk": o["otto"].pk},
+    "team-detail-scorecard": lambda o: {"pk": o["team"].pk},
+    "team-scorecard-api": lambda o: {"pk": o["team"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -238,7 +243,8 @@ def test_another_managers_record_is_404_with_every_method(name, others_records, 
 def test_the_owner_reaches_the_same_address(name, others_records, director):
     """The 404s above are about Maria, not broken addresses: Otto (or, for the
     director's webhook, Dana) opens each one."""
-    owner = director if name.startswith("api:webhook") else others_records["otto"]
+    directors = name.startswith("api:webhook") or name.startswith("team-")
+    owner = director if directors else others_records["otto"]
     if name == "api-token-revoke":
         response = _client(owner).post(_url(name, PRIVATE[name](others_records)))
         assert response.status_code == 302
