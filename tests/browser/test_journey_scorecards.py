@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.mfa import sign_in_through_form
 from tests.scorecards.known import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,10 +21,8 @@ def team_world(transactional_db, settings, manager, other_manager, director):
 
 
 def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Sign in").click()
+    # Password, then the second factor directors must pass (tests.mfa).
+    sign_in_through_form(page, type("Server", (), {"url": base}), username)
 
 
 def test_director_follows_a_coaching_signal_to_the_stakeholders_behind_it(
