@@ -17,6 +17,6 @@ def drop_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("relations", "0009_audit_security_actions_and_indexes")]
+    dependencies = [("relations", "0010_audit_security_actions_and_indexes")]
 
     operations = [migrations.RunPython(create_trigger, drop_trigger)]
