@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from relations.ids import parse_id
-from relations.merging import organization_merge, stakeholder_merge
+from relations.merging import can_merge, organization_merge, stakeholder_merge
 
 
 class MergeRequestSerializer(serializers.Serializer):
@@ -34,6 +34,10 @@ class MergeActionMixin:
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def merge(self, request: Request, pk: str | None = None) -> Response:
         keep = self.get_object()
+        # Refused before the body is read: a caller who may not change this record
+        # learns nothing from validation messages about the other one.
+        if not can_merge(request.user, keep):
+            raise PermissionDenied
         body = MergeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         other_id = parse_id(str(body.validated_data["other"]))
