@@ -23,8 +23,7 @@ $BIN/python manage.py bench_network --repeat "$REPEAT"
 $BIN/python manage.py bench_web --repeat "$REPEAT"
 # CSV import of 100,000 rows, where the command exists (its figures beside the others).
 if $BIN/python manage.py help bench_import >/dev/null 2>&1; then
-  $BIN/python manage.py bench_import --rows "${BENCH_IMPORT_ROWS:-100000}" \
-    --json docs/benchmarks-import.json
+  $BIN/python manage.py bench_import --rows "${BENCH_IMPORT_ROWS:-100000}" --report
 else
   echo "No bench_import command: the CSV import is not measured."
 fi
