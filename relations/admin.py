@@ -268,14 +268,14 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(AuditedAdmin):
     list_display = ["url", "owner", "last_fetched_at", "last_error"]
     search_fields = ["url", "owner__username"]
     list_select_related = ["owner"]
 
 
 @admin.register(models.CaptureBatch)
-class CaptureBatchAdmin(admin.ModelAdmin):
+class CaptureBatchAdmin(AuditedAdmin):
     """What each capture did; read only (the result page acts on it)."""
 
     list_display = ["name", "source", "status", "created_by", "created_at"]

@@ -72,8 +72,16 @@ def _rows(model, key: str) -> dict[int, dict]:
     return {row[key]: row for row in rows}
 
 
+# Whole days since the last contact: a minute between the two computations crosses a
+# day boundary for an interaction logged at that time of day (one day, never more).
+DAY_COUNTS = ("days_since_contact",)
+
+
 def _differences(path: str, stored: Any, fresh: Any, out: list[str]) -> None:
-    if isinstance(stored, dict) and isinstance(fresh, dict):
+    if path.endswith(DAY_COUNTS) and isinstance(stored, int) and isinstance(fresh, int):
+        if fresh - stored not in (0, 1):
+            out.append(f"{path}: stored {stored!r}, full recomputation {fresh!r}")
+    elif isinstance(stored, dict) and isinstance(fresh, dict):
         for name in stored.keys() | fresh.keys():
             if name in IGNORED_EXPLANATION_KEYS:
                 continue

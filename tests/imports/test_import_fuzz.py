@@ -108,7 +108,8 @@ def _assert_consistent(job: ImportJob | None, model) -> None:
     assert (
         job.created_count + job.merged_count + job.skipped_count + job.error_count == job.total_rows
     )
-    for obj in model.objects.filter(pk__in=(job.created or {}).get(model._meta.label_lower, [])):
+    created = services.id_ranges_expand((job.created or {}).get(model._meta.label_lower, []))
+    for obj in model.objects.filter(pk__in=created):
         obj.full_clean(validate_constraints=False)
 
 
