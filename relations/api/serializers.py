@@ -233,14 +233,19 @@ class TagNamesField(StrictListField):
     """Tags as a list of names: read from the `with_tag_names` annotation (or the
     tags themselves), written as plain strings."""
 
-    def to_representation(self, value: Any) -> list[str]:
-        stakeholder = getattr(value, "instance", None)
-        joined = getattr(stakeholder, "tag_names", None)
-        count = getattr(stakeholder, "tag_count", None)
+    def get_attribute(self, instance: Any) -> Any:
+        # The annotation spares building a related manager per row.
+        count = getattr(instance, "tag_count", None)
         if count is not None:
+            joined = getattr(instance, "tag_names", None)
             names = joined.split(TAG_SEPARATOR) if joined else []
             if len(names) == count:
                 return sorted(names)
+        return super().get_attribute(instance)
+
+    def to_representation(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
         return sorted(tag.name for tag in value.all())
 
 
