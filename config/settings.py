@@ -258,7 +258,7 @@ API_THROTTLE_RATE = os.environ.get("RAPPORT_API_THROTTLE_RATE", "5000/hour")
 REST_FRAMEWORK = {
     # Token first: its `WWW-Authenticate` header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "relations.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["relations.api.permissions.IsStaffMember"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 
 ERROR_BODY: dict[str, Any] = {
@@ -30,6 +31,12 @@ WRITE_ERRORS = {
 CREATE_ERRORS = {
     "422": "The `Idempotency-Key` was already used for a different request.",
 }
+
+
+class RapportTokenScheme(KnoxTokenScheme):
+    """knox's security scheme (`knoxApiToken`) for its one-query subclass."""
+
+    target_class = "relations.api.authentication.TokenAuthentication"
 
 
 class RapportAutoSchema(AutoSchema):

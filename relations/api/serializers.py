@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -38,6 +39,7 @@ from relations.models import (
 )
 from relations.roles import DIRECTOR, MANAGER, is_director
 
+from .fastread import FastReadMixin
 from .fields import (
     MoneyField,
     StrictBooleanField,
@@ -107,7 +109,7 @@ class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(serializers.ModelSerializer):
+class StrictModelSerializer(FastReadMixin, serializers.ModelSerializer):
     """Model fields map to the strict fields: only the JSON types the schema promises."""
 
     serializer_field_mapping = {
@@ -206,10 +208,44 @@ class OrganizationSerializer(TimestampedSerializer):
         ]
 
 
+TAG_SEPARATOR = "\x1f"  # the ASCII unit separator: not in tag names typed by people
+
+
+def with_tag_names(queryset: models.QuerySet) -> models.QuerySet:
+    """Annotate each stakeholder with its tag names, in the row's own query.
+
+    `tag_names` joins the names with TAG_SEPARATOR, `tag_count` counts them so
+    that a name holding the separator is noticed (TagNamesField then reads the
+    tags themselves). Replaces a prefetch: one query less per read.
+    """
+    through = Stakeholder.tags.through.objects.filter(stakeholder_id=OuterRef("pk")).order_by()
+    names = through.values("stakeholder_id").annotate(
+        names=StringAgg("tag__name", delimiter=Value(TAG_SEPARATOR))
+    )
+    count = through.values("stakeholder_id").annotate(n=Count("pk"))
+    return queryset.annotate(
+        tag_names=Subquery(names.values("names")[:1]),
+        tag_count=Coalesce(Subquery(count.values("n")[:1]), 0),
+    )
+
+
 class TagNamesField(StrictListField):
-    """Tags as a list of names: read from the prefetched tags, written as plain strings."""
+    """Tags as a list of names: read from the `with_tag_names` annotation (or the
+    tags themselves), written as plain strings."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        # The annotation spares building a related manager per row.
+        count = getattr(instance, "tag_count", None)
+        if count is not None:
+            joined = getattr(instance, "tag_names", None)
+            names = joined.split(TAG_SEPARATOR) if joined else []
+            if len(names) == count:
+                return sorted(names)
+        return super().get_attribute(instance)
 
     def to_representation(self, value: Any) -> list[str]:
+        if isinstance(value, list):
+            return value
         return sorted(tag.name for tag in value.all())
 
 
@@ -328,6 +364,9 @@ class StakeholderSerializer(TimestampedSerializer):
         # ignore_conflicts: a concurrent request may create the same tag.
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         stakeholder.tags.set(Tag.objects.filter(name__in=names))
+        # The annotation of `with_tag_names` is stale now: the answer reads the tags.
+        stakeholder.__dict__.pop("tag_count", None)
+        stakeholder.__dict__.pop("tag_names", None)
 
     def create(self, validated_data: dict) -> Stakeholder:
         names = validated_data.pop("tags", None)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -141,13 +141,9 @@ class RapportViewSet(viewsets.ModelViewSet):
 SCORES_NOT_COMPUTED = "Scores have not been computed yet; they appear within seconds of a change."
 
 
-def _scores_response(score_model_name: str, **lookup: Any) -> Response:
-    # Imported here: metrics depends on relations, not the other way round; only
-    # these read-only endpoints reach into it.
-    from django.apps import apps
-
-    model = apps.get_model("metrics", score_model_name)
-    score = model.objects.filter(**lookup).first()
+def _score_answer(score: Any) -> Response:
+    """The stored scores, read with their record (`select_related("score")`: metrics
+    depends on relations, so the reverse one-to-one is named, not imported)."""
     if score is None:
         return Response({"detail": SCORES_NOT_COMPUTED}, status=status.HTTP_404_NOT_FOUND)
     return Response(serializers.ScoresSerializer(score).data)
@@ -220,7 +216,20 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     ordering_fields = ["name", "importance", "influence", "interest", "created_at", "id"]
 
     def base_queryset(self) -> models.QuerySet:
-        return Stakeholder.objects.with_key_flag().prefetch_related("tags")
+        return serializers.with_tag_names(Stakeholder.objects.with_key_flag())
+
+    def get_queryset(self) -> models.QuerySet:
+        if self.action == "scores":
+            # The row, whether its scores are visible to the caller and the stored
+            # scores, in one query.
+            user = self.request.user
+            scores_visible = Stakeholder.objects.scores_visible_to(user).filter(pk=OuterRef("pk"))
+            return (
+                Stakeholder.objects.visible_to(user)
+                .annotate(scores_visible=Exists(scores_visible))
+                .select_related("score")
+            )
+        return super().get_queryset()
 
     def can_change(self, user: User, obj: Stakeholder) -> bool:
         # An erased record stays anonymous: nobody fills it in again.
@@ -296,13 +305,9 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     def scores(self, request: Request, pk: str | None = None) -> Response:
         """Directors see everyone's scores; a manager those of stakeholders they own or know."""
         stakeholder = self.get_object()
-        if (
-            not Stakeholder.objects.scores_visible_to(request.user)
-            .filter(pk=stakeholder.pk)
-            .exists()
-        ):
+        if not stakeholder.scores_visible:
             raise NotFound
-        return _scores_response("StakeholderScore", stakeholder=stakeholder)
+        return _score_answer(getattr(stakeholder, "score", None))
 
 
 class StakeholderLinkViewSet(CsvExportMixin, RapportViewSet):
@@ -340,6 +345,8 @@ class RelationshipViewSet(CsvExportMixin, RapportViewSet):
     ordering_fields = ["next_review", "started_on", "created_at", "id"]
 
     def base_queryset(self) -> models.QuerySet:
+        if self.action == "scores":
+            return Relationship.objects.select_related("score")  # one query with the row
         return Relationship.objects.select_related("stakeholder")
 
     def can_change(self, user: User, obj: Relationship) -> bool:
@@ -350,7 +357,7 @@ class RelationshipViewSet(CsvExportMixin, RapportViewSet):
     def scores(self, request: Request, pk: str | None = None) -> Response:
         """Visible with the relationship: its user, the stakeholder's owner and members,
         directors."""
-        return _scores_response("RelationshipScore", relationship=self.get_object())
+        return _score_answer(getattr(self.get_object(), "score", None))
 
 
 RELATIONSHIP_ID_PARAMETER = OpenApiParameter(

@@ -110,3 +110,29 @@ def test_throttle_counts_per_token(settings, manager):
     # A second integration of the same user keeps its own budget.
     assert second.get("/api/v1/teams/").status_code == 200
     cache.clear()
+
+
+def test_token_query_sweeps_expired_tokens_of_the_user(manager, stakeholder):
+    # knox deletes the user's expired tokens when another one is used; the one-query
+    # authentication (relations.api.authentication) keeps doing so.
+    expired, _old = AuthToken.objects.create(user=manager, expiry=timedelta(seconds=-1))
+    _row, token = AuthToken.objects.create(user=manager)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/stakeholders/").status_code == 200
+    assert not AuthToken.objects.filter(pk=expired.pk).exists()
+    assert AuthToken.objects.filter(user=manager).count() == 1
+
+
+def test_token_brings_the_role_of_its_user(manager, director, stakeholder):
+    # The roles come with the token query: a director sees every score, a manager
+    # without a tie to the stakeholder none, as before.
+    from metrics.models import StakeholderScore
+
+    StakeholderScore.objects.create(stakeholder=stakeholder, computed_at=timezone.now())
+    url = f"/api/v1/stakeholders/{stakeholder.pk}/scores/"
+    for user, expected in ((director, 200), (UserFactory(), 404)):
+        _row, token = AuthToken.objects.create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert client.get(url).status_code == expected
