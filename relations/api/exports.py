@@ -65,8 +65,10 @@ class CsvExportMixin:
         serializer_context = self.get_serializer_context()
         serializer_class = self.get_serializer_class()
 
+        chunks = chunked(queryset)
+
         def rows():
-            for chunk in chunked(queryset):
+            for chunk in chunks:
                 for row in serializer_class(chunk, many=True, context=serializer_context).data:
                     yield [row.get(name) for name in header]
 
