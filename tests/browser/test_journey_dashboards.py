@@ -16,30 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHARTS_DRAWN = "() => window.rapportCharts && window.rapportCharts.length === 3"
 
 
-@pytest.fixture
-def offline(page: Page, live_server) -> list[str]:
-    """Cut the browser off from everything but the test server; record what it tried."""
-    outside: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    return outside
-
-
-@pytest.fixture
-def problems(page: Page) -> list[str]:
-    found: list[str] = []
-    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
-
-
 def sign_in(page: Page, live_server, username: str) -> None:
     sign_in_through_form(page, live_server, username)
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journey_dashboards import CHARTS_DRAWN, offline, problems, sign_in  # noqa: F401
+from tests.browser.test_journey_dashboards import CHARTS_DRAWN, sign_in
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, known  # noqa: F401
 from tests.mfa import pass_second_factor
 

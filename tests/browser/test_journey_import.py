@@ -16,30 +16,6 @@ from tests.factories import StakeholderFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def offline(page: Page, live_server) -> list[str]:
-    """Cut the browser off from everything but the test server; record what it tried."""
-    outside: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(live_server.url):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_local)
-    return outside
-
-
-@pytest.fixture
-def problems(page: Page) -> list[str]:
-    found: list[str] = []
-    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
-
-
 @pytest.fixture(autouse=True)
 def _tasks_in_process():
     # No worker serves browser tests: the undo runs in process, as without a broker.

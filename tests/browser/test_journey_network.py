@@ -27,15 +27,6 @@ def _fresh_graph_cache():
     services._graph_cache.clear()
 
 
-@pytest.fixture
-def problems(page: Page) -> list[str]:
-    found: list[str] = []
-    # A CSP violation or a script error shows in the console: the pages must have none.
-    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
-
-
 def sign_in(page: Page, live_server, username: str, then: str) -> None:
     sign_in_through_form(page, live_server, username, then=then)
     expect(page).to_have_url(re.compile(rf"{then}$"))

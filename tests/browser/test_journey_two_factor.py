@@ -11,7 +11,6 @@ from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
 from relations.models import AuditEvent
-from tests.browser.test_journey_dashboards import offline, problems  # noqa: F401
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
