@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import OperationalError, connection, models, transaction
-from django.db.models import Count, Exists, FloatField, Func, OuterRef, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import FloatField, Func
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from relations.models import (
@@ -110,32 +110,31 @@ def score_settings() -> scoring.ScoreSettings:
     )
 
 
+def epoch_sql(expression: str, vendor: str) -> str:
+    """SQL of the POSIX seconds of a date-time or date expression, for a cursor.
+
+    A date counts as 00:00 UTC (DESIGN §6). SQLite keeps UTC text
+    'YYYY-MM-DD[ HH:MM:SS[.ffffff]]': whole seconds from strftime plus the
+    fraction from character 20, exact to the microsecond.
+    """
+    if vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {expression})::double precision"
+    if vendor == "sqlite":
+        seconds = f"CAST(strftime('%%s', {expression}) AS REAL)"
+        return f"({seconds} + CAST(substr({expression}, 20) AS REAL))"
+    raise NotImplementedError(f"no epoch SQL for {vendor}")
+
+
 class Epoch(Func):
-    """POSIX seconds of a date-time or date column; a date counts as 00:00 UTC (DESIGN §6)."""
+    """POSIX seconds of a date-time or date column (`epoch_sql`)."""
 
     output_field = FloatField()
 
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # SQLite keeps UTC text 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]': whole seconds from
-        # strftime plus the fraction from character 20, exact to the microsecond.
-        # '%%%%s' survives both the template's and the cursor's %-formatting.
-        return self.as_sql(
-            compiler,
-            connection,
-            template=(
-                "(CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
-                " + CAST(substr(%(expressions)s, 20) AS REAL))"
-            ),
-            **extra,
-        )
+    def as_sql(self, compiler, connection, **extra):
+        # The template is %-formatted before the cursor formats it again.
+        template = epoch_sql("{e}", connection.vendor).replace("%", "%%")
+        template = template.format(e="%(expressions)s")
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 def _as_datetime(at: datetime | None) -> datetime:
@@ -166,6 +165,22 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.n
     return idx_clipped, found
 
 
+def _any(column: str, values: list[int]) -> tuple[str, list[Any]]:
+    """`column` is among `values`: one array parameter on PostgreSQL (the same
+    statement whatever their number, so it is prepared once), a list elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    if not values:
+        return "FALSE", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 # --------------------------------------------------------------------------
 # Groups: the objects being scored
 
@@ -186,28 +201,41 @@ class Groups:
     is_key: np.ndarray
     user_ids: frozenset[int]
     stakeholder_ids: frozenset[int]
+    was_at_risk: np.ndarray | None = None  # stored flag before this run (a few stakeholders)
 
     def __len__(self) -> int:
         return len(self.object_ids)
 
 
-def _key_annotation(stakeholder_ref: str) -> Exists:
-    return Exists(
-        GoalStakeholder.objects.filter(
-            stakeholder=OuterRef(stakeholder_ref), goal__status=StrategicGoal.Status.ACTIVE
-        )
+def _on_active_goal(stakeholder_column: str) -> str:
+    """SQL: the stakeholder is linked to an active strategic goal (one key-ness test)."""
+    return (
+        f"EXISTS (SELECT 1 FROM {GoalStakeholder._meta.db_table} gs"
+        f" JOIN {StrategicGoal._meta.db_table} g ON g.id = gs.goal_id"
+        f" WHERE gs.stakeholder_id = {stakeholder_column} AND g.status = %s)"
     )
+
+
+def _is_key(importance: np.ndarray, on_goal: np.ndarray) -> np.ndarray:
+    # Key stakeholder (DESIGN §2): importance ≥ 4 or on an active strategic goal.
+    return (importance >= 4) | on_goal.astype(bool)
 
 
 def stakeholder_groups(stakeholder_ids: Iterable[int] | None) -> Groups:
-    qs = Stakeholder.objects.all()
+    """These stakeholders (all when None), by id, with their stored at-risk flag."""
+    columns = f"s.id, COALESCE(s.cadence_days, 0), s.importance, {_on_active_goal('s.id')}"
+    tables = f"{Stakeholder._meta.db_table} s"
+    params: list[Any] = [StrategicGoal.Status.ACTIVE]
+    where = ""
     if stakeholder_ids is not None:
-        qs = qs.filter(pk__in=list(stakeholder_ids))
-    rows = list(
-        qs.order_by("pk")
-        .annotate(on_goal=_key_annotation("pk"))
-        .values_list("pk", "cadence_days", "importance", "on_goal")
-    )
+        # A few (incremental): whether they were at risk, for the webhook of those newly so.
+        columns += ", COALESCE(sc.at_risk, FALSE)"
+        tables += f" LEFT JOIN {StakeholderScore._meta.db_table} sc ON sc.stakeholder_id = s.id"
+        among, more = _any("s.id", sorted({int(i) for i in stakeholder_ids}))
+        where = f" WHERE {among}"
+        params += more
+    sql = f"SELECT {columns} FROM {tables}{where}"
+    rows = _fetch(f"{sql} ORDER BY s.id", params)
     ids = _column(rows, 0, np.int64)
     return Groups(
         level=scoring.Level.STAKEHOLDER,
@@ -215,10 +243,10 @@ def stakeholder_groups(stakeholder_ids: Iterable[int] | None) -> Groups:
         keys=ids,
         key_base=0,
         cadence_days=_column(rows, 1, np.int64),
-        # Key stakeholder (DESIGN §2): importance ≥ 4 or on an active strategic goal.
-        is_key=(_column(rows, 2, np.int64) >= 4) | _column(rows, 3, bool),
+        is_key=_is_key(_column(rows, 2, np.int64), _column(rows, 3, bool)),
         user_ids=frozenset(),
         stakeholder_ids=frozenset(ids.tolist()),
+        was_at_risk=_column(rows, 4, bool) if stakeholder_ids is not None else None,
     )
 
 
@@ -227,26 +255,28 @@ def relationship_groups(
     pairs: Iterable[tuple[int, int]] | None = None,
 ) -> Groups:
     """Relationships by id, or by (user_id, stakeholder_id) pairs; all when both are None."""
-    qs = Relationship.objects.all()
+    conditions, params = [], []
     wanted: set[tuple[int, int]] | None = None
     if relationship_ids is not None:
-        qs = qs.filter(pk__in=list(relationship_ids))
+        among, more = _any("r.id", sorted({int(i) for i in relationship_ids}))
+        conditions.append(among)
+        params += more
     if pairs is not None:
         wanted = {(int(u), int(s)) for u, s in pairs}
-        qs = qs.filter(
-            user_id__in={u for u, _ in wanted}, stakeholder_id__in={s for _, s in wanted}
-        )
-    rows = list(
-        qs.order_by()
-        .annotate(on_goal=_key_annotation("stakeholder"))
-        .values_list(
-            "pk",
-            "user_id",
-            "stakeholder_id",
-            "stakeholder__cadence_days",
-            "stakeholder__importance",
-            "on_goal",
-        )
+        for column, values in (
+            ("r.user_id", {u for u, _ in wanted}),
+            ("r.stakeholder_id", {s for _, s in wanted}),
+        ):
+            among, more = _any(column, sorted(values))
+            conditions.append(among)
+            params += more
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    rows = _fetch(
+        "SELECT r.id, r.user_id, r.stakeholder_id, COALESCE(s.cadence_days, 0), s.importance,"
+        f" {_on_active_goal('s.id')}"
+        f" FROM {Relationship._meta.db_table} r"
+        f" JOIN {Stakeholder._meta.db_table} s ON s.id = r.stakeholder_id{where}",
+        [StrategicGoal.Status.ACTIVE, *params],
     )
     if wanted is not None:
         rows = [r for r in rows if (r[1], r[2]) in wanted]
@@ -261,7 +291,7 @@ def relationship_groups(
         keys=keys[order],
         key_base=key_base,
         cadence_days=_column(rows, 3, np.int64)[order],
-        is_key=((_column(rows, 4, np.int64) >= 4) | _column(rows, 5, bool))[order],
+        is_key=_is_key(_column(rows, 4, np.int64), _column(rows, 5, bool))[order],
         user_ids=frozenset(user_ids.tolist()),
         stakeholder_ids=frozenset(stakeholder_ids.tolist()),
     )
@@ -500,9 +530,6 @@ def _everything_read_orm(at: datetime, cfg: scoring.ScoreSettings) -> Everything
         )
     )
 
-    def user_column(table: list[tuple]) -> np.ndarray:
-        return np.array([-1 if r[1] is None else r[1] for r in table], dtype=np.int64)
-
     ids = _column(rows, 0, np.int64)
     link_interactions = _column(stakeholder_links, 1, np.int64)
     user_interactions = _column(user_links, 1, np.int64)
@@ -521,25 +548,22 @@ def _everything_read_orm(at: datetime, cfg: scoring.ScoreSettings) -> Everything
         link_stakeholder_interaction=link_interactions,
         link_user=_column(user_links, 0, np.int64),
         link_user_interaction=user_interactions,
-        commitment_stakeholder=_column(commitments, 0, np.int64),
-        commitment_user=user_column(commitments),
-        commitment_id=_column(commitments, 2, np.int64),
+        **_owned_columns("commitment", commitments),
         commitment_due_at=_column(commitments, 3, np.float64),
         commitment_status=scoring.status_array([r[4] for r in commitments]),
-        outcome_stakeholder=_column(outcomes, 0, np.int64),
-        outcome_user=user_column(outcomes),
-        outcome_id=_column(outcomes, 2, np.int64),
+        **_owned_columns("outcome", outcomes),
         outcome_at=_column(outcomes, 3, np.float64),
         outcome_value=_column(outcomes, 4, np.float64),
     )
 
 
-def _everyone_rows(
+def _rows_of(
     groups: Groups, everything: Everything
 ) -> tuple[scoring.InteractionRows, scoring.CommitmentRows, scoring.OutcomeRows]:
     """Every group's rows (DESIGN §3 row sets) cut from `everything`.
 
-    Orders as in the incremental path: interaction rows by (group, interaction),
+    Full and incremental recomputation both cut their rows here, from
+    `everything_read` or `few_read`: interaction rows by (group, interaction),
     commitments and outcomes by id, so each group sums the same numbers in the
     same order either way (full == incremental, bit for bit).
     """
@@ -547,8 +571,6 @@ def _everyone_rows(
     if groups.level is scoring.Level.STAKEHOLDER:
         row_keys, row_interactions = e.link_stakeholder, e.link_stakeholder_interaction
         commitment_keys, outcome_keys = e.commitment_stakeholder, e.outcome_stakeholder
-        commitment_kept = np.ones(len(commitment_keys), dtype=bool)
-        outcome_kept = np.ones(len(outcome_keys), dtype=bool)
     else:
         # Interactions in which both u and s took part: one row per (u, s, interaction).
         row_keys, row_interactions = _pair_rows(
@@ -558,9 +580,8 @@ def _everyone_rows(
             e.link_stakeholder_interaction,
             groups.key_base,
         )
-        commitment_kept, outcome_kept = e.commitment_user >= 0, e.outcome_user >= 0
-        commitment_keys = e.commitment_user * groups.key_base + e.commitment_stakeholder
-        outcome_keys = e.outcome_user * groups.key_base + e.outcome_stakeholder
+        commitment_keys = _pair_keys(e.commitment_user, e.commitment_stakeholder, groups.key_base)
+        outcome_keys = _pair_keys(e.outcome_user, e.outcome_stakeholder, groups.key_base)
 
     group_index, found = _lookup(groups.keys, row_keys)
     at_row, dated = _lookup(e.interaction_id, row_interactions)
@@ -586,7 +607,7 @@ def _everyone_rows(
         interactions = scoring.InteractionRows.empty()
 
     group_index, found = _lookup(groups.keys, commitment_keys)
-    keep = np.flatnonzero(found & commitment_kept)
+    keep = np.flatnonzero(found)
     commitments = scoring.CommitmentRows(
         group=group_index[keep],
         commitment_id=e.commitment_id[keep],
@@ -594,7 +615,7 @@ def _everyone_rows(
         status=e.commitment_status[keep],
     )
     group_index, found = _lookup(groups.keys, outcome_keys)
-    keep = np.flatnonzero(found & outcome_kept)
+    keep = np.flatnonzero(found)
     outcomes = scoring.OutcomeRows(
         group=group_index[keep],
         outcome_id=e.outcome_id[keep],
@@ -620,17 +641,14 @@ def _group_major(group_index: np.ndarray, interaction_ids: np.ndarray) -> np.nda
     return np.argsort(group_index * span + interaction_ids, kind="stable")
 
 
-def _count_of(link_model: type[models.Model]) -> Coalesce:
-    return Coalesce(
-        Subquery(
-            link_model.objects.filter(interaction_id=OuterRef("pk"))
-            .order_by()
-            .values("interaction_id")
-            .annotate(n=Count("id"))
-            .values("n")
-        ),
-        0,
-    )
+def _pair_keys(users: np.ndarray, stakeholders: np.ndarray, key_base: int) -> np.ndarray:
+    """Relationship keys of (user, stakeholder) rows.
+
+    -1 (no group) where no user is named (-1), or where the stakeholder is
+    beyond every scored relationship's: its key would alias another pair's.
+    """
+    keys = users * key_base + stakeholders
+    return np.where((users >= 0) & (stakeholders < key_base), keys, -1)
 
 
 def _pair_rows(
@@ -650,151 +668,99 @@ def _pair_rows(
     # Position within each user row's run of matching stakeholder rows.
     offsets = np.arange(len(user_rows)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
     matched = np.repeat(lo, repeat) + offsets
-    keys = users[user_rows] * key_base + stakeholders[matched]
+    keys = _pair_keys(users[user_rows], stakeholders[matched], key_base)
     return keys, user_interactions[user_rows]
 
 
-def _interaction_rows(
-    groups: Groups, at: datetime, cfg: scoring.ScoreSettings
-) -> scoring.InteractionRows:
-    """The interaction rows of a few groups (incremental recomputation)."""
-    # Interactions after T drop out below, where their attributes are read; the
-    # membership queries of a few groups stay index-only on the link tables.
-    links = list(
-        StakeholderLink.objects.filter(stakeholder_id__in=groups.stakeholder_ids).values_list(
-            "stakeholder_id", "interaction_id"
-        )
+def few_read(
+    stakeholder_ids: Iterable[int],
+    user_ids: Iterable[int],
+    at: datetime,
+    cfg: scoring.ScoreSettings,
+) -> Everything:
+    """What the scores of a few stakeholders, and of these users with them, are made of.
+
+    Shaped as `everything_read`'s result, restricted to these stakeholders:
+    their interactions dated on or before T (with their full participant
+    counts), their links, the users' participations in those interactions,
+    and their commitments and outcomes. Four plain-SQL queries, whatever the
+    number of groups (the worker's hot path after a logged interaction: the
+    ORM would spend more time building them than the database running them);
+    the values are computed by the same SQL expressions as `everything_read`'s.
+    """
+    vendor = connection.vendor
+    stakeholders = sorted({int(s) for s in stakeholder_ids})
+    users = sorted({int(u) for u in user_ids})
+    links_table = StakeholderLink._meta.db_table
+    participants_table = ParticipantLink._meta.db_table
+    among_stakeholders, params = _any("l.stakeholder_id", stakeholders)
+    links = _fetch(
+        f"SELECT l.stakeholder_id, l.interaction_id, {epoch_sql('i.occurred_at', vendor)},"
+        " i.kind, i.value_given, i.value_received, i.sentiment, i.duration_minutes,"
+        " CAST(i.cost AS double precision),"
+        f" (SELECT COUNT(*) FROM {participants_table} p WHERE p.interaction_id = i.id),"
+        f" (SELECT COUNT(*) FROM {links_table} o WHERE o.interaction_id = i.id)"
+        f" FROM {links_table} l JOIN {Interaction._meta.db_table} i ON i.id = l.interaction_id"
+        f" WHERE {among_stakeholders} AND i.occurred_at <= %s",
+        [*params, connection.ops.adapt_datetimefield_value(at)],
     )
-    link_stakeholders = _column(links, 0, np.int64)
     link_interactions = _column(links, 1, np.int64)
-    if groups.level is scoring.Level.STAKEHOLDER:
-        row_keys, row_interactions = link_stakeholders, link_interactions
-    else:
-        participants = list(
-            ParticipantLink.objects.filter(
-                user_id__in=groups.user_ids,
-                interaction_id__in=np.unique(link_interactions).tolist(),
-            ).values_list("user_id", "interaction_id")
+    ids, first = np.unique(link_interactions, return_index=True)
+    attributes = [links[i] for i in first.tolist()]
+    participations = []
+    if users and len(ids):
+        among_users, user_params = _any("user_id", users)
+        among_interactions, interaction_params = _any("interaction_id", ids.tolist())
+        participations = _fetch(
+            f"SELECT user_id, interaction_id FROM {participants_table}"
+            f" WHERE {among_users} AND {among_interactions}",
+            [*user_params, *interaction_params],
         )
-        row_keys, row_interactions = _pair_rows(
-            _column(participants, 0, np.int64),
-            _column(participants, 1, np.int64),
-            link_stakeholders,
-            link_interactions,
-            groups.key_base,
-        )
-
-    group_index, found = _lookup(groups.keys, row_keys)
-    row_interactions, group_index = row_interactions[found], group_index[found]
-    if len(row_interactions) == 0:
-        return scoring.InteractionRows.empty()
-
-    columns = [
-        "pk",
-        Epoch("occurred_at"),
-        "kind",
-        "value_given",
-        "value_received",
-        "sentiment",
-        "duration_minutes",
-        Cast("cost", FloatField()),
-    ]
-    # Their participant counts ride along as subqueries, saving two round trips
-    # on the worker's hot path.
-    attributes = list(
-        Interaction.objects.filter(occurred_at__lte=at, pk__in=np.unique(row_interactions).tolist())
-        .order_by("pk")
-        .values_list(*columns, _count_of(ParticipantLink), _count_of(StakeholderLink))
+    among_stakeholders, params = _any("stakeholder_id", stakeholders)
+    commitments = _fetch(
+        "SELECT stakeholder_id, responsible_id, id,"
+        f" {epoch_sql('due_date', vendor)}, status FROM {Commitment._meta.db_table}"
+        f" WHERE {among_stakeholders} ORDER BY id",
+        params,
     )
-    attribute_ids = _column(attributes, 0, np.int64)
-    n_internal = _column(attributes, 8, np.int64)
-    n_stakeholders = _column(attributes, 9, np.int64)
-    # An interaction saved without colleagues (never through the forms or the API)
-    # counts as one, so that its cost is still shared rather than divided by zero.
-    n_internal = np.maximum(n_internal, 1)
-    n_stakeholders = np.maximum(n_stakeholders, 1)
-
-    at_row, found = _lookup(attribute_ids, row_interactions)
-    at_row, group_index = at_row[found], group_index[found]
-    row_interactions = row_interactions[found]
-    order = _group_major(group_index, row_interactions)
-    at_row, group_index = at_row[order], group_index[order]
-    kinds = np.array([r[2] for r in attributes], dtype=object)
-    return scoring.InteractionRows(
-        group=group_index,
-        interaction_id=attribute_ids[at_row],
-        occurred_at=_column(attributes, 1, np.float64)[at_row],
-        kind_weight=scoring.kind_weight_array(kinds, cfg)[at_row],
-        value_given=_column(attributes, 3, np.float64)[at_row],
-        value_received=_column(attributes, 4, np.float64)[at_row],
-        sentiment=_float_column(attributes, 5)[at_row],
-        duration_minutes=_column(attributes, 6, np.float64)[at_row],
-        cost=_column(attributes, 7, np.float64)[at_row],
-        n_internal=n_internal[at_row],
-        n_stakeholders=n_stakeholders[at_row],
+    outcomes = _fetch(
+        "SELECT stakeholder_id, credited_to_id, id,"
+        f" {epoch_sql('occurred_on', vendor)}, CAST(value AS double precision)"
+        f" FROM {Outcome._meta.db_table} WHERE {among_stakeholders} AND occurred_on <= %s"
+        " ORDER BY id",
+        [*params, connection.ops.adapt_datefield_value(at.astimezone(UTC).date())],
+    )
+    return Everything(
+        interaction_id=ids,
+        occurred_at=_column(attributes, 2, np.float64),
+        kind_weight=scoring.kind_weight_array([r[3] for r in attributes], cfg),
+        value_given=_column(attributes, 4, np.float64),
+        value_received=_column(attributes, 5, np.float64),
+        sentiment=_float_column(attributes, 6),
+        duration_minutes=_column(attributes, 7, np.float64),
+        cost=_column(attributes, 8, np.float64),
+        n_internal=_column(attributes, 9, np.int64),
+        n_stakeholders=_column(attributes, 10, np.int64),
+        link_stakeholder=_column(links, 0, np.int64),
+        link_stakeholder_interaction=link_interactions,
+        link_user=_column(participations, 0, np.int64),
+        link_user_interaction=_column(participations, 1, np.int64),
+        **_owned_columns("commitment", commitments),
+        commitment_due_at=_column(commitments, 3, np.float64),
+        commitment_status=scoring.status_array([r[4] for r in commitments]),
+        **_owned_columns("outcome", outcomes),
+        outcome_at=_column(outcomes, 3, np.float64),
+        outcome_value=_column(outcomes, 4, np.float64),
     )
 
 
-def _owned_rows(
-    groups: Groups, queryset: models.QuerySet, person: str
-) -> tuple[np.ndarray, list[tuple]]:
-    """Commitments or outcomes of a few groups: (group index, the remaining columns)."""
-    if groups.level is scoring.Level.STAKEHOLDER:
-        queryset = queryset.filter(stakeholder_id__in=groups.stakeholder_ids)
-        rows = list(queryset)
-        keys = _column(rows, 0, np.int64)
-        rest = [r[1:] for r in rows]
-    else:
-        queryset = queryset.filter(
-            **{f"{person}__in": groups.user_ids}, stakeholder_id__in=groups.stakeholder_ids
-        )
-        rows = list(queryset)
-        keys = _column(rows, 0, np.int64) * groups.key_base + _column(rows, 1, np.int64)
-        rest = [r[2:] for r in rows]
-    group_index, found = _lookup(groups.keys, keys)
-    return group_index[found], [r for r, keep in zip(rest, found.tolist(), strict=True) if keep]
-
-
-def _commitment_rows(groups: Groups) -> scoring.CommitmentRows:
-    key_columns = (
-        ("stakeholder_id",)
-        if groups.level is scoring.Level.STAKEHOLDER
-        else ("responsible_id", "stakeholder_id")
-    )
-    queryset = Commitment.objects.order_by("pk").values_list(
-        *key_columns, "pk", Epoch("due_date"), "status"
-    )
-    group_index, rows = _owned_rows(groups, queryset, "responsible")
-    if not rows:
-        return scoring.CommitmentRows.empty()
-    return scoring.CommitmentRows(
-        group=group_index,
-        commitment_id=_column(rows, 0, np.int64),
-        due_at=_column(rows, 1, np.float64),
-        status=scoring.status_array([r[2] for r in rows]),
-    )
-
-
-def _outcome_rows(groups: Groups, at: datetime) -> scoring.OutcomeRows:
-    key_columns = (
-        ("stakeholder_id",)
-        if groups.level is scoring.Level.STAKEHOLDER
-        else ("credited_to_id", "stakeholder_id")
-    )
-    queryset = (
-        Outcome.objects.filter(occurred_on__lte=at.astimezone(UTC).date())
-        .order_by("pk")
-        .values_list(*key_columns, "pk", Epoch("occurred_on"), Cast("value", FloatField()))
-    )
-    group_index, rows = _owned_rows(groups, queryset, "credited_to")
-    if not rows:
-        return scoring.OutcomeRows.empty()
-    return scoring.OutcomeRows(
-        group=group_index,
-        outcome_id=_column(rows, 0, np.int64),
-        occurred_at=_column(rows, 1, np.float64),
-        value=_column(rows, 2, np.float64),
-    )
+def _owned_columns(prefix: str, rows: list[tuple]) -> dict[str, np.ndarray]:
+    """The stakeholder, user (-1: none) and id columns of commitment or outcome rows."""
+    return {
+        f"{prefix}_stakeholder": _column(rows, 0, np.int64),
+        f"{prefix}_user": np.array([-1 if r[1] is None else r[1] for r in rows], dtype=np.int64),
+        f"{prefix}_id": _column(rows, 2, np.int64),
+    }
 
 
 def _trust_some_days_ago(groups: Groups, at: datetime, everyone: bool) -> np.ndarray:
@@ -804,14 +770,17 @@ def _trust_some_days_ago(groups: Groups, at: datetime, everyone: bool) -> np.nda
         model, fk = StakeholderScoreSnapshot, "stakeholder_id"
     else:
         model, fk = RelationshipScoreSnapshot, "relationship_id"
-    qs = model.objects.filter(
-        date__lte=target,
-        date__gt=target - timedelta(days=SNAPSHOT_SLACK_DAYS),
-        trust__isnull=False,
-    )
+    among, params = "", []
     if not everyone:
-        qs = qs.filter(**{f"{fk}__in": groups.object_ids.tolist()})
-    rows = list(qs.order_by(fk, "date").values_list(fk, "trust"))
+        among, params = _any(fk, groups.object_ids.tolist())
+        among = f" AND {among}"
+    adapt = connection.ops.adapt_datefield_value
+    day = connection.ops.quote_name("date")
+    rows = _fetch(
+        f"SELECT {fk}, trust FROM {model._meta.db_table}"
+        f" WHERE {day} <= %s AND {day} > %s AND trust IS NOT NULL{among} ORDER BY {fk}, {day}",
+        [adapt(target), adapt(target - timedelta(days=SNAPSHOT_SLACK_DAYS)), *params],
+    )
     out = np.full(len(groups), np.nan)
     if not rows:
         return out
@@ -951,15 +920,19 @@ def _risk(
 def groups_score(
     groups: Groups, at: datetime, *, everyone: bool = False, everything: Everything | None = None
 ) -> Scored:
-    """The stored fields of every group as of `at`, in group order, as columns."""
+    """The stored fields of every group as of `at`, in group order, as columns.
+
+    `everything`: the rows read for these groups (or more), by `everything_read`
+    when `everyone`, else by `few_read`; read here when not given.
+    """
     cfg = score_settings()
-    if everyone:
-        everything = everything or everything_read(at, cfg)
-        interactions, commitments, outcomes = _everyone_rows(groups, everything)
-    else:
-        interactions = _interaction_rows(groups, at, cfg)
-        commitments = _commitment_rows(groups)
-        outcomes = _outcome_rows(groups, at)
+    if everything is None:
+        everything = (
+            everything_read(at, cfg)
+            if everyone
+            else few_read(groups.stakeholder_ids, groups.user_ids, at, cfg)
+        )
+    interactions, commitments, outcomes = _rows_of(groups, everything)
     scores = scoring.score_groups(
         len(groups),
         interactions,
@@ -1177,20 +1150,61 @@ def _store(
 
 def stakeholder_scores_recompute(stakeholder_ids: Iterable[int], at: datetime | None = None) -> int:
     """Recompute and store the stakeholder-level scores of these stakeholders as of `at`."""
+    return scores_recompute(stakeholder_ids=stakeholder_ids, at=at)[0]
+
+
+def relationship_scores_recompute(
+    relationship_ids: Iterable[int] | None = None,
+    *,
+    pairs: Iterable[tuple[int, int]] | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Recompute and store relationship-level scores, by relationship id or (user, stakeholder)."""
+    if relationship_ids is None and pairs is None:
+        raise ValueError("name the relationships (ids or pairs); use scores_recompute_all for all")
+    if relationship_ids is None:
+        return scores_recompute(pairs=pairs, at=at)[1]
     at = _as_datetime(at)
-    groups = stakeholder_groups(set(stakeholder_ids))
+    groups = relationship_groups(set(relationship_ids))
     if not len(groups):
         return 0
-    ids = groups.object_ids.tolist()
-    was_at_risk = set(
-        StakeholderScore.objects.filter(stakeholder_id__in=ids, at_risk=True).values_list(
-            "stakeholder_id", flat=True
-        )
+    return _store(groups, groups_score(groups, at))
+
+
+def scores_recompute(
+    stakeholder_ids: Iterable[int] = (),
+    pairs: Iterable[tuple[int, int]] = (),
+    at: datetime | None = None,
+) -> tuple[int, int]:
+    """Recompute and store the stakeholder-level scores of these stakeholders and the
+    relationship-level scores of these (user, stakeholder) pairs as of `at`.
+
+    The worker's incremental path: both levels are cut from one `few_read` of
+    the stakeholders' rows. Returns how many of each were stored.
+    """
+    at = _as_datetime(at)
+    stakeholders = stakeholder_groups(set(stakeholder_ids))
+    relationships = relationship_groups(pairs={(int(u), int(s)) for u, s in pairs})
+    if not len(stakeholders) and not len(relationships):
+        return 0, 0
+    everything = few_read(
+        stakeholders.stakeholder_ids | relationships.stakeholder_ids,
+        relationships.user_ids,
+        at,
+        score_settings(),
     )
-    scored = groups_score(groups, at)
-    stored = _store(groups, scored)
-    _announce(ids, scored.rows(), was_at_risk)
-    return stored
+    stored = 0
+    if len(stakeholders):
+        ids = stakeholders.object_ids.tolist()
+        was_at_risk = set(stakeholders.object_ids[stakeholders.was_at_risk].tolist())
+        scored = groups_score(stakeholders, at, everything=everything)
+        stored = _store(stakeholders, scored)
+        _announce(ids, scored.rows(), was_at_risk)
+    stored_relationships = 0
+    if len(relationships):
+        scored = groups_score(relationships, at, everything=everything)
+        stored_relationships = _store(relationships, scored)
+    return stored, stored_relationships
 
 
 # The figures a `scores.updated` webhook carries (the full set is one API call away).
@@ -1212,25 +1226,6 @@ def _announce(ids: list[int], results: list[dict], was_at_risk: set[int]) -> Non
             at_risk.append({**payload, "risk_reasons": row.get("risk_reasons", [])})
     webhook_emit_many(Webhook.Event.SCORES_UPDATED, updated)
     webhook_emit_many(Webhook.Event.STAKEHOLDER_AT_RISK, at_risk)
-
-
-def relationship_scores_recompute(
-    relationship_ids: Iterable[int] | None = None,
-    *,
-    pairs: Iterable[tuple[int, int]] | None = None,
-    at: datetime | None = None,
-) -> int:
-    """Recompute and store relationship-level scores, by relationship id or (user, stakeholder)."""
-    if relationship_ids is None and pairs is None:
-        raise ValueError("name the relationships (ids or pairs); use scores_recompute_all for all")
-    at = _as_datetime(at)
-    groups = relationship_groups(
-        None if relationship_ids is None else set(relationship_ids),
-        None if pairs is None else set(pairs),
-    )
-    if not len(groups):
-        return 0
-    return _store(groups, groups_score(groups, at))
 
 
 def _serialize_recomputation() -> None:
@@ -1257,6 +1252,22 @@ def _recomputation_lock_held() -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RECOMPUTE_LOCK_KEY])
 
 
+@contextmanager
+def _without_jit() -> Iterator[None]:
+    """PostgreSQL's JIT off for a full run: its scans and joins over every row are
+    simple, and compiling each costs a quarter of a second (measured at `large`)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
+
+
 def pending_recompute(*, older_than: timedelta | None = None, at: datetime | None = None) -> int:
     """Recompute what the dirty markers name, then delete exactly those markers.
 
@@ -1280,10 +1291,7 @@ def pending_recompute(*, older_than: timedelta | None = None, at: datetime | Non
             when = _as_datetime(at)
             stakeholder_ids = {s for _, s, u in claimed if u is None}
             pairs = {(u, s) for _, s, u in claimed if u is not None}
-            if stakeholder_ids:
-                stakeholder_scores_recompute(stakeholder_ids, at=when)
-            if pairs:
-                relationship_scores_recompute(pairs=pairs, at=when)
+            scores_recompute(stakeholder_ids, pairs, at=when)
             claimed_ids = [pk for pk, _, _ in claimed]
             for start in range(0, len(claimed_ids), UPSERT_BATCH):
                 PendingRecompute.objects.filter(
@@ -1304,7 +1312,7 @@ def scores_recompute_all(at: datetime | None = None, progress: Progress | None =
     """
     at = _as_datetime(at)
     report = progress or (lambda fraction, message: None)
-    with _recomputation_lock_held():
+    with _recomputation_lock_held(), _without_jit():
         covered = list(PendingRecompute.objects.values_list("pk", flat=True))
         report(0.0, "reading interactions, commitments and outcomes")
         everything = everything_read(at, score_settings())

@@ -17,7 +17,6 @@ from metrics import services
 def bench_recompute(stakeholder_id: int, owner_id: int | None) -> int:
     with transaction.atomic():
         services._serialize_recomputation()
-        services.stakeholder_scores_recompute([stakeholder_id])
-        if owner_id is not None:
-            services.relationship_scores_recompute(pairs=[(owner_id, stakeholder_id)])
+        pairs = [] if owner_id is None else [(owner_id, stakeholder_id)]
+        services.scores_recompute([stakeholder_id], pairs)
     return stakeholder_id

@@ -115,11 +115,10 @@ def test_stored_values_equal_score_groups_output(stakeholder, world):
 
     groups = services.stakeholder_groups([stakeholder.pk, second.pk])
     cfg = services.score_settings()
+    rows = services.few_read(groups.stakeholder_ids, (), T, cfg)
     expected = scoring.score_groups(
         len(groups),
-        services._interaction_rows(groups, T, cfg),
-        services._commitment_rows(groups),
-        services._outcome_rows(groups, T),
+        *services._rows_of(groups, rows),
         at=T.timestamp(),
         level=scoring.Level.STAKEHOLDER,
         settings=cfg,
@@ -216,3 +215,29 @@ def test_relationship_of_an_unrelated_user_is_not_scored(stakeholder, world):
 
     assert stored == 0
     assert not RelationshipScore.objects.exists()
+
+
+def test_full_recomputation_keeps_a_later_stakeholders_commitments_to_themselves(
+    manager, other_manager, stakeholder, log
+):
+    """Relationship rows are keyed by user and stakeholder: a commitment or an outcome
+    of a stakeholder nobody has a relationship with yet (here the newest, with the
+    highest id) must not land on another user's relationship."""
+    log([manager], [stakeholder], occurred_at=days_before(10), value_given=1)
+    log([other_manager], [stakeholder], occurred_at=days_before(10), value_given=1)
+    # Relationship keys are user × (largest related stakeholder id + 1) + stakeholder.
+    users = sorted([manager, other_manager], key=lambda u: u.pk)
+    newcomer_id = stakeholder.pk + (stakeholder.pk + 1) * (users[1].pk - users[0].pk)
+    newcomer = StakeholderFactory(pk=newcomer_id, name="Newcomer")
+    CommitmentFactory(
+        stakeholder=newcomer, responsible=users[0], due_date=days_before(5).date(), status="broken"
+    )
+    OutcomeFactory(
+        stakeholder=newcomer, credited_to=users[0], value=700, occurred_on=days_before(5).date()
+    )
+
+    services.scores_recompute_all(at=T)
+
+    for relationship in Relationship.objects.filter(stakeholder=stakeholder):
+        score = RelationshipScore.objects.get(relationship=relationship)
+        assert (score.reliability, score.return_value) == (None, 0)

@@ -188,8 +188,7 @@ class Command(BaseCommand):
         timings = []
         for stakeholder, owner in self._sample_targets(samples):
             start = time.perf_counter()
-            services.stakeholder_scores_recompute([stakeholder.pk])
-            services.relationship_scores_recompute(pairs=[(owner.pk, stakeholder.pk)])
+            services.scores_recompute([stakeholder.pk], [(owner.pk, stakeholder.pk)])
             timings.append((time.perf_counter() - start) * 1000)
         return timings
 
