@@ -1268,35 +1268,47 @@ def _without_jit() -> Iterator[None]:
             cursor.execute("RESET jit")
 
 
-def pending_recompute(*, older_than: timedelta | None = None, at: datetime | None = None) -> int:
-    """Recompute what the dirty markers name, then delete exactly those markers.
+def _markers_claim(older_than: timedelta | None) -> list[tuple[int, int | None]]:
+    """Delete the oldest markers (at most PENDING_BATCH) in the current transaction and
+    return their (stakeholder_id, user_id).
 
-    A marker committed while this runs is not among those read, so it stays for
-    the next run: no change is lost. Returns how many markers were processed.
+    The deletion commits with the scores recomputed for them, or rolls back with
+    them; a concurrent run skips the rows this one holds (PostgreSQL).
+    """
+    table = connection.ops.quote_name(PendingRecompute._meta.db_table)
+    where, params = "", []
+    if older_than is not None:
+        where = " WHERE created_at <= %s"
+        params.append(connection.ops.adapt_datetimefield_value(timezone.now() - older_than))
+    locking = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    return [
+        (stakeholder_id, user_id)
+        for stakeholder_id, user_id in _fetch(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}{where}"
+            f" ORDER BY id LIMIT {PENDING_BATCH}{locking}) RETURNING stakeholder_id, user_id",
+            params,
+        )
+    ]
+
+
+def pending_recompute(*, older_than: timedelta | None = None, at: datetime | None = None) -> int:
+    """Recompute what the dirty markers name, deleting exactly those markers.
+
+    A marker committed while this runs is not among those claimed, so it stays
+    for the next run: no change is lost. Returns how many markers were processed.
     """
     processed = 0
     while True:
         with transaction.atomic():
             _serialize_recomputation()
-            markers = PendingRecompute.objects.order_by("pk")
-            if older_than is not None:
-                markers = markers.filter(created_at__lte=timezone.now() - older_than)
-            claimed = list(
-                markers.select_for_update(skip_locked=True).values_list(
-                    "pk", "stakeholder_id", "user_id"
-                )[:PENDING_BATCH]
-            )
+            claimed = _markers_claim(older_than)
             if not claimed:
                 return processed
-            when = _as_datetime(at)
-            stakeholder_ids = {s for _, s, u in claimed if u is None}
-            pairs = {(u, s) for _, s, u in claimed if u is not None}
-            scores_recompute(stakeholder_ids, pairs, at=when)
-            claimed_ids = [pk for pk, _, _ in claimed]
-            for start in range(0, len(claimed_ids), UPSERT_BATCH):
-                PendingRecompute.objects.filter(
-                    pk__in=claimed_ids[start : start + UPSERT_BATCH]
-                ).delete()
+            stakeholder_ids = {s for s, u in claimed if u is None}
+            pairs = {(u, s) for s, u in claimed if u is not None}
+            scores_recompute(stakeholder_ids, pairs, at=_as_datetime(at))
             processed += len(claimed)
         if len(claimed) < PENDING_BATCH:
             return processed
