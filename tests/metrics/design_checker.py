@@ -238,7 +238,15 @@ def stakeholder_scores(
         cost_share=cost_share,
     )
     _with_contact(scores, at=at, cadence_days=cadence_days)
+    return with_risk(
+        scores, is_key=is_key, cadence_days=cadence_days, trust_90_days_ago=trust_90_days_ago
+    )
 
+
+def with_risk(
+    scores: dict, *, is_key: bool, cadence_days: int | None, trust_90_days_ago: float | None
+) -> dict:
+    """The "at risk" reasons of DESIGN §3 that apply to these scores."""
     reasons = []
     trust = scores["trust"]
     if trust is not None and trust < 0.4:
@@ -265,10 +273,16 @@ def relationship_scores(
     *,
     at: datetime,
     cadence_days: int | None,
+    is_key: bool,
+    trust_90_days_ago: float | None = None,
 ) -> dict:
     """Relationship level: interactions in which both u and s took part; commitments of
-    s whose responsible user is u; outcomes of s credited to u. (DESIGN names at-risk
-    for the stakeholder level only, so none is computed here.)"""
+    s whose responsible user is u; outcomes of s credited to u.
+
+    READING: DESIGN §3 names "at risk" at stakeholder level; §6 serves "the same" fields
+    at relationship level. Here the same rules apply to the relationship's own scores
+    (with the stakeholder's key-ness and cadence, and the relationship's snapshot).
+    """
 
     def cost_share(interaction: InteractionRecord) -> float:
         hours = interaction.duration_minutes / 60
@@ -288,4 +302,7 @@ def relationship_scores(
         ],
         cost_share=cost_share,
     )
-    return _with_contact(scores, at=at, cadence_days=cadence_days)
+    _with_contact(scores, at=at, cadence_days=cadence_days)
+    return with_risk(
+        scores, is_key=is_key, cadence_days=cadence_days, trust_90_days_ago=trust_90_days_ago
+    )

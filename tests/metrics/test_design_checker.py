@@ -18,6 +18,7 @@ import io
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.management import call_command
@@ -26,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from metrics.models import StakeholderScoreSnapshot
+from metrics.models import RelationshipScoreSnapshot, StakeholderScoreSnapshot
 from relations.models import (
     Commitment,
     GoalStakeholder,
@@ -68,6 +69,13 @@ NUMBERS = [
     "return",
     "ror",
 ]
+# The checker's names of the at-risk reasons, and the codes the API gives them.
+RISK_CODES = {
+    checker.LOW_TRUST: "low_trust",
+    checker.TRUST_FELL: "trust_falling",
+    checker.KEY_OVERDUE: "key_overdue",
+    checker.LOW_RECIPROCITY: "low_reciprocity",
+}
 KINDS = list(checker.KIND_WEIGHTS)
 STATUSES = ["open", "kept", "broken", "cancelled"]
 # The seed, and the clock time of the full recomputation's T: midnight UTC (dates weigh
@@ -102,6 +110,8 @@ class World:
             )
             for _ in range(7)
         ]
+        # One who only takes, and sours: low trust and low reciprocity at stakeholder level.
+        self.taker = StakeholderFactory(organization=organization, importance=2)
         # Key by goal: linked to an active goal (counts) and to an achieved one (does not).
         active, achieved = GoalFactory(status="active"), GoalFactory(status="achieved")
         for goal, stakeholder in zip(
@@ -117,18 +127,26 @@ class World:
         return self.rng.sample(population, self.rng.randint(1, most))
 
     def trust_snapshots(self) -> None:
-        """Snapshots 90 days before each T, for the "trust fell by ≥ 0.15" rule."""
-        for day in {self.now.date(), self.t_full.date()}:
-            for stakeholder in self.stakeholders:
-                trust = self.rng.choice([None, 0.3, 0.6, 0.75, 0.9, 1.0])
+        """Snapshots 90 days before each T, for the "trust fell by ≥ 0.15" rule: of most
+        stakeholders, and of the relationships that exist before any score is computed."""
+        relationships = list(Relationship.objects.all())
+        for day in {self.now.date() - timedelta(days=90), self.t_full.date() - timedelta(days=90)}:
+            for stakeholder in [*self.stakeholders, self.taker]:
                 if self.rng.random() < 0.8:
                     StakeholderScoreSnapshot.objects.create(
-                        stakeholder=stakeholder, date=day - timedelta(days=90), trust=trust
+                        stakeholder=stakeholder, date=day, trust=self.trust_then()
                     )
+            for relationship in relationships:
+                RelationshipScoreSnapshot.objects.create(
+                    relationship=relationship, date=day, trust=self.trust_then()
+                )
+
+    def trust_then(self) -> float | None:
+        return self.rng.choice([None, 0.3, 0.6, 0.75, 0.9, 1.0])
 
     # --- writes -----------------------------------------------------------------------
 
-    def interaction(self, occurred_at: datetime, *, via_api: bool) -> None:
+    def interaction(self, occurred_at: datetime, *, via_api: bool, taker: bool = False) -> None:
         rng = self.rng
         fields = {
             "occurred_at": occurred_at,
@@ -141,74 +159,76 @@ class World:
         }
         users = self.some(self.users, 3)
         stakeholders = self.some(self.stakeholders, 3)
-        with self.commit():
-            if via_api:
-                body = {
-                    **fields,
-                    "occurred_at": occurred_at.isoformat(),
-                    "cost": str(fields["cost"]),
-                    "subject": "Via the API",
-                    "internal_participants": [u.pk for u in users],
-                    "stakeholders": [s.pk for s in stakeholders],
-                }
-                response = self.api.post("/api/v1/interactions/", body, format="json")
-                assert response.status_code == 201, response.content
-            else:
-                interaction_log(
-                    by=self.director,
-                    participants=users,
-                    stakeholders=stakeholders,
-                    subject="Logged",
-                    **fields,
-                )
+        if taker:
+            fields.update(value_given=rng.randint(3, 5), value_received=0, sentiment=-2)
+            stakeholders = [self.taker]
+        if via_api:
+            body = {
+                **fields,
+                "occurred_at": occurred_at.isoformat(),
+                "cost": str(fields["cost"]),
+                "subject": "Via the API",
+                "internal_participants": [u.pk for u in users],
+                "stakeholders": [s.pk for s in stakeholders],
+            }
+            response = self.api.post("/api/v1/interactions/", body, format="json")
+            assert response.status_code == 201, response.content
+        else:
+            interaction_log(
+                by=self.director,
+                participants=users,
+                stakeholders=stakeholders,
+                subject="Logged",
+                **fields,
+            )
 
-    def commitment(self, due_date: date, status: str, *, via_api: bool) -> None:
-        stakeholder = self.rng.choice(self.stakeholders)
+    def commitment(
+        self, due_date: date, status: str, *, via_api: bool = False, taker: bool = False
+    ) -> None:
+        stakeholder = self.taker if taker else self.rng.choice(self.stakeholders)
         responsible = self.rng.choice(self.users)
         direction = self.rng.choice(["us", "them"])
-        with self.commit():
-            if via_api:
-                body = {
-                    "stakeholder": stakeholder.pk,
-                    "responsible": responsible.pk,
-                    "direction": direction,
-                    "description": "Promise",
-                    "due_date": due_date.isoformat(),
-                    "status": status,
-                }
-                response = self.api.post("/api/v1/commitments/", body, format="json")
-                assert response.status_code == 201, response.content
-            else:
-                CommitmentFactory(
-                    stakeholder=stakeholder,
-                    responsible=responsible,
-                    direction=direction,
-                    due_date=due_date,
-                    status=status,
-                )
+        if via_api:
+            body = {
+                "stakeholder": stakeholder.pk,
+                "responsible": responsible.pk,
+                "direction": direction,
+                "description": "Promise",
+                "due_date": due_date.isoformat(),
+                "status": status,
+            }
+            response = self.api.post("/api/v1/commitments/", body, format="json")
+            assert response.status_code == 201, response.content
+        else:
+            CommitmentFactory(
+                stakeholder=stakeholder,
+                responsible=responsible,
+                direction=direction,
+                due_date=due_date,
+                status=status,
+            )
 
     def outcome(self, occurred_on: date, *, via_api: bool) -> None:
         stakeholder = self.rng.choice(self.stakeholders)
         credited_to = self.rng.choice([None, *self.users])
         value = Decimal(self.rng.choice(["0", "150", "1000", "2500.50", "40000"]))
-        with self.commit():
-            if via_api:
-                body = {
-                    "stakeholder": stakeholder.pk,
-                    "credited_to": credited_to and credited_to.pk,
-                    "kind": "deal",
-                    "value": str(value),
-                    "occurred_on": occurred_on.isoformat(),
-                }
-                response = self.api.post("/api/v1/outcomes/", body, format="json")
-                assert response.status_code == 201, response.content
-            else:
-                OutcomeFactory(
-                    stakeholder=stakeholder,
-                    credited_to=credited_to,
-                    value=value,
-                    occurred_on=occurred_on,
-                )
+        if via_api:
+            body = {
+                "stakeholder": stakeholder.pk,
+                "credited_to": credited_to and credited_to.pk,
+                "kind": "deal",
+                "value": str(value),
+                "occurred_on": occurred_on.isoformat(),
+            }
+            response = self.api.post("/api/v1/outcomes/", body, format="json")
+            assert response.status_code == 201, response.content
+        else:
+            OutcomeFactory(
+                stakeholder=stakeholder,
+                credited_to=credited_to,
+                value=value,
+                occurred_on=occurred_on,
+            )
 
     def build(self) -> None:
         rng, now, t_full = self.rng, self.now, self.t_full
@@ -220,26 +240,44 @@ class World:
         moments += [t_full, t_full + timedelta(seconds=1), t_full - window]
         moments += [t_full - window + timedelta(seconds=1), now + timedelta(hours=2)]
         moments += [now - window + timedelta(minutes=5), now - window - timedelta(minutes=5)]
-        for n, moment in enumerate(moments):
-            self.interaction(moment, via_api=n % 3 == 0)
+        writes = [
+            partial(self.interaction, moment, via_api=n % 3 == 0)
+            for n, moment in enumerate(moments)
+        ]
+        for days in (3, 40, 90):
+            writes.append(
+                partial(self.interaction, now - timedelta(days=days), via_api=False, taker=True)
+            )
+            writes.append(
+                partial(self.commitment, today - timedelta(days=days), "broken", taker=True)
+            )
 
         due_dates = [t_date + timedelta(days=rng.randint(-500, 40)) for _ in range(30)]
         for n, due in enumerate(due_dates):
-            self.commitment(due, rng.choice(STATUSES), via_api=n % 3 == 0)
+            writes.append(partial(self.commitment, due, rng.choice(STATUSES), via_api=n % 3 == 0))
         # Open promises due the day before T's date (overdue), on it and after it (not yet).
         for n, due in enumerate([t_date - timedelta(days=1), t_date, t_date + timedelta(days=1)]):
-            self.commitment(due, "open", via_api=n % 2 == 0)
-            self.commitment(due, rng.choice(["kept", "broken"]), via_api=n % 2 == 1)
+            writes.append(partial(self.commitment, due, "open", via_api=n % 2 == 0))
+            closed = rng.choice(["kept", "broken"])
+            writes.append(partial(self.commitment, due, closed, via_api=n % 2 == 1))
         for due in (today - timedelta(days=1), today, today + timedelta(days=1)):
-            self.commitment(due, "open", via_api=False)
+            writes.append(partial(self.commitment, due, "open"))
 
         on = [t_date - timedelta(days=rng.randint(-20, 500)) for _ in range(20)]
         # The RoR window: 00:00 UTC of T's date − 365 is not after T − 365 days when T is
         # midnight; the next day is. T's date counts; the next day not yet.
         on += [t_date - timedelta(days=365), t_date - timedelta(days=364), t_date]
         on += [t_date + timedelta(days=1), today - timedelta(days=365), today + timedelta(days=1)]
-        for n, day in enumerate(on):
-            self.outcome(day, via_api=n % 2 == 0)
+        writes += [partial(self.outcome, day, via_api=n % 2 == 0) for n, day in enumerate(on)]
+
+        # In transactions of one to four changes, in random order: each commit recomputes
+        # what it touched (the incremental path).
+        rng.shuffle(writes)
+        while writes:
+            with self.commit():
+                for _ in range(rng.randint(1, 4)):
+                    if writes:
+                        writes.pop()()
 
     def edit_and_delete(self) -> None:
         """Changes that move items between sets, out of T and out of the window."""
@@ -361,7 +399,7 @@ def is_key(stakeholder: Stakeholder) -> bool:
     )
 
 
-def trust_before(stakeholder: Stakeholder, at: datetime) -> float | None:
+def trust_before(scored: Stakeholder | Relationship, at: datetime) -> float | None:
     """The trust of "the snapshot 90 days earlier": the one dated T's UTC date − 90.
 
     The product also accepts the latest snapshot with a trust within the week before that
@@ -369,7 +407,11 @@ def trust_before(stakeholder: Stakeholder, at: datetime) -> float | None:
     rule off). The histories here give each T at most one snapshot in that week, so both
     readings agree."""
     day = at.astimezone(UTC).date() - timedelta(days=90)
-    snapshot = StakeholderScoreSnapshot.objects.filter(stakeholder=stakeholder, date=day).first()
+    if isinstance(scored, Stakeholder):
+        snapshots = StakeholderScoreSnapshot.objects.filter(stakeholder=scored)
+    else:
+        snapshots = RelationshipScoreSnapshot.objects.filter(relationship=scored)
+    snapshot = snapshots.filter(date=day).first()
     return snapshot.trust if snapshot else None
 
 
@@ -448,16 +490,7 @@ class Comparison:
             )
             expected["cadence_days"] = stakeholder.cadence_days
             self.check(label, body, expected, before, after)
-            self.compared += 2
-            if body["at_risk"] is not expected["at_risk"]:
-                self.differ(
-                    label,
-                    "at_risk",
-                    (body["at_risk"], body["risk_reasons"]),
-                    (expected["at_risk"], expected["risk_reasons"]),
-                )
-            elif len(body["risk_reasons"]) != len(expected["risk_reasons"]):
-                self.differ(label, "risk_reasons", body["risk_reasons"], expected["risk_reasons"])
+            self.check_risk(label, body, expected)
         for relationship in Relationship.objects.select_related("stakeholder").order_by("pk"):
             label = (
                 f"[{stage}] relationship {relationship.pk} "
@@ -476,9 +509,21 @@ class Comparison:
                 history,
                 at=when,
                 cadence_days=cadence,
+                is_key=is_key(relationship.stakeholder),
+                trust_90_days_ago=trust_before(relationship, when),
             )
             expected["cadence_days"] = cadence
             self.check(label, body, expected, before, after)
+            self.check_risk(label, body, expected)
+
+    def check_risk(self, label: str, body: dict, expected: dict) -> None:
+        self.compared += 2
+        if body["at_risk"] is not expected["at_risk"]:
+            self.differ(label, "at_risk", body["at_risk"], expected["at_risk"])
+        served = sorted(reason["code"] for reason in body["risk_reasons"])
+        wanted = sorted(RISK_CODES[reason] for reason in expected["risk_reasons"])
+        if served != wanted:
+            self.differ(label, "risk_reasons", served, wanted)
 
     def assert_agrees(self) -> None:
         shown = "\n".join(self.differences[:60])
