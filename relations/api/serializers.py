@@ -978,6 +978,20 @@ class PulseSerializer(TimestampedSerializer):
 # --- Scores (served from the rows the worker stores; never computed in a request) -------
 
 
+class RiskReasonSerializer(serializers.Serializer):
+    """One reason a stakeholder is at risk, as the worker stores it (and webhooks send it)."""
+
+    code = serializers.CharField(
+        help_text="low_trust, trust_falling, key_overdue or low_reciprocity."
+    )
+    message = serializers.CharField(help_text="The reason in English, with its figures.")
+
+    def to_representation(self, reason: Any) -> dict:
+        if isinstance(reason, str):  # a bare message, as rows written by hand may hold
+            return {"code": "", "message": reason}
+        return {"code": reason.get("code", ""), "message": reason.get("message", "")}
+
+
 class ScoresSerializer(serializers.Serializer):
     """Stakeholder- or relationship-level scores (DESIGN §3); null means "not enough data"."""
 
@@ -995,7 +1009,8 @@ class ScoresSerializer(serializers.Serializer):
     days_since_contact = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     at_risk = serializers.BooleanField()
-    risk_reasons = serializers.ListField(child=serializers.CharField())
+    # Objects, not strings: a CharField child rendered each stored reason as Python repr.
+    risk_reasons = RiskReasonSerializer(many=True)
     computed_at = serializers.DateTimeField()
     explanation = serializers.JSONField(
         help_text="The components of each score and the items that moved it most."

@@ -46,7 +46,7 @@ def stored(stakeholder):
         last_contact=timezone.now() - timezone.timedelta(days=10),
         cadence_days=45,
         at_risk=True,
-        risk_reasons=["trust fell"],
+        risk_reasons=[{"code": "trust_falling", "message": "Trust fell from 0.90 to 0.67"}],
         explanation={"trust": {"components": {}}},
         computed_at=timezone.now(),
     )
@@ -62,6 +62,14 @@ def test_owner_and_director_read_stored_stakeholder_scores(manager_api, director
         assert body["trust"] is None  # "not enough data" stays null
         assert body["days_since_contact"] == 10
         assert body["overdue"] is False
+
+
+def test_risk_reasons_are_json_objects(director_api, stored):
+    # They were Python reprs ("{'code': …}") while the schema promised strings.
+    body = director_api.get(f"/api/v1/stakeholders/{stored.stakeholder_id}/scores/").json()
+    assert body["risk_reasons"] == [
+        {"code": "trust_falling", "message": "Trust fell from 0.90 to 0.67"}
+    ]
 
 
 def test_unrelated_manager_gets_404_for_scores(other_api, stored):
