@@ -629,6 +629,10 @@ def top_items(
         g, ids, c = g[order], ids[order], c[order]
     if not len(g):
         return TopItems(g, ids, c.astype(np.float64), item_type)
+    if g[0] == g[-1]:
+        # One group (incremental recomputation of one stakeholder): one small sort.
+        rows = np.lexsort((np.arange(len(g)), ids, -np.abs(c)))[:k]
+        return TopItems(g[rows], ids[rows], c[rows], item_type)
     # k rounds of "pick each group's largest remaining item" over the group runs:
     # a few reductions per round, no sort of the rows.
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])

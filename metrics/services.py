@@ -202,6 +202,8 @@ class Groups:
     user_ids: frozenset[int]
     stakeholder_ids: frozenset[int]
     was_at_risk: np.ndarray | None = None  # stored flag before this run (a few stakeholders)
+    # Trust of each one's snapshot 90 days before T, read with the groups (`trust_as_of`).
+    trust_before: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.object_ids)
@@ -221,21 +223,34 @@ def _is_key(importance: np.ndarray, on_goal: np.ndarray) -> np.ndarray:
     return (importance >= 4) | on_goal.astype(bool)
 
 
-def stakeholder_groups(stakeholder_ids: Iterable[int] | None) -> Groups:
-    """These stakeholders (all when None), by id, with their stored at-risk flag."""
+def stakeholder_groups(
+    stakeholder_ids: Iterable[int] | None, *, trust_as_of: datetime | None = None
+) -> Groups:
+    """These stakeholders (all when None), by id.
+
+    A few of them (incremental) come with their stored at-risk flag, and with
+    `trust_as_of`, with the trust of their snapshot 90 days before it.
+    """
     columns = f"s.id, COALESCE(s.cadence_days, 0), s.importance, {_on_active_goal('s.id')}"
     tables = f"{Stakeholder._meta.db_table} s"
     params: list[Any] = [StrategicGoal.Status.ACTIVE]
     where = ""
-    if stakeholder_ids is not None:
-        # A few (incremental): whether they were at risk, for the webhook of those newly so.
+    wanted = None if stakeholder_ids is None else sorted({int(i) for i in stakeholder_ids})
+    if wanted is not None:
+        # For the webhook of those newly at risk.
         columns += ", COALESCE(sc.at_risk, FALSE)"
         tables += f" LEFT JOIN {StakeholderScore._meta.db_table} sc ON sc.stakeholder_id = s.id"
-        among, more = _any("s.id", sorted({int(i) for i in stakeholder_ids}))
+        among, more = _any("s.id", wanted)
         where = f" WHERE {among}"
+        if trust_as_of is not None:
+            columns += f", {_trust_before_sql(StakeholderScoreSnapshot, 'stakeholder_id', 's.id')}"
+            params += _snapshot_window(trust_as_of)
         params += more
-    sql = f"SELECT {columns} FROM {tables}{where}"
-    rows = _fetch(f"{sql} ORDER BY s.id", params)
+    rows = (
+        []
+        if wanted == []
+        else _fetch(f"SELECT {columns} FROM {tables}{where} ORDER BY s.id", params)
+    )
     ids = _column(rows, 0, np.int64)
     return Groups(
         level=scoring.Level.STAKEHOLDER,
@@ -246,19 +261,34 @@ def stakeholder_groups(stakeholder_ids: Iterable[int] | None) -> Groups:
         is_key=_is_key(_column(rows, 2, np.int64), _column(rows, 3, bool)),
         user_ids=frozenset(),
         stakeholder_ids=frozenset(ids.tolist()),
-        was_at_risk=_column(rows, 4, bool) if stakeholder_ids is not None else None,
+        was_at_risk=_column(rows, 4, bool) if wanted is not None else None,
+        trust_before=_float_column(rows, 5) if trust_as_of is not None else None,
     )
 
 
 def relationship_groups(
     relationship_ids: Iterable[int] | None = None,
     pairs: Iterable[tuple[int, int]] | None = None,
+    *,
+    trust_as_of: datetime | None = None,
 ) -> Groups:
-    """Relationships by id, or by (user_id, stakeholder_id) pairs; all when both are None."""
-    conditions, params = [], []
+    """Relationships by id, or by (user_id, stakeholder_id) pairs; all when both are None.
+
+    With `trust_as_of` (a few of them), with the trust of their snapshot 90 days before it.
+    """
+    columns = (
+        "r.id, r.user_id, r.stakeholder_id, COALESCE(s.cadence_days, 0), s.importance,"
+        f" {_on_active_goal('s.id')}"
+    )
+    params: list[Any] = [StrategicGoal.Status.ACTIVE]
+    if trust_as_of is not None:
+        columns += f", {_trust_before_sql(RelationshipScoreSnapshot, 'relationship_id', 'r.id')}"
+        params += _snapshot_window(trust_as_of)
+    conditions = []
     wanted: set[tuple[int, int]] | None = None
-    if relationship_ids is not None:
-        among, more = _any("r.id", sorted({int(i) for i in relationship_ids}))
+    ids = None if relationship_ids is None else sorted({int(i) for i in relationship_ids})
+    if ids is not None:
+        among, more = _any("r.id", ids)
         conditions.append(among)
         params += more
     if pairs is not None:
@@ -271,12 +301,15 @@ def relationship_groups(
             conditions.append(among)
             params += more
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    rows = _fetch(
-        "SELECT r.id, r.user_id, r.stakeholder_id, COALESCE(s.cadence_days, 0), s.importance,"
-        f" {_on_active_goal('s.id')}"
-        f" FROM {Relationship._meta.db_table} r"
-        f" JOIN {Stakeholder._meta.db_table} s ON s.id = r.stakeholder_id{where}",
-        [StrategicGoal.Status.ACTIVE, *params],
+    asked_none = (relationship_ids is not None and not ids) or wanted == set()
+    rows = (
+        []
+        if asked_none
+        else _fetch(
+            f"SELECT {columns} FROM {Relationship._meta.db_table} r"
+            f" JOIN {Stakeholder._meta.db_table} s ON s.id = r.stakeholder_id{where}",
+            params,
+        )
     )
     if wanted is not None:
         rows = [r for r in rows if (r[1], r[2]) in wanted]
@@ -294,6 +327,7 @@ def relationship_groups(
         is_key=_is_key(_column(rows, 4, np.int64), _column(rows, 5, bool))[order],
         user_ids=frozenset(user_ids.tolist()),
         stakeholder_ids=frozenset(stakeholder_ids.tolist()),
+        trust_before=_float_column(rows, 6)[order] if trust_as_of is not None else None,
     )
 
 
@@ -763,9 +797,28 @@ def _owned_columns(prefix: str, rows: list[tuple]) -> dict[str, np.ndarray]:
     }
 
 
+def _snapshot_window(at: datetime) -> list[Any]:
+    """Parameters (last day, day before the first) of the snapshots that count as
+    "90 days earlier" than `at`: the week up to T − 90 days, the latest first."""
+    target = at.astimezone(UTC).date() - timedelta(days=TRUST_FALL_DAYS)
+    adapt = connection.ops.adapt_datefield_value
+    return [adapt(target), adapt(target - timedelta(days=SNAPSHOT_SLACK_DAYS))]
+
+
+def _trust_before_sql(model: type[models.Model], fk: str, object_column: str) -> str:
+    """SQL: the trust of `object_column`'s latest snapshot in `_snapshot_window`."""
+    day = connection.ops.quote_name("date")
+    return (
+        f"(SELECT sn.trust FROM {model._meta.db_table} sn WHERE sn.{fk} = {object_column}"
+        f" AND sn.{day} <= %s AND sn.{day} > %s AND sn.trust IS NOT NULL"
+        f" ORDER BY sn.{day} DESC LIMIT 1)"
+    )
+
+
 def _trust_some_days_ago(groups: Groups, at: datetime, everyone: bool) -> np.ndarray:
     """Per group, the trust of the latest snapshot within a week before T − 90 days (NaN: none)."""
-    target = at.astimezone(UTC).date() - timedelta(days=TRUST_FALL_DAYS)
+    if groups.trust_before is not None:
+        return groups.trust_before
     if groups.level is scoring.Level.STAKEHOLDER:
         model, fk = StakeholderScoreSnapshot, "stakeholder_id"
     else:
@@ -774,12 +827,11 @@ def _trust_some_days_ago(groups: Groups, at: datetime, everyone: bool) -> np.nda
     if not everyone:
         among, params = _any(fk, groups.object_ids.tolist())
         among = f" AND {among}"
-    adapt = connection.ops.adapt_datefield_value
     day = connection.ops.quote_name("date")
     rows = _fetch(
         f"SELECT {fk}, trust FROM {model._meta.db_table}"
         f" WHERE {day} <= %s AND {day} > %s AND trust IS NOT NULL{among} ORDER BY {fk}, {day}",
-        [adapt(target), adapt(target - timedelta(days=SNAPSHOT_SLACK_DAYS)), *params],
+        [*_snapshot_window(at), *params],
     )
     out = np.full(len(groups), np.nan)
     if not rows:
@@ -1183,8 +1235,8 @@ def scores_recompute(
     the stakeholders' rows. Returns how many of each were stored.
     """
     at = _as_datetime(at)
-    stakeholders = stakeholder_groups(set(stakeholder_ids))
-    relationships = relationship_groups(pairs={(int(u), int(s)) for u, s in pairs})
+    stakeholders = stakeholder_groups(set(stakeholder_ids), trust_as_of=at)
+    relationships = relationship_groups(pairs={(int(u), int(s)) for u, s in pairs}, trust_as_of=at)
     if not len(stakeholders) and not len(relationships):
         return 0, 0
     everything = few_read(

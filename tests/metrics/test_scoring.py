@@ -930,7 +930,8 @@ def test_top_items_match_a_sorted_reference():
     rng = np.random.default_rng(4)
     for trial in range(200):
         n = int(rng.integers(0, 300))
-        group = rng.integers(0, int(rng.integers(1, 30)), n)
+        # Every fifth trial one group (the incremental case), with its own path.
+        group = rng.integers(0, 1 if trial % 5 == 0 else int(rng.integers(1, 30)), n)
         ids = rng.integers(0, 25, n)
         if trial % 2:
             contribution = rng.choice([0.0, np.nan, 1.0, -1.0, 2.0, 0.5, -2.0], n)
