@@ -569,13 +569,7 @@ def _everything_read_orm(at: datetime, cfg: scoring.ScoreSettings) -> Everything
     user_interactions = _column(user_links, 1, np.int64)
     return Everything(
         interaction_id=ids,
-        occurred_at=_column(rows, 1, np.float64),
-        kind_weight=scoring.kind_weight_array([r[2] for r in rows], cfg),
-        value_given=_column(rows, 3, np.float64),
-        value_received=_column(rows, 4, np.float64),
-        sentiment=_float_column(rows, 5),
-        duration_minutes=_column(rows, 6, np.float64),
-        cost=_column(rows, 7, np.float64),
+        **_interaction_columns(rows, 1, cfg),
         n_internal=_link_counts(user_interactions, ids),
         n_stakeholders=_link_counts(link_interactions, ids),
         link_stakeholder=_column(stakeholder_links, 0, np.int64),
@@ -766,13 +760,7 @@ def few_read(
     )
     return Everything(
         interaction_id=ids,
-        occurred_at=_column(attributes, 2, np.float64),
-        kind_weight=scoring.kind_weight_array([r[3] for r in attributes], cfg),
-        value_given=_column(attributes, 4, np.float64),
-        value_received=_column(attributes, 5, np.float64),
-        sentiment=_float_column(attributes, 6),
-        duration_minutes=_column(attributes, 7, np.float64),
-        cost=_column(attributes, 8, np.float64),
+        **_interaction_columns(attributes, 2, cfg),
         n_internal=_column(attributes, 9, np.int64),
         n_stakeholders=_column(attributes, 10, np.int64),
         link_stakeholder=_column(links, 0, np.int64),
@@ -786,6 +774,23 @@ def few_read(
         outcome_at=_column(outcomes, 3, np.float64),
         outcome_value=_column(outcomes, 4, np.float64),
     )
+
+
+def _interaction_columns(
+    rows: list[tuple], first: int, cfg: scoring.ScoreSettings
+) -> dict[str, np.ndarray]:
+    """The interaction attributes of rows holding, from column `first` on: epoch of
+    occurred_at, kind, value_given, value_received, sentiment, duration, cost."""
+    j = first
+    return {
+        "occurred_at": _column(rows, j, np.float64),
+        "kind_weight": scoring.kind_weight_array([r[j + 1] for r in rows], cfg),
+        "value_given": _column(rows, j + 2, np.float64),
+        "value_received": _column(rows, j + 3, np.float64),
+        "sentiment": _float_column(rows, j + 4),
+        "duration_minutes": _column(rows, j + 5, np.float64),
+        "cost": _column(rows, j + 6, np.float64),
+    }
 
 
 def _owned_columns(prefix: str, rows: list[tuple]) -> dict[str, np.ndarray]:
