@@ -4,7 +4,8 @@ A job runs in batches of BATCH_SIZE rows, one transaction each; what a batch
 created or changed is recorded on the job in the same transaction, so the job
 always knows exactly what to delete and revert, whether the user undoes the
 import or the import fails half-way (it is then rolled back completely and
-reported as failed: never a partial silent import).
+reported as failed: never a partial silent import). Webhooks hear of the
+interactions an import created when it is done (`interaction.created`).
 
 A lost run (worker killed, task lost with the broker) leaves its job queued or
 running without progress; `import_sweep_stale` queues it again, and the next run
@@ -45,7 +46,7 @@ from relations.models import (
     Tag,
 )
 from relations.roles import DIRECTOR, MANAGER
-from relations.services import audit_record
+from relations.services import audit_record, interactions_created_announce
 from relations.signals import bulk_changes_announced, interactions_bulk_changed
 
 from . import columns as cols
@@ -365,6 +366,11 @@ def import_run(job_id: int, attempt: int | None = None) -> str:
                 "skipped": job.skipped_count,
                 "errors": job.error_count,
             },
+        )
+        # Announced once the whole import is in: a failed import, rolled back, or a run
+        # taken over and started again, must not have announced what it then removed.
+        interactions_created_announce(
+            id_ranges_expand((job.created or {}).get("relations.interaction", []))
         )
     return "done"
 
