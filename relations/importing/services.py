@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
@@ -439,9 +439,12 @@ def _give_up(job: ImportJob, now: datetime) -> None:
     _reset(job, keep_report=False)
     job.status = ImportJob.Status.FAILED
     job.finished_at = now
-    job.error = _(
+    job.error = ngettext(
+        "The import did not finish after %(count)d attempt (the worker stopped or the job "
+        "was lost). Nothing was imported; upload the file again to try once more.",
         "The import did not finish after %(count)d attempts (the worker stopped or the job "
-        "was lost). Nothing was imported; upload the file again to try once more."
+        "was lost). Nothing was imported; upload the file again to try once more.",
+        job.attempts,
     ) % {"count": job.attempts}
     job.save(update_fields=PROGRESS_FIELDS)
 
