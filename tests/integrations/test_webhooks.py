@@ -165,8 +165,13 @@ def test_recomputed_scores_are_announced_and_a_new_risk_once(
     )
     # A hostile meeting: sentiment −2 gives a sentiment score of 0 and trust below 0.4.
     interaction_log(
-        by=manager, participants=[manager], stakeholders=[stakeholder], subject="Row",
-        sentiment=-2, value_given=3, value_received=0,
+        by=manager,
+        participants=[manager],
+        stakeholders=[stakeholder],
+        subject="Row",
+        sentiment=-2,
+        value_given=3,
+        value_received=0,
     )
     WebhookDelivery.objects.all().delete()
 
