@@ -369,6 +369,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=45),
     },
     "webhooks-sweep": {"task": "relations.tasks.webhook_sweep", "schedule": 120.0},
+    # Imports whose task or worker was lost are queued again (RAPPORT_IMPORT_STALE_SECONDS).
+    "imports-sweep-stale": {
+        "task": "relations.importing.tasks.import_sweep_stale",
+        "schedule": 300.0,
+    },
     # Data protection: stale stakeholders flagged for a director's review.
     "privacy-retention-flag": {
         "task": "relations.tasks.retention_flag_stale",
@@ -414,6 +419,12 @@ RAPPORT_IMPORT_MAX_BYTES = int(os.environ.get("RAPPORT_IMPORT_MAX_BYTES", str(20
 RAPPORT_IMPORT_MAX_ROWS = int(os.environ.get("RAPPORT_IMPORT_MAX_ROWS", "200000"))
 # Bad rows and matches listed in an import's report (the counts stay exact).
 RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", "1000"))
+# A run reports progress after every batch of 2,000 rows (about a second); a queued or
+# running job silent for this long has lost its task or worker and is queued again
+# (generous, so that a job waiting behind a busy queue is not counted as lost).
+RAPPORT_IMPORT_STALE_SECONDS = int(os.environ.get("RAPPORT_IMPORT_STALE_SECONDS", "600"))
+# After this many times queued, a job that still does not finish is marked failed.
+RAPPORT_IMPORT_MAX_ATTEMPTS = int(os.environ.get("RAPPORT_IMPORT_MAX_ATTEMPTS", "3"))
 
 # Capture of calendars and e-mail (issue 7): the largest file or message accepted,
 # the outbound fetch of calendar feeds, and how far back recurring events are expanded.

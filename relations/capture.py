@@ -12,7 +12,8 @@ needs at least one stakeholder): it waits (`pending`) in the capture until the
 user creates a stakeholder from one of its addresses. Items already captured
 (same source and UID or Message-ID) are `duplicate`s and change nothing.
 Every interaction is written through `interaction_log`, so relationships, the
-audit trail, webhooks and score recomputation follow as for one logged by hand.
+audit trail and score recomputation follow as for one logged by hand; their
+`interaction.created` webhooks go out together at the end of the capture.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from django.utils.translation import gettext as _
 from .capture_models import CalendarFeed, CaptureBatch
 from .models import AuditEvent, Interaction, Stakeholder
 from .roles import DIRECTOR, MANAGER
-from .services import audit_record, interaction_log, interaction_update, snapshot
+from .services import (
+    audit_record,
+    interaction_log,
+    interaction_update,
+    interactions_created_announce,
+    snapshot,
+)
 
 # E-mail bodies can hold anything: their notes are private (participants and
 # directors only); calendar descriptions are meeting agendas, shared as usual.
@@ -91,6 +98,7 @@ def _log(item: dict, *, by: User, source: str, users: list[User], stakeholders: 
             private=PRIVATE_BY_SOURCE[source],
             source=source,
             external_id=item["external_id"],
+            emit_webhook=False,  # the caller announces all of them at once
         )
     except IntegrityError:
         existing = Interaction.objects.filter(
@@ -158,6 +166,7 @@ def capture_import(
             item, by=by, source=source, users=users, stakeholders=matched
         )
         seen[key] = item["interaction"]
+    interactions_created_announce(_created_ids(items))
     for item in items:
         item["stakeholders"] = [stakeholders[e].pk for e in _item_emails(item) if e in stakeholders]
     batch = batch or CaptureBatch(created_by=by, source=source, name=name[:300], feed=feed)
@@ -180,6 +189,10 @@ def capture_import(
         },
     )
     return batch
+
+
+def _created_ids(items: Iterable[dict]) -> list[int]:
+    return [i["interaction"] for i in items if i.get("outcome") == "created"]
 
 
 class AddressNotFound(LookupError):
@@ -236,6 +249,7 @@ def capture_address_create_stakeholder(
         )
     entry["status"], entry["stakeholder"] = "created", stakeholder.pk
 
+    logged = []
     for index in entry["items"]:
         item = batch.items[index]
         if stakeholder.pk not in item.setdefault("stakeholders", []):
@@ -260,6 +274,8 @@ def capture_address_create_stakeholder(
             item["outcome"], item["interaction"] = _log(
                 item, by=by, source=batch.source, users=users, stakeholders=matched
             )
+            logged.append(item)
+    interactions_created_announce(_created_ids(logged))
     batch.save(update_fields=["items", "addresses"])
     return stakeholder
 

@@ -87,6 +87,22 @@ def _is_blank(value) -> bool:
     return value is None or value == ""
 
 
+def _fillable(keep: models.Model, absorb: models.Model, names: tuple[str, ...]) -> list[str]:
+    """The fields among `names` blank on `keep` that `absorb` has (foreign keys by id)."""
+    found = []
+    for name in names:
+        attname = keep._meta.get_field(name).attname
+        if _is_blank(getattr(keep, attname)) and not _is_blank(getattr(absorb, attname)):
+            found.append(name)
+    return found
+
+
+def _fill_blanks(keep: models.Model, absorb: models.Model, names: tuple[str, ...]) -> None:
+    for name in _fillable(keep, absorb, names):
+        attname = keep._meta.get_field(name).attname
+        setattr(keep, attname, getattr(absorb, attname))
+
+
 def stakeholder_merge_preview(keep: Stakeholder, absorb: Stakeholder) -> MergePreview:
     return MergePreview(
         interactions=absorb.interactions.count(),
@@ -98,13 +114,7 @@ def stakeholder_merge_preview(keep: Stakeholder, absorb: Stakeholder) -> MergePr
         tags=absorb.tags.count(),
         filled={
             name: str(getattr(absorb, name))
-            for name in STAKEHOLDER_FILL_FIELDS
-            if _is_blank(
-                getattr(keep, f"{name}_id", None)
-                if name in ("organization", "owner")
-                else getattr(keep, name)
-            )
-            and not _is_blank(getattr(absorb, name))
+            for name in _fillable(keep, absorb, STAKEHOLDER_FILL_FIELDS)
         },
     )
 
@@ -114,6 +124,49 @@ def _validate_pair(keep, absorb, by: User) -> None:
         raise ValidationError({"other": [_("A record cannot be merged with itself.")]})
     if not (can_merge(by, keep) and can_merge(by, absorb)):
         raise PermissionDenied
+
+
+def _lock_pair[M: models.Model](keep: M, absorb: M, *, gone: str) -> tuple[M, M]:
+    """Both rows read afresh and locked, in id order so that two merges of the same pair
+    cannot deadlock. `gone`: the message when one of them no longer exists."""
+    model = type(keep)
+    locked = {
+        obj.pk: obj
+        for obj in model._default_manager.select_for_update()
+        .filter(pk__in=[keep.pk, absorb.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise ValidationError({"other": [gone]})
+    return locked[keep.pk], locked[absorb.pk]
+
+
+def _absorbed_delete(
+    *, keep: models.Model, absorb: models.Model, by: User, before: dict, absorbed: dict, moved: dict
+) -> None:
+    """Delete `absorb`, audited with what it held, then save `keep`, audited with what it
+    gained. Deleted first: `absorb` may hold a unique value (an e-mail address) that
+    `keep` has just taken over."""
+    absorb_pk, absorb_name = absorb.pk, absorb.name
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.DELETE,
+        obj=absorb,
+        changes={**absorbed, "merged_into": keep.pk},
+    )
+    absorb.delete()
+    keep.save()
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=keep,
+        changes={
+            "merged_from": absorb_pk,
+            "merged_name": absorb_name,
+            **moved,
+            **diff(before, snapshot(keep)),
+        },
+    )
 
 
 def _merge_relationships(keep: Stakeholder, absorb: Stakeholder) -> set[int]:
@@ -198,16 +251,7 @@ def _move_other_references(keep: Stakeholder, absorb: Stakeholder, handled: set)
 def stakeholder_merge(*, keep: Stakeholder, absorb: Stakeholder, by: User) -> Stakeholder:
     """Merge `absorb` into `keep` (see the module's docstring). Returns `keep`, saved."""
     _validate_pair(keep, absorb, by)
-    # Both rows locked in id order, so two merges of the same pair cannot deadlock.
-    locked = {
-        s.pk: s
-        for s in Stakeholder.objects.select_for_update()
-        .filter(pk__in=[keep.pk, absorb.pk])
-        .order_by("pk")
-    }
-    if len(locked) != 2:
-        raise ValidationError({"other": [_("That stakeholder no longer exists.")]})
-    keep, absorb = locked[keep.pk], locked[absorb.pk]
+    keep, absorb = _lock_pair(keep, absorb, gone=_("That stakeholder no longer exists."))
     before = snapshot(keep)
     preview = stakeholder_merge_preview(keep, absorb)
     absorbed_snapshot = snapshot(absorb)
@@ -260,30 +304,17 @@ def stakeholder_merge(*, keep: Stakeholder, absorb: Stakeholder, by: User) -> St
         },
     )
 
-    for name in STAKEHOLDER_FILL_FIELDS:
-        attname = f"{name}_id" if name in ("organization", "owner") else name
-        if _is_blank(getattr(keep, attname)) and not _is_blank(getattr(absorb, attname)):
-            setattr(keep, attname, getattr(absorb, attname))
-    # `absorb` holds the e-mail address until it is deleted; delete first, then save.
-    absorb_pk, absorb_name = absorb.pk, absorb.name
-    audit_record(
-        actor=by,
-        action=AuditEvent.Action.DELETE,
-        obj=absorb,
-        changes={**absorbed_snapshot, "merged_into": keep.pk},
-    )
-    absorb.delete()
-    keep.save()
-    audit_record(
-        actor=by,
-        action=AuditEvent.Action.UPDATE,
-        obj=keep,
-        changes={
-            "merged_from": absorb_pk,
-            "merged_name": absorb_name,
+    _fill_blanks(keep, absorb, STAKEHOLDER_FILL_FIELDS)
+    absorb_pk = absorb.pk
+    _absorbed_delete(
+        keep=keep,
+        absorb=absorb,
+        by=by,
+        before=before,
+        absorbed=absorbed_snapshot,
+        moved={
             **{f"moved_{k}": v for k, v in preview.as_dict().items() if k != "filled"},
             "moved_other": other,
-            **diff(before, snapshot(keep)),
         },
     )
     stakeholders_merged.send(
@@ -300,8 +331,7 @@ def organization_merge_preview(keep: Organization, absorb: Organization) -> Merg
     return MergePreview(
         filled={
             name: getattr(absorb, name)
-            for name in ORGANIZATION_FILL_FIELDS
-            if not getattr(keep, name) and getattr(absorb, name)
+            for name in _fillable(keep, absorb, ORGANIZATION_FILL_FIELDS)
         }
     )
 
@@ -310,40 +340,18 @@ def organization_merge_preview(keep: Organization, absorb: Organization) -> Merg
 def organization_merge(*, keep: Organization, absorb: Organization, by: User) -> Organization:
     """Merge organisation `absorb` into `keep`: its stakeholders move, blanks are filled."""
     _validate_pair(keep, absorb, by)
-    locked = {
-        o.pk: o
-        for o in Organization.objects.select_for_update()
-        .filter(pk__in=[keep.pk, absorb.pk])
-        .order_by("pk")
-    }
-    if len(locked) != 2:
-        raise ValidationError({"other": [_("That organisation no longer exists.")]})
-    keep, absorb = locked[keep.pk], locked[absorb.pk]
+    keep, absorb = _lock_pair(keep, absorb, gone=_("That organisation no longer exists."))
     before = snapshot(keep)
     moved_ids = list(absorb.stakeholders.values_list("pk", flat=True))
     Stakeholder.objects.filter(pk__in=moved_ids).update(organization=keep)
-    for name in ORGANIZATION_FILL_FIELDS:
-        if not getattr(keep, name) and getattr(absorb, name):
-            setattr(keep, name, getattr(absorb, name))
+    _fill_blanks(keep, absorb, ORGANIZATION_FILL_FIELDS)
     keep.tier = min(keep.tier, absorb.tier)  # the more strategic of the two
-    audit_record(
-        actor=by,
-        action=AuditEvent.Action.DELETE,
-        obj=absorb,
-        changes={**snapshot(absorb), "merged_into": keep.pk},
-    )
-    absorb_pk, absorb_name = absorb.pk, absorb.name
-    absorb.delete()
-    keep.save()
-    audit_record(
-        actor=by,
-        action=AuditEvent.Action.UPDATE,
-        obj=keep,
-        changes={
-            "merged_from": absorb_pk,
-            "merged_name": absorb_name,
-            "stakeholders_moved": moved_ids,
-            **diff(before, snapshot(keep)),
-        },
+    _absorbed_delete(
+        keep=keep,
+        absorb=absorb,
+        by=by,
+        before=before,
+        absorbed=snapshot(absorb),
+        moved={"stakeholders_moved": moved_ids},
     )
     return keep

@@ -72,7 +72,7 @@ def retention_anonymise(stakeholder_ids: list[int], actor_id: int | None, reason
 
 
 # Import tasks live with the importer; imported so the worker's autodiscovery registers them.
-from .importing.tasks import import_run, import_undo  # noqa: E402, F401
+from .importing.tasks import import_run, import_sweep_stale, import_undo  # noqa: E402, F401
 
 
 @shared_task(acks_late=True)

@@ -64,11 +64,22 @@ def webhook_emit(event: str, data: dict) -> list[int]:
     return webhook_emit_many(event, [data])
 
 
-def webhook_emit_many(event: str, items: list[dict]) -> list[int]:
-    """Queue one delivery of `event` per item for every subscribed webhook."""
+def webhook_subscribers(event: str) -> list[Webhook]:
+    """The active webhooks subscribed to `event` (one query)."""
+    return [h for h in Webhook.objects.filter(active=True) if event in h.events]
+
+
+def webhook_emit_many(
+    event: str, items: list[dict], *, hooks: list[Webhook] | None = None
+) -> list[int]:
+    """Queue one delivery of `event` per item for every subscribed webhook.
+
+    `hooks`: the subscribers, when the caller looked them up already (emitting in chunks).
+    """
     if not items:
         return []
-    hooks = [h for h in Webhook.objects.filter(active=True) if event in h.events]
+    if hooks is None:
+        hooks = webhook_subscribers(event)
     if not hooks:
         return []
     now = timezone.now().isoformat()

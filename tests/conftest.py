@@ -102,6 +102,22 @@ def interaction(manager, stakeholder):
     return InteractionFactory(participants=[manager], with_stakeholders=[stakeholder])
 
 
+@pytest.fixture
+def receiver():
+    """`receiver(statuses)`: a real webhook endpoint on loopback (tests/webhook_receiver.py)."""
+    from tests.webhook_receiver import Receiver
+
+    made = []
+
+    def make(statuses=()):
+        made.append(Receiver(list(statuses)))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

@@ -77,6 +77,12 @@ class ImportJob(models.Model):
     # What undo reverts: [{"model", "id", "changes": {field: [old, new]}, "tags": [ids]}]
     merged = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # Times the job was queued: once when started, again by `import_sweep_stale` each
+    # time its run stopped reporting progress (worker killed, task lost).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Written when queued, when a run takes the job and after every batch: a job whose
+    # heartbeat is old has no run working on it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

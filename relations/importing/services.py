@@ -4,7 +4,14 @@ A job runs in batches of BATCH_SIZE rows, one transaction each; what a batch
 created or changed is recorded on the job in the same transaction, so the job
 always knows exactly what to delete and revert, whether the user undoes the
 import or the import fails half-way (it is then rolled back completely and
-reported as failed: never a partial silent import).
+reported as failed: never a partial silent import). Webhooks hear of the
+interactions an import created when it is done (`interaction.created`).
+
+A lost run (worker killed, task lost with the broker) leaves its job queued or
+running without progress; `import_sweep_stale` queues it again, and the next run
+removes what the lost one wrote before it starts. Each run claims the job and
+checks its claim, under the job's row lock, before every batch: a run that lost
+the job to a later one stops without writing, so no row is imported twice.
 
 Bad rows are reported with their line and reason and leave nothing behind: a
 row is validated completely (columns.py) before anything of it is written.
@@ -17,6 +24,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +34,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
@@ -38,7 +46,7 @@ from relations.models import (
     Tag,
 )
 from relations.roles import DIRECTOR, MANAGER
-from relations.services import audit_record
+from relations.services import audit_record, interactions_created_announce
 from relations.signals import bulk_changes_announced, interactions_bulk_changed
 
 from . import columns as cols
@@ -77,6 +85,7 @@ PROGRESS_FIELDS = [
     "started_at",
     "finished_at",
     "undone_at",
+    "heartbeat_at",
 ]
 
 
@@ -90,6 +99,14 @@ def max_rows() -> int:
 
 def report_limit() -> int:
     return int(getattr(settings, "RAPPORT_IMPORT_REPORT_LIMIT", 1000))
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "RAPPORT_IMPORT_STALE_SECONDS", 600)))
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "RAPPORT_IMPORT_MAX_ATTEMPTS", 3))
 
 
 # --------------------------------------------------------------------------
@@ -220,10 +237,12 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
         job.mapping = mapping
     job.duplicates = duplicates
     job.status = ImportJob.Status.PENDING
-    job.save(update_fields=["mapping", "duplicates", "status"])
+    job.attempts = 1
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["mapping", "duplicates", "status", "attempts", "heartbeat_at"])
     _publish_after_commit(
         job,
-        lambda: import_run.delay(job.pk),
+        lambda: import_run.delay(job.pk, 1),
         on_failure={"status": ImportJob.Status.FAILED, "finished_at": timezone.now()},
     )
     return job
@@ -261,21 +280,34 @@ def _publish_after_commit(job: ImportJob, publish, on_failure: dict) -> None:
 # Running
 
 
-def import_run(job_id: int) -> str:
+class Superseded(Exception):
+    """The job is no longer this run's: a later run took it over, or the sweep gave it up."""
+
+
+def import_run(job_id: int, attempt: int | None = None) -> str:
     """Run a queued import; idempotent: a redelivered task first removes what an
-    interrupted run of the same job had written, then starts again."""
+    interrupted run of the same job had written, then starts again.
+
+    `attempt`: the number the job was queued with. A task of an earlier attempt (the
+    sweep queued the job again since) does nothing; None (a task queued before
+    attempts were counted) counts as the current one.
+    """
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None:
             return "gone"
         if job.status not in {ImportJob.Status.PENDING, ImportJob.Status.RUNNING}:
             return job.status
+        if attempt is not None and attempt != job.attempts:
+            return "superseded"
         if job.status == ImportJob.Status.RUNNING:
             records_remove(job)
         _reset(job)
         job.status = ImportJob.Status.RUNNING
-        job.started_at = timezone.now()
+        # The start time is also this run's claim on the job (see `_claim_hold`).
+        job.started_at = job.heartbeat_at = timezone.now()
         job.save(update_fields=PROGRESS_FIELDS)
+    claim = job.started_at
     importer = IMPORTERS[job.kind](job)
     try:
         rows = job_rows(job)
@@ -283,13 +315,22 @@ def import_run(job_id: int) -> str:
         for start in range(0, len(rows), BATCH_SIZE):
             batch = rows[start : start + BATCH_SIZE]
             with transaction.atomic():
+                _claim_hold(job.pk, claim)
                 importer.run_batch(batch)
                 importer.flush_into(job)
                 job.processed_rows = min(job.total_rows, start + len(batch))
+                job.heartbeat_at = timezone.now()
                 job.save(update_fields=PROGRESS_FIELDS)
+    except Superseded:
+        logger.warning("Import job %s was taken over by another run; this one stops", job.pk)
+        return "superseded"
     except Exception as exc:
         logger.exception("Import job %s failed", job.pk)
         with transaction.atomic():
+            try:
+                _claim_hold(job.pk, claim)
+            except Superseded:
+                return "superseded"  # what this run wrote is the new run's to remove
             job.refresh_from_db()
             records_remove(job)
             line = importer.current_line
@@ -306,8 +347,12 @@ def import_run(job_id: int) -> str:
             job.save(update_fields=PROGRESS_FIELDS)
         return "failed"
     with transaction.atomic():
+        try:
+            _claim_hold(job.pk, claim)
+        except Superseded:
+            return "superseded"
         job.status = ImportJob.Status.DONE
-        job.finished_at = timezone.now()
+        job.finished_at = job.heartbeat_at = timezone.now()
         job.save(update_fields=PROGRESS_FIELDS)
         audit_record(
             actor=job.owner,
@@ -322,7 +367,86 @@ def import_run(job_id: int) -> str:
                 "errors": job.error_count,
             },
         )
+        # Announced once the whole import is in: a failed import, rolled back, or a run
+        # taken over and started again, must not have announced what it then removed.
+        interactions_created_announce(
+            id_ranges_expand((job.created or {}).get("relations.interaction", []))
+        )
     return "done"
+
+
+def _claim_hold(job_id: int, claim: datetime | None) -> None:
+    """Lock the job until the end of the current transaction if the run that claimed it
+    at `claim` still holds it; raise Superseded otherwise. A later run's claim and the
+    sweep take the same lock, so they wait for a batch in progress, and the run they
+    replaced stops before its next batch."""
+    held = (
+        ImportJob.objects.select_for_update()
+        .filter(pk=job_id, status=ImportJob.Status.RUNNING, started_at=claim)
+        .values_list("pk", flat=True)
+    )
+    if not list(held):
+        raise Superseded
+
+
+def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
+    """Queue again every import that stopped reporting progress (its task was lost with
+    the broker, or its worker was killed); a job queued `max_attempts()` times already is
+    marked failed instead, with whatever a lost run wrote removed. Idempotent: a job
+    queued again has a fresh heartbeat, so the next sweep leaves it alone."""
+    from .tasks import import_run
+
+    now = now or timezone.now()
+    cutoff = now - stale_after()
+    stale = (
+        ImportJob.objects.filter(status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING])
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
+        .defer("content")
+    )
+    counts = {"requeued": 0, "failed": 0}
+    for job_id in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            # A job locked by a batch in progress is not stale after all.
+            job = stale.select_for_update(skip_locked=True).filter(pk=job_id).first()
+            if job is None:
+                continue
+            if job.attempts >= max_attempts():
+                _give_up(job, now)
+                counts["failed"] += 1
+                continue
+            job.attempts += 1
+            job.heartbeat_at = now
+            job.save(update_fields=["attempts", "heartbeat_at"])
+            logger.warning(
+                "Import job %s made no progress; queued again (attempt %s)", job.pk, job.attempts
+            )
+            transaction.on_commit(functools.partial(_requeue, import_run, job.pk, job.attempts))
+            counts["requeued"] += 1
+    return counts
+
+
+def _requeue(task, job_id: int, attempt: int) -> None:
+    try:
+        task.delay(job_id, attempt)
+    except Exception:  # broker down: the heartbeat ages again and the next sweep retries
+        logger.warning("Could not queue import job %s again", job_id, exc_info=True)
+
+
+def _give_up(job: ImportJob, now: datetime) -> None:
+    logger.error("Import job %s failed after %s attempts", job.pk, job.attempts)
+    if job.status == ImportJob.Status.RUNNING:
+        records_remove(job)
+    _reset(job, keep_report=False)
+    job.status = ImportJob.Status.FAILED
+    job.finished_at = now
+    job.error = ngettext(
+        "The import did not finish after %(count)d attempt (the worker stopped or the job "
+        "was lost). Nothing was imported; upload the file again to try once more.",
+        "The import did not finish after %(count)d attempts (the worker stopped or the job "
+        "was lost). Nothing was imported; upload the file again to try once more.",
+        job.attempts,
+    ) % {"count": job.attempts}
+    job.save(update_fields=PROGRESS_FIELDS)
 
 
 def _short(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
 """Worker tasks for imports: thin wrappers that take ids (services do the work).
 
 Acknowledged late, so a killed worker's import is redelivered; `import_run`
-then removes what the interrupted run wrote and starts again.
+then removes what the interrupted run wrote and starts again. A task lost
+altogether is queued again by the periodic `import_sweep_stale`.
 """
 
 from celery import shared_task
@@ -10,8 +11,13 @@ from . import services
 
 
 @shared_task(acks_late=True)
-def import_run(job_id: int) -> str:
-    return services.import_run(job_id)
+def import_run(job_id: int, attempt: int | None = None) -> str:
+    return services.import_run(job_id, attempt)
+
+
+@shared_task(acks_late=True)
+def import_sweep_stale() -> dict[str, int]:
+    return services.import_sweep_stale()
 
 
 @shared_task(acks_late=True)

@@ -4,8 +4,10 @@ with the bad row, and undo. Offline, with no console errors (so no CSP violation
 
 import codecs
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from relations.importing import services, tasks
@@ -107,5 +109,32 @@ def test_manager_imports_a_csv_follows_progress_and_undoes_it(
 
     page.goto(f"{live_server.url}/stakeholders/?q=Person")
     expect(page.locator("main")).not_to_contain_text("person1@example.nl")
+    assert offline == []
+    assert problems == []
+
+
+def test_an_import_whose_worker_was_lost_fails_with_a_message_on_its_page(
+    page: Page, live_server, manager, offline, problems, worker_later, settings
+):
+    """The task never reaches a worker; the sweep gives the job up after its last attempt,
+    and the open page, following the job, shows why."""
+    settings.RAPPORT_IMPORT_MAX_ATTEMPTS = 1
+    job, _ = services.import_job_create(
+        owner=manager, kind="stakeholders", file_name="people.csv", content=b"name\nAnna\n"
+    )
+    services.import_job_start(job, mapping=None, duplicates="merge")
+    page.goto(f"{live_server.url}/accounts/login/?next=/imports/{job.pk}/")
+    page.get_by_label("Username").fill("maria")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#import-status-text")).to_have_text("Queued")
+
+    services.import_sweep_stale(now=timezone.now() + timedelta(minutes=11))
+
+    expect(page.locator("#import-status-text")).to_have_text("Failed")
+    expect(page.locator("#import-error")).to_contain_text(
+        "The import did not finish after 1 attempt (the worker stopped or the job was lost)."
+    )
+    assert not Stakeholder.objects.exists()
     assert offline == []
     assert problems == []

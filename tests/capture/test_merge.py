@@ -3,10 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from metrics.models import PendingRecompute
 from relations.models import (
@@ -32,19 +29,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def api(user) -> APIClient:
-    _row, token = AuthToken.objects.create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
 
 
 @pytest.fixture
@@ -113,7 +97,7 @@ def _duplicates(manager, other_manager, stakeholder):
 
 
 def test_stakeholder_merge_keeps_everything_of_both(
-    manager, other_manager, duplicates, django_capture_on_commit_callbacks
+    manager, other_manager, duplicates, django_capture_on_commit_callbacks, api_for
 ):
     keep, absorb, third = duplicates["keep"], duplicates["absorb"], duplicates["third"]
     pulses_before = AuthenticityPulse.objects.count()
@@ -123,7 +107,7 @@ def test_stakeholder_merge_keeps_everything_of_both(
     PendingRecompute.objects.all().delete()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = api(manager).post(
+        response = api_for(manager).post(
             f"/api/v1/stakeholders/{keep.pk}/merge/", {"other": absorb.pk}, format="json"
         )
     assert response.status_code == 200, response.content
@@ -196,13 +180,13 @@ def test_merge_tells_metrics_every_touched_score(manager, other_manager, duplica
     assert sent["user_ids"] == {manager.pk, other_manager.pk}
 
 
-def test_merge_permissions_and_bad_input(manager, other_manager, director, duplicates):
+def test_merge_permissions_and_bad_input(manager, other_manager, director, duplicates, api_for):
     keep, absorb = duplicates["keep"], duplicates["absorb"]
     foreign = StakeholderFactory(owner=other_manager)
     url = f"/api/v1/stakeholders/{keep.pk}/merge/"
-    maria = api(manager)
+    maria = api_for(manager)
     assert maria.post(url, {"other": foreign.pk}, format="json").status_code == 403
-    assert api(other_manager).post(url, {"other": absorb.pk}, format="json").status_code == 403
+    assert api_for(other_manager).post(url, {"other": absorb.pk}, format="json").status_code == 403
     assert maria.post(url, {"other": keep.pk}, format="json").json() == {
         "other": ["A record cannot be merged with itself."]
     }
@@ -211,13 +195,13 @@ def test_merge_permissions_and_bad_input(manager, other_manager, director, dupli
     assert "other" in maria.post(url, {}, format="json").json()
     assert Stakeholder.objects.filter(pk__in=[absorb.pk, foreign.pk]).count() == 2
     # Directors merge anyone's records.
-    response = api(director).post(url, {"other": foreign.pk}, format="json")
+    response = api_for(director).post(url, {"other": foreign.pk}, format="json")
     assert response.status_code == 200
 
 
-def test_browser_merge_shows_what_moves_then_merges(manager, duplicates):
+def test_browser_merge_shows_what_moves_then_merges(manager, duplicates, client_for):
     keep, absorb = duplicates["keep"], duplicates["absorb"]
-    client = signed_in(manager)
+    client = client_for(manager)
     page = client.get(f"/stakeholders/{keep.pk}/")
     assert f"/stakeholders/{keep.pk}/merge/" in page.content.decode()
     preview = client.get(f"/stakeholders/{keep.pk}/merge/", {"other": absorb.pk})
@@ -230,24 +214,28 @@ def test_browser_merge_shows_what_moves_then_merges(manager, duplicates):
     assert not Stakeholder.objects.filter(pk=absorb.pk).exists()
 
 
-def test_browser_merge_refuses_someone_elses_stakeholder(manager, other_manager, stakeholder):
+def test_browser_merge_refuses_someone_elses_stakeholder(
+    manager, other_manager, stakeholder, client_for
+):
     foreign = StakeholderFactory(owner=other_manager)
-    client = signed_in(manager)
+    client = client_for(manager)
     response = client.post(
         f"/stakeholders/{stakeholder.pk}/merge/", {"other": foreign.pk, "confirm": "1"}
     )
     assert response.status_code == 200  # the form again, with its error
     assert Stakeholder.objects.filter(pk=foreign.pk).exists()
-    assert signed_in(other_manager).get(f"/stakeholders/{stakeholder.pk}/merge/").status_code == 403
+    assert (
+        client_for(other_manager).get(f"/stakeholders/{stakeholder.pk}/merge/").status_code == 403
+    )
 
 
-def test_organization_merge_moves_stakeholders(manager, director):
+def test_organization_merge_moves_stakeholders(manager, director, client_for, api_for):
     keep = OrganizationFactory(name="Acme", website="")
     absorb = OrganizationFactory(name="ACME B.V.", website="https://acme.example", tier=1)
     people = [StakeholderFactory(organization=absorb) for _ in range(3)]
     url = f"/api/v1/organizations/{keep.pk}/merge/"
-    assert api(manager).post(url, {"other": absorb.pk}, format="json").status_code == 403
-    response = api(director).post(url, {"other": absorb.pk}, format="json")
+    assert api_for(manager).post(url, {"other": absorb.pk}, format="json").status_code == 403
+    response = api_for(director).post(url, {"other": absorb.pk}, format="json")
     assert response.status_code == 200
     keep.refresh_from_db()
     assert keep.website == "https://acme.example" and keep.tier == 1
@@ -256,7 +244,7 @@ def test_organization_merge_moves_stakeholders(manager, director):
     assert AuditEvent.objects.filter(object_id=str(keep.pk), action="update").exists()
     # And in the browser, for directors.
     other = OrganizationFactory(name="Acme Holding")
-    client = signed_in(director)
+    client = client_for(director)
     assert client.get(f"/organizations/{keep.pk}/merge/", {"other": other.pk}).status_code == 200
     client.post(f"/organizations/{keep.pk}/merge/", {"other": other.pk, "confirm": "1"})
     assert not Organization.objects.filter(pk=other.pk).exists()

@@ -1,55 +1,12 @@
 """Webhooks: signed deliveries to a real local HTTP receiver, retries, refusal of private hosts."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from relations import webhooks
 from relations.models import Webhook, WebhookDelivery
 from relations.tasks import webhook_deliver
-
-
-class Receiver:
-    """A real HTTP server on loopback that answers with the queued status codes."""
-
-    def __init__(self, statuses: list[int]):
-        self.statuses = list(statuses)
-        self.requests: list[tuple[dict, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def make(statuses=()):
-        made.append(Receiver(list(statuses)))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.close()
 
 
 @pytest.fixture
@@ -208,8 +165,13 @@ def test_recomputed_scores_are_announced_and_a_new_risk_once(
     )
     # A hostile meeting: sentiment −2 gives a sentiment score of 0 and trust below 0.4.
     interaction_log(
-        by=manager, participants=[manager], stakeholders=[stakeholder], subject="Row",
-        sentiment=-2, value_given=3, value_received=0,
+        by=manager,
+        participants=[manager],
+        stakeholders=[stakeholder],
+        subject="Row",
+        sentiment=-2,
+        value_given=3,
+        value_received=0,
     )
     WebhookDelivery.objects.all().delete()
 
