@@ -83,6 +83,14 @@ class ImportJob(models.Model):
     # Written when queued, when a run takes the job and after every batch: a job whose
     # heartbeat is old has no run working on it.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for the undo: a lost undo task is queued again on their behalf.
+    undo_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

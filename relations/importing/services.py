@@ -252,7 +252,11 @@ def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
     from .tasks import import_undo
 
     job.status = ImportJob.Status.UNDOING
-    job.save(update_fields=["status"])
+    job.undo_by = by
+    job.attempts = 1
+    job.heartbeat_at = timezone.now()
+    job.error = ""
+    job.save(update_fields=["status", "undo_by", "attempts", "heartbeat_at", "error"])
     _publish_after_commit(
         job,
         lambda: import_undo.delay(job.pk, by.pk),
@@ -394,12 +398,18 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
     the broker, or its worker was killed); a job queued `max_attempts()` times already is
     marked failed instead, with whatever a lost run wrote removed. Idempotent: a job
     queued again has a fresh heartbeat, so the next sweep leaves it alone."""
-    from .tasks import import_run
+    from .tasks import import_run, import_undo
 
     now = now or timezone.now()
     cutoff = now - stale_after()
     stale = (
-        ImportJob.objects.filter(status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING])
+        ImportJob.objects.filter(
+            status__in=[
+                ImportJob.Status.PENDING,
+                ImportJob.Status.RUNNING,
+                ImportJob.Status.UNDOING,
+            ]
+        )
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
         .defer("content")
     )
@@ -410,8 +420,9 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
             job = stale.select_for_update(skip_locked=True).filter(pk=job_id).first()
             if job is None:
                 continue
+            undoing = job.status == ImportJob.Status.UNDOING
             if job.attempts >= max_attempts():
-                _give_up(job, now)
+                (_give_up_undo if undoing else _give_up)(job, now)
                 counts["failed"] += 1
                 continue
             job.attempts += 1
@@ -420,14 +431,20 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
             logger.warning(
                 "Import job %s made no progress; queued again (attempt %s)", job.pk, job.attempts
             )
-            transaction.on_commit(functools.partial(_requeue, import_run, job.pk, job.attempts))
+            # An undo is one transaction: run again, it finds the job undone or undoes it.
+            requeue = (
+                functools.partial(_requeue, import_undo, job.pk, job.undo_by_id)
+                if undoing
+                else functools.partial(_requeue, import_run, job.pk, job.attempts)
+            )
+            transaction.on_commit(requeue)
             counts["requeued"] += 1
     return counts
 
 
-def _requeue(task, job_id: int, attempt: int) -> None:
+def _requeue(task, job_id: int, argument: int | None) -> None:
     try:
-        task.delay(job_id, attempt)
+        task.delay(job_id, argument)
     except Exception:  # broker down: the heartbeat ages again and the next sweep retries
         logger.warning("Could not queue import job %s again", job_id, exc_info=True)
 
@@ -447,6 +464,18 @@ def _give_up(job: ImportJob, now: datetime) -> None:
         job.attempts,
     ) % {"count": job.attempts}
     job.save(update_fields=PROGRESS_FIELDS)
+
+
+def _give_up_undo(job: ImportJob, now: datetime) -> None:
+    """An undo that never ran to the end removed nothing (it is one transaction): the
+    import stands, and can be undone again."""
+    logger.error("Undo of import job %s failed after %s attempts", job.pk, job.attempts)
+    job.status = ImportJob.Status.DONE
+    job.error = _(
+        "The undo did not finish (the worker stopped or the job was lost). Nothing was "
+        "removed; undo the import again to try once more."
+    )
+    job.save(update_fields=["status", "error"])
 
 
 def _short(exc: BaseException) -> str:

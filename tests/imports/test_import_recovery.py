@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from relations.importing import services, tasks
 from relations.importing.models import ImportJob
-from relations.models import Organization, Stakeholder
+from relations.models import AuditEvent, Organization, Stakeholder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -209,3 +209,55 @@ def test_a_run_taken_over_by_a_later_one_stops_before_its_next_batch(
     assert (job.status, job.attempts) == (ImportJob.Status.DONE, 2)
     assert (job.created_count, job.merged_count) == (5, 0)
     assert sorted(Stakeholder.objects.values_list("name", flat=True)) == [f"P{i}" for i in range(5)]
+
+
+def imported_then_undo_lost(user, monkeypatch) -> ImportJob:
+    """An import that finished, then an undo whose task never reached a worker."""
+    job = queued_but_lost(user, monkeypatch)
+    services.import_run(job.pk, 1)
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.import_undo, "delay", lambda *args, **kwargs: None)
+        services.import_undo_start(job, by=user)
+    job.refresh_from_db()
+    assert (job.status, job.undo_by, Stakeholder.objects.count()) == (
+        ImportJob.Status.UNDOING,
+        user,
+        5,
+    )
+    return job
+
+
+def test_a_lost_undo_is_queued_again_on_behalf_of_who_asked(manager, monkeypatch):
+    job = imported_then_undo_lost(manager, monkeypatch)
+
+    assert services.import_sweep_stale() == {"requeued": 0, "failed": 0}
+    assert services.import_sweep_stale(now=timezone.now() + LATER) == {"requeued": 1, "failed": 0}
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UNDONE
+    assert not Stakeholder.objects.exists()
+    undo = AuditEvent.objects.filter(object_id=str(job.pk), changes__has_key="undo").get()
+    assert undo.actor == manager
+
+
+def test_an_undo_lost_every_time_gives_the_import_back(client, manager, monkeypatch, settings):
+    settings.RAPPORT_IMPORT_MAX_ATTEMPTS = 2
+    job = imported_then_undo_lost(manager, monkeypatch)
+    monkeypatch.setattr(tasks.import_undo, "delay", lambda *args, **kwargs: None)
+    now = timezone.now()
+
+    assert services.import_sweep_stale(now=now + LATER) == {"requeued": 1, "failed": 0}
+    assert services.import_sweep_stale(now=now + 2 * LATER) == {"requeued": 0, "failed": 1}
+
+    job.refresh_from_db()
+    # Nothing was removed: the import stands, and says why it is not undone.
+    assert job.status == ImportJob.Status.DONE
+    assert Stakeholder.objects.count() == 5
+    client.force_login(manager)
+    assert "The undo did not finish" in client.get(f"/imports/{job.pk}/").content.decode()
+    # It can be undone again, and then the message goes.
+    monkeypatch.undo()
+    services.import_undo_start(job, by=manager)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (ImportJob.Status.UNDONE, "")
+    assert not Stakeholder.objects.exists()
