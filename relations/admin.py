@@ -24,12 +24,16 @@ class AuditedAdmin(admin.ModelAdmin):
             changes = services.diff(request._audit_before, services.snapshot(obj))
             if changes:
                 services.audit_record(
-                    actor=request.user, action=models.AuditEvent.Action.UPDATE, obj=obj,
+                    actor=request.user,
+                    action=models.AuditEvent.Action.UPDATE,
+                    obj=obj,
                     changes=changes,
                 )
         else:
             services.audit_record(
-                actor=request.user, action=models.AuditEvent.Action.CREATE, obj=obj,
+                actor=request.user,
+                action=models.AuditEvent.Action.CREATE,
+                obj=obj,
                 changes=services.snapshot(obj),
             )
 
@@ -40,12 +44,16 @@ class AuditedAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects:
             services.audit_record(
-                actor=request.user, action=models.AuditEvent.Action.CREATE, obj=obj,
+                actor=request.user,
+                action=models.AuditEvent.Action.CREATE,
+                obj=obj,
                 changes=services.snapshot(obj),
             )
         for obj, _fields in formset.changed_objects:
             services.audit_record(
-                actor=request.user, action=models.AuditEvent.Action.UPDATE, obj=obj,
+                actor=request.user,
+                action=models.AuditEvent.Action.UPDATE,
+                obj=obj,
                 changes=services.diff(before.get(obj.pk, {}), services.snapshot(obj)),
             )
         for deleted_form in formset.deleted_forms:
@@ -53,14 +61,18 @@ class AuditedAdmin(admin.ModelAdmin):
             pk = getattr(pk, "pk", pk)
             if pk in before:
                 services.audit_record(
-                    actor=request.user, action=models.AuditEvent.Action.DELETE,
-                    obj=_Deleted(model, pk, deleted_form.instance), changes=before[pk],
+                    actor=request.user,
+                    action=models.AuditEvent.Action.DELETE,
+                    obj=_Deleted(model, pk, deleted_form.instance),
+                    changes=before[pk],
                 )
 
     def delete_model(self, request, obj):
         with transaction.atomic():
             services.audit_record(
-                actor=request.user, action=models.AuditEvent.Action.DELETE, obj=obj,
+                actor=request.user,
+                action=models.AuditEvent.Action.DELETE,
+                obj=obj,
                 changes=services.snapshot(obj),
             )
             super().delete_model(request, obj)
@@ -69,7 +81,9 @@ class AuditedAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for obj in queryset:
                 services.audit_record(
-                    actor=request.user, action=models.AuditEvent.Action.DELETE, obj=obj,
+                    actor=request.user,
+                    action=models.AuditEvent.Action.DELETE,
+                    obj=obj,
                     changes=services.snapshot(obj),
                 )
             super().delete_queryset(request, queryset)

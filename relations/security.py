@@ -82,9 +82,7 @@ def _log_failed_sign_in(
 ) -> None:
     username = str(credentials.get("username", ""))
     user = User.objects.filter(username=username).first() if username else None
-    security_event(
-        AuditEvent.Action.SIGN_IN_FAILED, request=request, user=user, username=username
-    )
+    security_event(AuditEvent.Action.SIGN_IN_FAILED, request=request, user=user, username=username)
 
 
 def _log_locked_out(sender: Any, request: HttpRequest, username: str, **kwargs: Any) -> None:

@@ -316,9 +316,10 @@ def test_a_manager_who_does_not_own_it_may_not_hand_over(client, designed, other
     assert client.get(hand_over_url(alba)).status_code == 403
     assert state(alba) == before
     # The refusals are in the security log.
-    assert AuditEvent.objects.filter(
-        action="denied", actor=other_manager, changes__status=403
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(action="denied", actor=other_manager, changes__status=403).count()
+        == 2
+    )
 
 
 def test_hand_over_of_an_unknown_stakeholder_is_404(client, manager):

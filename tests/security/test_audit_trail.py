@@ -29,10 +29,7 @@ from tests.factories import (
 
 
 def events_of(obj) -> list[tuple[str, dict]]:
-    return [
-        (e.action, e.changes)
-        for e in AuditEvent.objects.for_object(obj).order_by("pk")
-    ]
+    return [(e.action, e.changes) for e in AuditEvent.objects.for_object(obj).order_by("pk")]
 
 
 @pytest.fixture
@@ -110,8 +107,9 @@ def test_admin_bulk_delete_audits_each_row(admin_client):
     )
     assert not Organization.objects.filter(pk__in=[first.pk, second.pk]).exists()
     assert set(
-        AuditEvent.objects.filter(action="delete", object_type="relations.organization")
-        .values_list("object_id", flat=True)
+        AuditEvent.objects.filter(
+            action="delete", object_type="relations.organization"
+        ).values_list("object_id", flat=True)
     ) == {str(first.pk), str(second.pk)}
 
 
@@ -286,9 +284,12 @@ def test_personal_data_is_masked_through_the_sanctioned_function(recorded):
     assert entry.object_repr == "Erased stakeholder"
     assert entry.action == "update" and entry.actor_id == recorded.actor_id
     # Masking again changes nothing more.
-    assert AuditEvent.objects.mask_personal_data(
-        "relations.stakeholder", recorded.object_id, ["email"], object_repr="Erased stakeholder"
-    ) == 0
+    assert (
+        AuditEvent.objects.mask_personal_data(
+            "relations.stakeholder", recorded.object_id, ["email"], object_repr="Erased stakeholder"
+        )
+        == 0
+    )
 
 
 @postgres_only

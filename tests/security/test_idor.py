@@ -176,7 +176,10 @@ def others_records(db, other_manager, director) -> dict:
         "commitment": CommitmentFactory(stakeholder=stakeholder, responsible=other_manager),
         "outcome": OutcomeFactory(stakeholder=stakeholder, created_by=other_manager),
         "pulse": services.pulse_record(
-            relationship=relationship, by=other_manager, integrity=4, transparency=4,
+            relationship=relationship,
+            by=other_manager,
+            integrity=4,
+            transparency=4,
             reliability=4,
         ),
         "webhook": Webhook.objects.create(owner=director, url="https://hooks.example.org/x"),
@@ -218,12 +221,13 @@ def _missing(value) -> str | int:
 
 def _state(records: dict) -> tuple:
     return (
-        Interaction.objects.filter(pk=records["interaction"].pk).values_list(
-            "subject", "version"
-        )[0],
+        Interaction.objects.filter(pk=records["interaction"].pk).values_list("subject", "version")[
+            0
+        ],
         AuthenticityPulse.objects.filter(pk=records["pulse"].pk).count(),
         AuthToken.objects.filter(user=records["otto"]).count(),
-        records["stakeholder"].__class__.objects.filter(pk=records["stakeholder"].pk)
+        records["stakeholder"]
+        .__class__.objects.filter(pk=records["stakeholder"].pk)
         .values_list("owner_id", "name")[0],
         AuditEvent.objects.exclude(object_type="auth.user").count(),
     )
@@ -323,9 +327,9 @@ def test_a_token_reaches_no_more_than_a_session(others_records, manager):
     _row, secret = tokens.api_token_create(manager, days=7)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
-    for name in sorted(n for n in PRIVATE if n.startswith("api:") or "/api/" in _url(
-        n, PRIVATE[n](others_records)
-    )):
+    for name in sorted(
+        n for n in PRIVATE if n.startswith("api:") or "/api/" in _url(n, PRIVATE[n](others_records))
+    ):
         url = _url(name, PRIVATE[name](others_records))
         answers = {client.get(url).status_code, client.post(url, {}).status_code}
         # 403 only where the role is refused whatever the id (webhooks are directors').

@@ -23,9 +23,7 @@ REDIS_URL = django_settings.REDIS_URL
 def test_the_cache_follows_the_environment():
     """Redis when REDIS_URL or a Redis broker is configured, memory otherwise."""
     configured = __import__("config.settings", fromlist=["CACHES"]).CACHES["default"]
-    if os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "").startswith(
-        "redis"
-    ):
+    if os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
         assert configured["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         assert configured["LOCATION"] == REDIS_URL
     else:
@@ -68,8 +66,13 @@ def test_a_tokens_budget_is_shared_by_every_process(settings, manager):
             "RAPPORT_CACHE_PREFIX": prefix,
         }
         seen = subprocess.run(
-            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-            timeout=60, check=True,
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         ).stdout.split()[-1]
         assert seen == "2"
         # Four requests in all across the two processes: the budget is spent here too.
