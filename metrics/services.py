@@ -1281,8 +1281,12 @@ def _announce(ids: list[int], results: list[dict], was_at_risk: set[int]) -> Non
         updated.append(payload)
         if row.get("at_risk") and stakeholder_id not in was_at_risk:
             at_risk.append({**payload, "risk_reasons": row.get("risk_reasons", [])})
-    webhook_emit_many(Webhook.Event.SCORES_UPDATED, updated)
-    webhook_emit_many(Webhook.Event.STAKEHOLDER_AT_RISK, at_risk)
+    active = list(Webhook.objects.filter(active=True))  # one lookup for both events
+    for event, items in (
+        (Webhook.Event.SCORES_UPDATED, updated),
+        (Webhook.Event.STAKEHOLDER_AT_RISK, at_risk),
+    ):
+        webhook_emit_many(event, items, hooks=[h for h in active if event in h.events])
 
 
 def _serialize_recomputation() -> None:

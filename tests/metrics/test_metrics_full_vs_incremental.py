@@ -142,6 +142,28 @@ def test_full_recomputation_query_count_does_not_grow_with_data(
         services.scores_recompute_all(at=T)
 
 
+@pytest.mark.parametrize("stakeholders", [1, 12])
+def test_worker_path_statements_do_not_grow_with_history_or_markers(
+    dataset, stakeholders, django_assert_max_num_queries
+):
+    """What the worker runs for the markers of logged interactions: the lock, the claim,
+    both levels' groups (with their snapshot trust and at-risk flag), four reads of
+    their rows, an upsert per level and the webhook lookup; however many interactions
+    the stakeholders have (here ~20 each) and however many markers are pending."""
+    pairs = list(
+        Relationship.objects.order_by("pk").values_list("user_id", "stakeholder_id")[
+            : stakeholders * 3
+        ]
+    )
+    PendingRecompute.objects.bulk_create(
+        [PendingRecompute(stakeholder_id=s) for s in {s for _, s in pairs}]
+        + [PendingRecompute(user_id=u, stakeholder_id=s) for u, s in pairs]
+    )
+
+    with django_assert_max_num_queries(13):
+        assert services.pending_recompute(at=T) >= stakeholders
+
+
 def test_command_reports_progress_and_records_the_job(dataset, capsys):
     call_command("recompute_scores", "--at", T.isoformat(), "--snapshot")
 
