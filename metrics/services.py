@@ -181,6 +181,34 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+Statement = tuple[str, list[Any]]
+
+
+def _fetch_each(statements: list[Statement]) -> list[list[tuple]]:
+    """The rows of each statement, in order ([] for one that returns none).
+
+    PostgreSQL receives them as one message and answers them together: one
+    round trip instead of one each. On the worker's hot path the round trips,
+    each waking the database and then the worker, cost more than the
+    statements; on a busy machine each wake-up may wait for a time slice.
+    Elsewhere (SQLite) they run one by one.
+    """
+    results: list[list[tuple]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall() if cursor.description else [])
+            return results
+        cursor.execute(
+            "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+        )
+        results.append(cursor.fetchall() if cursor.description else [])
+        while cursor.nextset():
+            results.append(cursor.fetchall() if cursor.description else [])
+    return results
+
+
 # --------------------------------------------------------------------------
 # Groups: the objects being scored
 
@@ -231,26 +259,31 @@ def stakeholder_groups(
     A few of them (incremental) come with their stored at-risk flag, and with
     `trust_as_of`, with the trust of their snapshot 90 days before it.
     """
+    statement = _stakeholder_groups_statement(stakeholder_ids, trust_as_of)
+    return _stakeholder_groups_from(_fetch(*statement), stakeholder_ids is not None, trust_as_of)
+
+
+def _stakeholder_groups_statement(
+    stakeholder_ids: Iterable[int] | None, trust_as_of: datetime | None
+) -> Statement:
     columns = f"s.id, COALESCE(s.cadence_days, 0), s.importance, {_on_active_goal('s.id')}"
     tables = f"{Stakeholder._meta.db_table} s"
     params: list[Any] = [StrategicGoal.Status.ACTIVE]
     where = ""
-    wanted = None if stakeholder_ids is None else sorted({int(i) for i in stakeholder_ids})
-    if wanted is not None:
+    if stakeholder_ids is not None:
         # For the webhook of those newly at risk.
         columns += ", COALESCE(sc.at_risk, FALSE)"
         tables += f" LEFT JOIN {StakeholderScore._meta.db_table} sc ON sc.stakeholder_id = s.id"
-        among, more = _any("s.id", wanted)
+        among, more = _any("s.id", sorted({int(i) for i in stakeholder_ids}))
         where = f" WHERE {among}"
         if trust_as_of is not None:
             columns += f", {_trust_before_sql(StakeholderScoreSnapshot, 'stakeholder_id', 's.id')}"
             params += _snapshot_window(trust_as_of)
         params += more
-    rows = (
-        []
-        if wanted == []
-        else _fetch(f"SELECT {columns} FROM {tables}{where} ORDER BY s.id", params)
-    )
+    return f"SELECT {columns} FROM {tables}{where} ORDER BY s.id", params
+
+
+def _stakeholder_groups_from(rows: list[tuple], few: bool, trust_as_of: datetime | None) -> Groups:
     ids = _column(rows, 0, np.int64)
     return Groups(
         level=scoring.Level.STAKEHOLDER,
@@ -261,8 +294,8 @@ def stakeholder_groups(
         is_key=_is_key(_column(rows, 2, np.int64), _column(rows, 3, bool)),
         user_ids=frozenset(),
         stakeholder_ids=frozenset(ids.tolist()),
-        was_at_risk=_column(rows, 4, bool) if wanted is not None else None,
-        trust_before=_float_column(rows, 5) if trust_as_of is not None else None,
+        was_at_risk=_column(rows, 4, bool) if few else None,
+        trust_before=_float_column(rows, 5) if few and trust_as_of is not None else None,
     )
 
 
@@ -276,6 +309,16 @@ def relationship_groups(
 
     With `trust_as_of` (a few of them), with the trust of their snapshot 90 days before it.
     """
+    wanted = None if pairs is None else {(int(u), int(s)) for u, s in pairs}
+    statement = _relationship_groups_statement(relationship_ids, wanted, trust_as_of)
+    return _relationship_groups_from(_fetch(*statement), wanted, trust_as_of)
+
+
+def _relationship_groups_statement(
+    relationship_ids: Iterable[int] | None,
+    wanted: set[tuple[int, int]] | None,
+    trust_as_of: datetime | None,
+) -> Statement:
     columns = (
         "r.id, r.user_id, r.stakeholder_id, COALESCE(s.cadence_days, 0), s.importance,"
         f" {_on_active_goal('s.id')}"
@@ -285,14 +328,11 @@ def relationship_groups(
         columns += f", {_trust_before_sql(RelationshipScoreSnapshot, 'relationship_id', 'r.id')}"
         params += _snapshot_window(trust_as_of)
     conditions = []
-    wanted: set[tuple[int, int]] | None = None
-    ids = None if relationship_ids is None else sorted({int(i) for i in relationship_ids})
-    if ids is not None:
-        among, more = _any("r.id", ids)
+    if relationship_ids is not None:
+        among, more = _any("r.id", sorted({int(i) for i in relationship_ids}))
         conditions.append(among)
         params += more
-    if pairs is not None:
-        wanted = {(int(u), int(s)) for u, s in pairs}
+    if wanted is not None:
         for column, values in (
             ("r.user_id", {u for u, _ in wanted}),
             ("r.stakeholder_id", {s for _, s in wanted}),
@@ -301,16 +341,16 @@ def relationship_groups(
             conditions.append(among)
             params += more
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    asked_none = (relationship_ids is not None and not ids) or wanted == set()
-    rows = (
-        []
-        if asked_none
-        else _fetch(
-            f"SELECT {columns} FROM {Relationship._meta.db_table} r"
-            f" JOIN {Stakeholder._meta.db_table} s ON s.id = r.stakeholder_id{where}",
-            params,
-        )
+    return (
+        f"SELECT {columns} FROM {Relationship._meta.db_table} r"
+        f" JOIN {Stakeholder._meta.db_table} s ON s.id = r.stakeholder_id{where}",
+        params,
     )
+
+
+def _relationship_groups_from(
+    rows: list[tuple], wanted: set[tuple[int, int]] | None, trust_as_of: datetime | None
+) -> Groups:
     if wanted is not None:
         rows = [r for r in rows if (r[1], r[2]) in wanted]
     user_ids = _column(rows, 1, np.int64)
@@ -710,54 +750,65 @@ def few_read(
 
     Shaped as `everything_read`'s result, restricted to these stakeholders:
     their interactions dated on or before T (with their full participant
-    counts), their links, the users' participations in those interactions,
-    and their commitments and outcomes. Four plain-SQL queries, whatever the
-    number of groups (the worker's hot path after a logged interaction: the
-    ORM would spend more time building them than the database running them);
-    the values are computed by the same SQL expressions as `everything_read`'s.
+    counts), their links, the users' participations in their interactions,
+    and their commitments and outcomes. Four plain-SQL statements, whatever
+    the number of groups (the worker's hot path after a logged interaction:
+    the ORM would spend more time building them than the database running
+    them); the values come from the same SQL expressions as `everything_read`'s.
     """
+    return _few_from(_fetch_each(_few_statements(stakeholder_ids, user_ids, at)), cfg)
+
+
+def _few_statements(
+    stakeholder_ids: Iterable[int], user_ids: Iterable[int], at: datetime
+) -> list[Statement]:
     vendor = connection.vendor
     stakeholders = sorted({int(s) for s in stakeholder_ids})
-    users = sorted({int(u) for u in user_ids})
     links_table = StakeholderLink._meta.db_table
     participants_table = ParticipantLink._meta.db_table
     among_stakeholders, params = _any("l.stakeholder_id", stakeholders)
-    links = _fetch(
-        f"SELECT l.stakeholder_id, l.interaction_id, {epoch_sql('i.occurred_at', vendor)},"
-        " i.kind, i.value_given, i.value_received, i.sentiment, i.duration_minutes,"
-        " CAST(i.cost AS double precision),"
-        f" (SELECT COUNT(*) FROM {participants_table} p WHERE p.interaction_id = i.id),"
-        f" (SELECT COUNT(*) FROM {links_table} o WHERE o.interaction_id = i.id)"
-        f" FROM {links_table} l JOIN {Interaction._meta.db_table} i ON i.id = l.interaction_id"
-        f" WHERE {among_stakeholders} AND i.occurred_at <= %s",
-        [*params, connection.ops.adapt_datetimefield_value(at)],
-    )
+    among_users, user_params = _any("p.user_id", sorted({int(u) for u in user_ids}))
+    owned_by, owned_params = _any("stakeholder_id", stakeholders)
+    return [
+        (
+            f"SELECT l.stakeholder_id, l.interaction_id, {epoch_sql('i.occurred_at', vendor)},"
+            " i.kind, i.value_given, i.value_received, i.sentiment, i.duration_minutes,"
+            " CAST(i.cost AS double precision),"
+            f" (SELECT COUNT(*) FROM {participants_table} p WHERE p.interaction_id = i.id),"
+            f" (SELECT COUNT(*) FROM {links_table} o WHERE o.interaction_id = i.id)"
+            f" FROM {links_table} l JOIN {Interaction._meta.db_table} i"
+            f" ON i.id = l.interaction_id WHERE {among_stakeholders} AND i.occurred_at <= %s",
+            [*params, connection.ops.adapt_datetimefield_value(at)],
+        ),
+        # Those of later interactions are left out where rows are cut (`_rows_of`).
+        (
+            f"SELECT DISTINCT p.user_id, p.interaction_id FROM {participants_table} p"
+            f" JOIN {links_table} l ON l.interaction_id = p.interaction_id"
+            f" WHERE {among_users} AND {among_stakeholders}",
+            [*user_params, *params],
+        ),
+        (
+            "SELECT stakeholder_id, responsible_id, id,"
+            f" {epoch_sql('due_date', vendor)}, status FROM {Commitment._meta.db_table}"
+            f" WHERE {owned_by} ORDER BY id",
+            owned_params,
+        ),
+        (
+            "SELECT stakeholder_id, credited_to_id, id,"
+            f" {epoch_sql('occurred_on', vendor)}, CAST(value AS double precision)"
+            f" FROM {Outcome._meta.db_table} WHERE {owned_by} AND occurred_on <= %s"
+            " ORDER BY id",
+            [*owned_params, connection.ops.adapt_datefield_value(at.astimezone(UTC).date())],
+        ),
+    ]
+
+
+def _few_from(results: list[list[tuple]], cfg: scoring.ScoreSettings) -> Everything:
+    """`_few_statements`' rows as an `Everything`."""
+    links, participations, commitments, outcomes = results
     link_interactions = _column(links, 1, np.int64)
     ids, first = np.unique(link_interactions, return_index=True)
     attributes = [links[i] for i in first.tolist()]
-    participations = []
-    if users and len(ids):
-        among_users, user_params = _any("user_id", users)
-        among_interactions, interaction_params = _any("interaction_id", ids.tolist())
-        participations = _fetch(
-            f"SELECT user_id, interaction_id FROM {participants_table}"
-            f" WHERE {among_users} AND {among_interactions}",
-            [*user_params, *interaction_params],
-        )
-    among_stakeholders, params = _any("stakeholder_id", stakeholders)
-    commitments = _fetch(
-        "SELECT stakeholder_id, responsible_id, id,"
-        f" {epoch_sql('due_date', vendor)}, status FROM {Commitment._meta.db_table}"
-        f" WHERE {among_stakeholders} ORDER BY id",
-        params,
-    )
-    outcomes = _fetch(
-        "SELECT stakeholder_id, credited_to_id, id,"
-        f" {epoch_sql('occurred_on', vendor)}, CAST(value AS double precision)"
-        f" FROM {Outcome._meta.db_table} WHERE {among_stakeholders} AND occurred_on <= %s"
-        " ORDER BY id",
-        [*params, connection.ops.adapt_datefield_value(at.astimezone(UTC).date())],
-    )
     return Everything(
         interaction_id=ids,
         **_interaction_columns(attributes, 2, cfg),
@@ -1181,28 +1232,56 @@ def _store(
     groups: Groups, scored: Scored, progress: Progress | None = None, *, every_row: bool = False
 ) -> int:
     """Upsert the scores of these groups; `every_row`: they are all the level's objects."""
-    if groups.level is scoring.Level.STAKEHOLDER:
-        model, key = StakeholderScore, "stakeholder"
-    else:
-        model, key = RelationshipScore, "relationship"
+    model, key = _score_table(groups.level)
     ids = groups.object_ids.tolist()
     if _stored_by_copy(len(ids)):
         _copy_upsert(model, key, scored, every_row=every_row)
         if progress:
             progress(1.0, "")
         return len(ids)
-    results = scored.rows()
-    for start in range(0, len(ids), UPSERT_BATCH):
-        batch = [
-            model(**{f"{key}_id": ids[i]}, **results[i])
-            for i in range(start, min(start + UPSERT_BATCH, len(ids)))
-        ]
-        model.objects.bulk_create(
-            batch, update_conflicts=True, unique_fields=[key], update_fields=CURRENT_FIELDS
-        )
+    statements = _upsert_statements(groups, scored)
+    for done, statement in enumerate(statements, start=1):
+        _fetch_each([statement])
         if progress:
-            progress(min(start + UPSERT_BATCH, len(ids)) / len(ids), "")
+            progress(done / len(statements), "")
     return len(ids)
+
+
+def _score_table(level: scoring.Level) -> tuple[type[models.Model], str]:
+    if level is scoring.Level.STAKEHOLDER:
+        return StakeholderScore, "stakeholder"
+    return RelationshipScore, "relationship"
+
+
+def _upsert_statements(groups: Groups, scored: Scored) -> list[Statement]:
+    """INSERT … ON CONFLICT DO UPDATE of the groups' scores, UPSERT_BATCH rows a statement.
+
+    What `bulk_create(update_conflicts=True)` sends, each value prepared by its
+    model field as there, as statements `_fetch_each` can send together.
+    """
+    model, key = _score_table(groups.level)
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in CURRENT_FIELDS]
+    columns = [quote(model._meta.get_field(key).column), *(quote(f.column) for f in fields)]
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
+    ids, rows = groups.object_ids.tolist(), scored.rows()
+    statements = []
+    for start in range(0, len(ids), UPSERT_BATCH):
+        batch = range(start, min(start + UPSERT_BATCH, len(ids)))
+        params: list[Any] = []
+        for i in batch:
+            params.append(ids[i])
+            params += [f.get_db_prep_save(rows[i][f.name], connection) for f in fields]
+        statements.append(
+            (
+                f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)})"
+                f" VALUES {', '.join([row_sql] * len(batch))}"
+                f" ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
+                params,
+            )
+        )
+    return statements
 
 
 def stakeholder_scores_recompute(stakeholder_ids: Iterable[int], at: datetime | None = None) -> int:
@@ -1236,57 +1315,74 @@ def scores_recompute(
     """Recompute and store the stakeholder-level scores of these stakeholders and the
     relationship-level scores of these (user, stakeholder) pairs as of `at`.
 
-    The worker's incremental path: both levels are cut from one `few_read` of
-    the stakeholders' rows. Returns how many of each were stored.
+    The worker's incremental path: one message reads both levels' groups, the
+    stakeholders' rows (`few_read`'s) and the active webhooks; one message
+    writes both levels. Returns how many of each were stored.
     """
     at = _as_datetime(at)
-    stakeholders = stakeholder_groups(set(stakeholder_ids), trust_as_of=at)
-    relationships = relationship_groups(pairs={(int(u), int(s)) for u, s in pairs}, trust_as_of=at)
-    if not len(stakeholders) and not len(relationships):
+    stakeholder_ids = {int(i) for i in stakeholder_ids}
+    wanted = {(int(u), int(s)) for u, s in pairs}
+    if not stakeholder_ids and not wanted:
         return 0, 0
-    everything = few_read(
-        stakeholders.stakeholder_ids | relationships.stakeholder_ids,
-        relationships.user_ids,
-        at,
-        score_settings(),
-    )
-    stored = 0
-    if len(stakeholders):
-        ids = stakeholders.object_ids.tolist()
-        was_at_risk = set(stakeholders.object_ids[stakeholders.was_at_risk].tolist())
-        scored = groups_score(stakeholders, at, everything=everything)
-        stored = _store(stakeholders, scored)
-        _announce(ids, scored.rows(), was_at_risk)
-    stored_relationships = 0
-    if len(relationships):
-        scored = groups_score(relationships, at, everything=everything)
-        stored_relationships = _store(relationships, scored)
-    return stored, stored_relationships
+    reads = [
+        _stakeholder_groups_statement(stakeholder_ids, at),
+        _relationship_groups_statement(None, wanted, at),
+        *_few_statements(stakeholder_ids | {s for _, s in wanted}, {u for u, _ in wanted}, at),
+        (f"SELECT id, events FROM {Webhook._meta.db_table} WHERE active", []),
+    ]
+    group_rows, pair_rows, *rows, hook_rows = _fetch_each(reads)
+    stakeholders = _stakeholder_groups_from(group_rows, True, at)
+    relationships = _relationship_groups_from(pair_rows, wanted, at)
+    everything = _few_from(rows, score_settings())
+    writes: list[Statement] = []
+    scored_stakeholders = None
+    for groups in (stakeholders, relationships):
+        if not len(groups):
+            continue
+        scored = groups_score(groups, at, everything=everything)
+        if groups is stakeholders:
+            scored_stakeholders = scored
+        if _stored_by_copy(len(groups)):
+            _store(groups, scored)
+        else:
+            writes += _upsert_statements(groups, scored)
+    if writes:
+        _fetch_each(writes)
+    if scored_stakeholders is not None:
+        events = Webhook._meta.get_field("events")
+        subscribed = {
+            hook_id: events.from_db_value(value, None, connection) for hook_id, value in hook_rows
+        }
+        _announce(stakeholders, scored_stakeholders, subscribed)
+    return len(stakeholders), len(relationships)
 
 
 # The figures a `scores.updated` webhook carries (the full set is one API call away).
 ANNOUNCED_FIELDS = ("trust", "reciprocity", "reciprocity_balance", "strength", "at_risk")
 
 
-def _announce(ids: list[int], results: list[dict], was_at_risk: set[int]) -> None:
+def _announce(groups: Groups, scored: Scored, subscribed: dict[int, list[str]]) -> None:
     """Webhook events for changed stakeholder scores, and for newly at-risk stakeholders.
 
-    Only incremental recomputation announces: a nightly refresh of everyone
-    would flood receivers with decay-only changes.
+    `subscribed`: the events of each active webhook. Only incremental
+    recomputation announces: a nightly refresh of everyone would flood
+    receivers with decay-only changes.
     """
     updated, at_risk = [], []
-    for stakeholder_id, row in zip(ids, results, strict=True):
+    ids, was_at_risk = groups.object_ids.tolist(), groups.was_at_risk
+    for g, (stakeholder_id, row) in enumerate(zip(ids, scored.rows(), strict=True)):
         figures = {name: row.get(name) for name in ANNOUNCED_FIELDS}
         payload = {"stakeholder": stakeholder_id, **figures, "computed_at": row["computed_at"]}
         updated.append(payload)
-        if row.get("at_risk") and stakeholder_id not in was_at_risk:
+        if row.get("at_risk") and not (was_at_risk is not None and was_at_risk[g]):
             at_risk.append({**payload, "risk_reasons": row.get("risk_reasons", [])})
-    active = list(Webhook.objects.filter(active=True))  # one lookup for both events
     for event, items in (
         (Webhook.Event.SCORES_UPDATED, updated),
         (Webhook.Event.STAKEHOLDER_AT_RISK, at_risk),
     ):
-        webhook_emit_many(event, items, hooks=[h for h in active if event in h.events])
+        hook_ids = [hook_id for hook_id, events in subscribed.items() if event in events]
+        if items and hook_ids:
+            webhook_emit_many(event, items, hooks=list(Webhook.objects.filter(pk__in=hook_ids)))
 
 
 def _serialize_recomputation() -> None:
@@ -1330,8 +1426,8 @@ def _without_jit() -> Iterator[None]:
 
 
 def _markers_claim(older_than: timedelta | None) -> list[tuple[int, int | None]]:
-    """Delete the oldest markers (at most PENDING_BATCH) in the current transaction and
-    return their (stakeholder_id, user_id).
+    """Take the recomputation lock, delete the oldest markers (at most PENDING_BATCH)
+    in the current transaction and return their (stakeholder_id, user_id).
 
     The deletion commits with the scores recomputed for them, or rolls back with
     them; a concurrent run skips the rows this one holds (PostgreSQL).
@@ -1341,17 +1437,20 @@ def _markers_claim(older_than: timedelta | None) -> list[tuple[int, int | None]]
     if older_than is not None:
         where = " WHERE created_at <= %s"
         params.append(connection.ops.adapt_datetimefield_value(timezone.now() - older_than))
-    locking = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    claim = (
+        f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}{where}"
+        f" ORDER BY id LIMIT {PENDING_BATCH}{{locking}}) RETURNING stakeholder_id, user_id"
     )
-    return [
-        (stakeholder_id, user_id)
-        for stakeholder_id, user_id in _fetch(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table}{where}"
-            f" ORDER BY id LIMIT {PENDING_BATCH}{locking}) RETURNING stakeholder_id, user_id",
-            params,
-        )
-    ]
+    if connection.vendor != "postgresql":  # SQLite serialises writers already
+        return _fetch(claim.format(locking=""), params)
+    # The lock first, in the same message: the claim's snapshot is taken once it is held.
+    _, claimed = _fetch_each(
+        [
+            ("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK_KEY]),
+            (claim.format(locking=" FOR UPDATE SKIP LOCKED"), params),
+        ]
+    )
+    return claimed
 
 
 def pending_recompute(*, older_than: timedelta | None = None, at: datetime | None = None) -> int:
@@ -1363,7 +1462,6 @@ def pending_recompute(*, older_than: timedelta | None = None, at: datetime | Non
     processed = 0
     while True:
         with transaction.atomic():
-            _serialize_recomputation()
             claimed = _markers_claim(older_than)
             if not claimed:
                 return processed
