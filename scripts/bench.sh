@@ -17,7 +17,7 @@ echo "Building the $SIZE demo network…"
 $BIN/python manage.py seed_demo --size "$SIZE" --seed 1 --flush -v1 | head -3
 # As autovacuum would have by then: statistics, and the visibility map index-only scans use.
 psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "VACUUM ANALYZE"
-$BIN/python manage.py bench_scores --repeat "$REPEAT" --samples "${BENCH_SAMPLES:-40}"
+$BIN/python manage.py bench_scores --repeat "$REPEAT" --samples "${BENCH_SAMPLES:-100}"
 $BIN/python manage.py bench_network --repeat "$REPEAT"
 # The API and pages through gunicorn with a real worker, peak memory, and worker
 # throughput with one and two worker processes.
