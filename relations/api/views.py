@@ -66,7 +66,25 @@ def _only_ids(model: type[models.Model]) -> models.QuerySet:
     return model.objects.only("pk").order_by()
 
 
-class RapportViewSet(viewsets.ModelViewSet):
+class DetailWithoutListFiltersMixin:
+    """Detail routes skip the list's filter backends when the request has no query string.
+
+    DRF runs every filter backend in `get_object` too. Without a parameter they cannot
+    change which row the lookup finds (a FilterSet given no data filters nothing,
+    SearchFilter needs `?search=`, `.get()` drops the default ordering), yet building
+    the FilterSet and the backends cost about as much as the row's own query (issue 9:
+    API reads). With any parameter they run as before, so `?search=` that the record
+    does not match still answers 404. Visibility is not a backend but `get_queryset`
+    (`visible_to`), which always runs.
+    """
+
+    def filter_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
+        if getattr(self, "detail", False) and not self.request.query_params:
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
     """CRUD on one model: visible rows only (404), changes as `can_change` says (403).
 
     Every create, change and delete is audited; POST honours `Idempotency-Key`.
@@ -156,7 +174,7 @@ SCORES_SCHEMA = extend_schema(
 )
 
 
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """Staff members (read only), for choosing participants, owners and responsibles."""
 
     serializer_class = serializers.UserSerializer
