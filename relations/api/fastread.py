@@ -1,4 +1,7 @@
-"""A faster `to_representation` for model serializers: the same output, less machinery.
+"""Faster reads for model serializers: the same output, less machinery.
+
+`FieldsOnceMixin` builds a serializer's fields from the model once per class;
+`FastReadMixin` is a faster `to_representation`.
 
 Profiling the stakeholder list (issue 9) put half its Python time in DRF's
 per-field `get_attribute`, which walks the source path, checks for callables
@@ -20,6 +23,7 @@ answers and the OpenAPI schema stay the same.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db import models
@@ -66,6 +70,28 @@ def _plan_for(serializer: serializers.ModelSerializer) -> list[tuple]:
             extra = (model_field.attname, extra)
         plan.append((field, field.field_name, kind, extra))
     return plan
+
+
+class FieldsOnceMixin:
+    """Mix into a ModelSerializer, before it: its fields are built from the model once
+    per class, and each instance gets a copy.
+
+    DRF's `ModelSerializer.get_fields` introspects the model and builds every field
+    again for each serializer instance: for a stakeholder detail that took as long as
+    the row's query (issue 9). The result depends on the class alone (`Meta`, the
+    declared fields, the field mapping), so it is kept on the class, and each instance
+    gets a deep copy, exactly as DRF treats declared fields: `Field.__deepcopy__`
+    creates the field again from its arguments, unbound, with validators shared. Not
+    for serializers whose fields depend on the instance, the context or the request.
+    """
+
+    def get_fields(self) -> dict:
+        cls = type(self)
+        fields = cls.__dict__.get("_fields_once")  # this class's own, not a parent's
+        if fields is None:
+            fields = super().get_fields()
+            cls._fields_once = fields
+        return copy.deepcopy(fields)
 
 
 class FastReadMixin:
