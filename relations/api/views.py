@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -241,10 +241,9 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
             # The row, whether its scores are visible to the caller and the stored
             # scores, in one query.
             user = self.request.user
-            scores_visible = Stakeholder.objects.scores_visible_to(user).filter(pk=OuterRef("pk"))
             return (
                 Stakeholder.objects.visible_to(user)
-                .annotate(scores_visible=Exists(scores_visible))
+                .with_scores_visible(user)
                 .select_related("score")
             )
         return super().get_queryset()
