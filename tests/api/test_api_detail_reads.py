@@ -189,6 +189,17 @@ def test_detail_body_is_the_serializers_and_repeats_unchanged(manager_api, stake
     assert detail(manager_api, stakeholder).json() == first
 
 
+def test_each_read_sees_the_current_rows(manager_api, director_api, stakeholder):
+    # The viewset's annotated queryset is built once; every request must still read anew.
+    assert detail(manager_api, stakeholder).json()["tags"] == []
+    assert manager_api.get("/api/v1/stakeholders/?tag=board").json()["count"] == 0
+    stakeholder.tags.create(name="board")
+    Stakeholder.objects.filter(pk=stakeholder.pk).update(title="Chair")
+    body = detail(director_api, stakeholder).json()
+    assert (body["tags"], body["title"]) == (["board"], "Chair")
+    assert manager_api.get("/api/v1/stakeholders/?tag=board").json()["count"] == 1
+
+
 # --- Query counts ---------------------------------------------------------------------
 
 
