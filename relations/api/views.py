@@ -236,20 +236,17 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     # as much as running the query (issue 9). Each request chains from a clone, as DRF
     # does with a view's `queryset`.
     queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag())
+    # The scores answer needs the row's id, whether its scores are visible to the caller
+    # and the stored scores, in one query; none of the stakeholder's own columns.
+    scores_queryset = Stakeholder.objects.only("pk", "score").select_related("score")
 
     def base_queryset(self) -> models.QuerySet:
         return self.queryset.all()
 
     def get_queryset(self) -> models.QuerySet:
         if self.action == "scores":
-            # The row, whether its scores are visible to the caller and the stored
-            # scores, in one query.
             user = self.request.user
-            return (
-                Stakeholder.objects.visible_to(user)
-                .with_scores_visible(user)
-                .select_related("score")
-            )
+            return self.scores_queryset.all().visible_to(user).with_scores_visible(user)
         return super().get_queryset()
 
     def can_change(self, user: User, obj: Stakeholder) -> bool:
