@@ -39,7 +39,7 @@ from relations.models import (
 )
 from relations.roles import DIRECTOR, MANAGER, is_director
 
-from .fastread import FastReadMixin, FieldsOnceMixin
+from .fastread import FastReadMixin
 from .fields import (
     MoneyField,
     StrictBooleanField,
@@ -109,7 +109,7 @@ class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(FieldsOnceMixin, FastReadMixin, serializers.ModelSerializer):
+class StrictModelSerializer(FastReadMixin, serializers.ModelSerializer):
     """Model fields map to the strict fields: only the JSON types the schema promises."""
 
     serializer_field_mapping = {
