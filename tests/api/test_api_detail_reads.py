@@ -21,8 +21,9 @@ from rest_framework.test import APIClient
 
 from metrics.models import StakeholderScore
 from relations.api import serializers
+from relations.api.authentication import TokenAuthentication
 from relations.models import Relationship, Stakeholder
-from relations.roles import MANAGER
+from relations.roles import DIRECTOR, MANAGER
 from relations.services import relationships_ensure
 from tests.api.conftest import token_client
 from tests.factories import StakeholderFactory
@@ -161,6 +162,25 @@ def test_an_inactive_user_and_a_wrong_token_are_refused(manager, stakeholder):
     assert detail_with_token(wrong, stakeholder).status_code == 401
     User.objects.filter(pk=manager.pk).update(is_active=False)
     assert detail_with_token(token, stakeholder).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("groups", "roles"),
+    [
+        ([], set()),
+        (["sales"], set()),
+        ([MANAGER, "sales"], {MANAGER}),
+        ([DIRECTOR, MANAGER], {DIRECTOR, MANAGER}),
+        ([DIRECTOR], {DIRECTOR}),
+    ],
+)
+def test_the_token_query_reads_the_role_groups(groups, roles):
+    user = without_role()
+    user.groups.set(Group.objects.get_or_create(name=name)[0] for name in groups)
+    _row, token = AuthToken.objects.create(user=user)
+    authenticated, _auth = TokenAuthentication().authenticate_credentials(token.encode())
+    assert authenticated == user
+    assert authenticated._rapport_groups == roles
 
 
 def test_a_role_given_or_taken_is_seen_by_the_next_request(stakeholder):
