@@ -104,7 +104,7 @@ class FieldsOnceMixin:
     for serializers whose fields depend on the instance, the context or the request.
     """
 
-    def fields_template(self) -> dict:
+    def _fields_template(self) -> dict:
         """The class's fields, unbound: copy them before binding or changing one."""
         cls = type(self)
         fields = cls.__dict__.get("_fields_once")  # this class's own, not a parent's
@@ -114,7 +114,7 @@ class FieldsOnceMixin:
         return fields
 
     def get_fields(self) -> dict:
-        return copy.deepcopy(self.fields_template())
+        return copy.deepcopy(self._fields_template())
 
 
 class FastReadMixin(FieldsOnceMixin):
@@ -169,7 +169,7 @@ class FastReadMixin(FieldsOnceMixin):
         cls = type(self)
         plan = cls.__dict__.get("_fast_read_class_plan")
         if plan is None:
-            template = self.fields_template()
+            template = self._fields_template()
             readable = [(name, f) for name, f in template.items() if not f.write_only]
             plan = [
                 (
@@ -190,6 +190,6 @@ class FastReadMixin(FieldsOnceMixin):
         bound = self.__dict__.setdefault("_fast_read_fields", {})
         field = bound.get(name)
         if field is None:
-            field = bound[name] = copy.deepcopy(self.fields_template()[name])
+            field = bound[name] = copy.deepcopy(self._fields_template()[name])
             field.bind(field_name=name, parent=self)
         return field
