@@ -9,10 +9,11 @@ and wraps foreign keys in `PKOnlyObject` for every field of every row. For the
 fields where that machinery cannot change the result this reads the model
 attribute directly:
 
-- a concrete, non-relational model field of `Meta.model`, named as its source:
-  the attribute; passed through `to_representation` unless the field is a plain
-  char/integer/float/boolean field and the value already has that type (their
-  `to_representation` is then the identity);
+- a concrete, non-relational model field of `Meta.model`, named as its source
+  and read through Django's plain descriptor: the attribute; passed through
+  `to_representation` unless the field is a plain char/integer/float/boolean
+  field and the value already has that type (their `to_representation` is then
+  the identity);
 - a `PrimaryKeyRelatedField` on a concrete foreign key (no `pk_field`): the
   key's column (`<name>_id`), which is what `PKOnlyObject.pk` would hold.
 
@@ -27,6 +28,7 @@ import copy
 from typing import Any
 
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 from rest_framework import fields as drf_fields
 from rest_framework import relations
 
@@ -82,6 +84,9 @@ def _plan_for(model: type[models.Model], fields: list[tuple[str, drf_fields.Fiel
                 kind, extra = _FK, model_field.attname
         elif (
             not model_field.is_relation
+            # A field with a descriptor of its own (files, packed values rendered on
+            # read) may hold in __dict__ something else than the attribute gives.
+            and model_field.descriptor_class is DeferredAttribute
             and type(field).get_attribute is drf_fields.Field.get_attribute
         ):
             identity_type = _IDENTITY.get(type(field).to_representation)

@@ -3,10 +3,15 @@
 serializer that only reads (its fields never built, the plan made once per
 class) and on one whose fields are built (a write)."""
 
+import random
+
 import pytest
 from rest_framework import serializers as drf_serializers
 from rest_framework.test import APIRequestFactory
 
+from metrics import scoring
+from metrics.fields import PackedExplanation
+from metrics.models import StakeholderScore
 from relations.api import serializers
 from relations.api.fastread import FastReadMixin
 from relations.models import (
@@ -21,6 +26,8 @@ from relations.models import (
     Team,
 )
 from tests.api.test_api_queries import make_rows
+from tests.metrics.test_scoring import random_groups
+from tests.metrics.timebase import T
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +93,23 @@ def test_fields_copies_are_independent():
     assert "notes" in second.fields
     assert second.fields["name"] is not first.fields["name"]
     assert second.fields["name"].parent is second
+
+
+def test_a_field_with_its_own_descriptor_is_read_through_it(stakeholder):
+    # Explanations are stored packed and rendered by their descriptor on first read:
+    # the instance's __dict__ holds the packed bytes, the attribute the rendered dict.
+    n, ia, cm, oc = scoring.rows_from_facts(random_groups(random.Random(1), 1))
+    scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
+    packed = PackedExplanation(scoring.explanations_pack(scores)[0].tobytes())
+    StakeholderScore.objects.create(stakeholder=stakeholder, explanation=packed, computed_at=T)
+
+    class ExplanationSerializer(serializers.StrictModelSerializer):
+        explanation = drf_serializers.JSONField()
+
+        class Meta:
+            model = StakeholderScore
+            fields = ["stakeholder", "explanation"]
+
+    score = StakeholderScore.objects.get(stakeholder=stakeholder)
+    assert isinstance(score.__dict__["explanation"], PackedExplanation)
+    assert ExplanationSerializer(score).data["explanation"] == scores.explanation_for(0)
