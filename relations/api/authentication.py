@@ -94,7 +94,8 @@ class TokenAuthentication(auth.TokenAuthentication):
 
     def _cleanup_token(self, auth_token: AuthToken) -> bool:
         # knox reads all the user's tokens on every request to find expired ones;
-        # the annotation above says whether there are any (rarely).
+        # the user's earliest expiry, read with the token, says whether there are any
+        # (rarely).
         earliest = auth_token.user_earliest_expiry
         if earliest is not None and earliest < timezone.now():
             return super()._cleanup_token(auth_token)
