@@ -1,8 +1,9 @@
 """Reads of one record: what the read-path shortcuts (issue 9) must not change.
 
 Detail routes skip the list's filter backends when the request has no query
-string, serializers build their fields once per class, and the token query is
-prepared once per process. None of this may change an answer: a query parameter
+string, serializers build their fields once per class (and a read builds none),
+and the token and stakeholder querysets are built once per process. None of
+this may change an answer: a query parameter
 still filters the lookup (404 when the record does not match, 400 for a bad
 value), what the caller may not see is still a 404, and the body is the one
 DRF builds from scratch.
