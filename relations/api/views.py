@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -66,7 +66,25 @@ def _only_ids(model: type[models.Model]) -> models.QuerySet:
     return model.objects.only("pk").order_by()
 
 
-class RapportViewSet(viewsets.ModelViewSet):
+class DetailWithoutListFiltersMixin:
+    """Detail routes skip the list's filter backends when the request has no query string.
+
+    DRF runs every filter backend in `get_object` too. Without a parameter they cannot
+    change which row the lookup finds (a FilterSet given no data filters nothing,
+    SearchFilter needs `?search=`, `.get()` drops the default ordering), yet building
+    the FilterSet and the backends cost about as much as the row's own query (issue 9:
+    API reads). With any parameter they run as before, so `?search=` that the record
+    does not match still answers 404. Visibility is not a backend but `get_queryset`
+    (`visible_to`), which always runs.
+    """
+
+    def filter_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
+        if getattr(self, "detail", False) and not self.request.query_params:
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
     """CRUD on one model: visible rows only (404), changes as `can_change` says (403).
 
     Every create, change and delete is audited; POST honours `Idempotency-Key`.
@@ -156,7 +174,7 @@ SCORES_SCHEMA = extend_schema(
 )
 
 
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """Staff members (read only), for choosing participants, owners and responsibles."""
 
     serializer_class = serializers.UserSerializer
@@ -214,21 +232,21 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     filterset_class = filters.StakeholderFilter
     search_fields = ["name", "email", "title", "organization__name"]
     ordering_fields = ["name", "importance", "influence", "interest", "created_at", "id"]
+    # Annotated once, when the class is made: resolving the three subqueries cost about
+    # as much as running the query (issue 9). Each request chains from a clone, as DRF
+    # does with a view's `queryset`.
+    queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag())
+    # The scores answer needs the row's id, whether its scores are visible to the caller
+    # and the stored scores, in one query; none of the stakeholder's own columns.
+    scores_queryset = Stakeholder.objects.only("pk", "score").select_related("score")
 
     def base_queryset(self) -> models.QuerySet:
-        return serializers.with_tag_names(Stakeholder.objects.with_key_flag())
+        return self.queryset.all()
 
     def get_queryset(self) -> models.QuerySet:
         if self.action == "scores":
-            # The row, whether its scores are visible to the caller and the stored
-            # scores, in one query.
             user = self.request.user
-            scores_visible = Stakeholder.objects.scores_visible_to(user).filter(pk=OuterRef("pk"))
-            return (
-                Stakeholder.objects.visible_to(user)
-                .annotate(scores_visible=Exists(scores_visible))
-                .select_related("score")
-            )
+            return self.scores_queryset.all().visible_to(user).with_scores_visible(user)
         return super().get_queryset()
 
     def can_change(self, user: User, obj: Stakeholder) -> bool:

@@ -1,11 +1,19 @@
 """`FastReadMixin` (relations/api/fastread.py) answers exactly as DRF's own
-`to_representation` would, for every model serializer of the API."""
+`to_representation` would, for every model serializer of the API: on a
+serializer that only reads (its fields never built, the plan made once per
+class) and on one whose fields are built (a write)."""
+
+import random
 
 import pytest
 from rest_framework import serializers as drf_serializers
 from rest_framework.test import APIRequestFactory
 
+from metrics import scoring
+from metrics.fields import PackedExplanation
+from metrics.models import StakeholderScore
 from relations.api import serializers
+from relations.api.fastread import FastReadMixin
 from relations.models import (
     Commitment,
     Interaction,
@@ -18,6 +26,8 @@ from relations.models import (
     Team,
 )
 from tests.api.test_api_queries import make_rows
+from tests.metrics.test_scoring import random_groups
+from tests.metrics.timebase import T
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +57,59 @@ def test_fast_representation_equals_drf(serializer_class, model, manager, direct
         plain = drf_serializers.ModelSerializer.to_representation(serializer, row)
         assert fast == plain
         assert list(fast) == list(plain)  # the same keys in the same order
+
+
+@pytest.mark.parametrize(("serializer_class", "model"), CASES)
+@pytest.mark.parametrize("who", ["manager", "other_manager"])
+def test_reads_without_building_fields_equal_drf(
+    serializer_class, model, who, manager, other_manager, director, monkeypatch
+):
+    make_rows(3, manager, director)
+    request = APIRequestFactory().get("/")
+    # Private interactions' notes depend on the caller: the context reaches the fields.
+    request.user = {"manager": manager, "other_manager": other_manager}[who]
+    context = {"request": request}
+    rows = list(model.objects.order_by("pk"))
+    with monkeypatch.context() as drf_only:
+        drf_only.setattr(
+            FastReadMixin, "to_representation", drf_serializers.ModelSerializer.to_representation
+        )
+        expected = [serializer_class(row, context=context).data for row in rows]
+    for row, plain in zip(rows, expected, strict=True):
+        reader = serializer_class(row, context=context)
+        fast = reader.data
+        assert "fields" not in reader.__dict__  # a read builds no more than it needs
+        assert fast == plain
+        assert list(fast) == list(plain)
+
+
+def test_fields_copies_are_independent():
+    # Each instance gets its own fields (DRF's promise): changing one changes no other.
+    first = serializers.StakeholderSerializer()
+    first.fields["name"].read_only = True
+    first.fields.pop("notes")
+    second = serializers.StakeholderSerializer()
+    assert not second.fields["name"].read_only
+    assert "notes" in second.fields
+    assert second.fields["name"] is not first.fields["name"]
+    assert second.fields["name"].parent is second
+
+
+def test_a_field_with_its_own_descriptor_is_read_through_it(stakeholder):
+    # Explanations are stored packed and rendered by their descriptor on first read:
+    # the instance's __dict__ holds the packed bytes, the attribute the rendered dict.
+    n, ia, cm, oc = scoring.rows_from_facts(random_groups(random.Random(1), 1))
+    scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
+    packed = PackedExplanation(scoring.explanations_pack(scores)[0].tobytes())
+    StakeholderScore.objects.create(stakeholder=stakeholder, explanation=packed, computed_at=T)
+
+    class ExplanationSerializer(serializers.StrictModelSerializer):
+        explanation = drf_serializers.JSONField()
+
+        class Meta:
+            model = StakeholderScore
+            fields = ["stakeholder", "explanation"]
+
+    score = StakeholderScore.objects.get(stakeholder=stakeholder)
+    assert isinstance(score.__dict__["explanation"], PackedExplanation)
+    assert ExplanationSerializer(score).data["explanation"] == scores.explanation_for(0)

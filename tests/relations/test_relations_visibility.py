@@ -6,11 +6,12 @@ What a user may not see answers 404; what they may see but not change, 403.
 """
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from relations.models import Relationship
-from tests.factories import CommitmentFactory, InteractionFactory, UserFactory
+from relations.models import Relationship, Stakeholder
+from tests.factories import CommitmentFactory, InteractionFactory, StakeholderFactory, UserFactory
 
 ANONYMOUS = "anonymous"
 
@@ -183,3 +184,28 @@ def test_my_commitments_lists_only_mine(world):
     assert (
         description not in client_for(world, "other_manager").get("/commitments/").content.decode()
     )
+
+
+def test_scores_visible_flag_matches_scores_visible_to(manager, other_manager, director):
+    # Owned by Maria; known to Otto through a relationship; unowned; owned by Otto.
+    owned = StakeholderFactory(owner=manager)
+    known = StakeholderFactory(owner=None)
+    Relationship.objects.create(user=other_manager, stakeholder=known, role="owner")
+    unowned = StakeholderFactory(owner=None)
+    others = StakeholderFactory(owner=other_manager)
+    ids = {owned.pk, known.pk, unowned.pk, others.pk}
+    no_role = User.objects.create_user("norole", password="pw")
+    for user in (manager, other_manager, director, no_role):
+        expected = set(
+            Stakeholder.objects.scores_visible_to(user)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        flags = dict(
+            Stakeholder.objects.filter(pk__in=ids)
+            .with_scores_visible(user)
+            .values_list("pk", "scores_visible")
+        )
+        assert {pk for pk, visible in flags.items() if visible} == expected, user.username
+        assert set(flags.values()) <= {True, False}  # never NULL, even for an unowned row
+    assert Stakeholder.objects.scores_visible_to(other_manager).filter(pk__in=ids).count() == 2
