@@ -99,7 +99,9 @@ def webhook_emit_many(
 
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # In process (no broker): one attempt, never a request held up by retries.
-            for delivery in WebhookDelivery.objects.select_related("webhook").filter(pk__in=ids):
+            # In the order queued (the model's default order is newest first).
+            deliveries = WebhookDelivery.objects.select_related("webhook").filter(pk__in=ids)
+            for delivery in deliveries.order_by("pk"):
                 try:
                     delivery_send(delivery)
                 except DeliveryFailed:
