@@ -167,7 +167,7 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _any(column: str, values: list[int]) -> tuple[str, list[Any]]:
     """`column` is among `values`: one array parameter on PostgreSQL (the same
-    statement whatever their number, so it is prepared once), a list elsewhere."""
+    statement text whatever their number), a list of parameters elsewhere."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [values]
     if not values:
