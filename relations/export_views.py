@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .exports import queryset_csv
 from .forms import StakeholderFilterForm
-from .models import Commitment, Organization, Stakeholder
-from .views import COMMITMENT_TABS, staff_required
+from .models import Commitment, Stakeholder
+from .views import COMMITMENT_TABS, organizations_listed, staff_required
 
 
 def _user(user) -> str:
@@ -49,16 +48,7 @@ def stakeholder_export(request: HttpRequest) -> StreamingHttpResponse:
 @staff_required
 @require_GET
 def organization_export(request: HttpRequest) -> StreamingHttpResponse:
-    query = request.GET.get("q", "").strip()
-    organizations = (
-        Organization.objects.visible_to(request.user)
-        .annotate(stakeholder_count=Count("stakeholders"))
-        .order_by("name", "pk")
-    )
-    if query:
-        organizations = organizations.filter(
-            Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
-        )
+    organizations, _ = organizations_listed(request)
     return queryset_csv(
         organizations,
         [

@@ -171,9 +171,8 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "relations/stakeholder_detail.html", context)
 
 
-@staff_required
-@require_GET
-def organization_list(request: HttpRequest) -> HttpResponse:
+def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
+    """The organisations the list shows (and its CSV export writes), with the search."""
     query = request.GET.get("q", "").strip()
     organizations = (
         Organization.objects.visible_to(request.user)
@@ -184,6 +183,13 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         organizations = organizations.filter(
             Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
         )
+    return organizations, query
+
+
+@staff_required
+@require_GET
+def organization_list(request: HttpRequest) -> HttpResponse:
+    organizations, query = organizations_listed(request)
     context = {"page": paginate(request, organizations), "q": query}
     if is_partial(request):
         return render(request, "relations/partials/organization_table.html", context)
