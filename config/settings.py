@@ -52,8 +52,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "relations",
+    "accounts",
     "metrics",
     "networks",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -65,8 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "relations.security.SecondFactorRequiredMiddleware",
-    "relations.security.RefusedAccessLogMiddleware",
+    "accounts.security.SecondFactorRequiredMiddleware",
+    "accounts.security.RefusedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -145,7 +147,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("RAPPORT_SIGN_IN_LOCK_M
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "relations.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
 # The audit trail logs sign-ins; axes keeps only the failures it counts.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -258,7 +260,7 @@ API_THROTTLE_RATE = os.environ.get("RAPPORT_API_THROTTLE_RATE", "5000/hour")
 REST_FRAMEWORK = {
     # Token first: its `WWW-Authenticate` header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "relations.api.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["relations.api.permissions.IsStaffMember"],
@@ -272,7 +274,7 @@ REST_FRAMEWORK = {
     # JSON only: the browsable API's inline scripts do not pass the strict CSP.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_CLASSES": ["relations.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": None
         if API_THROTTLE_RATE.lower() in {"", "off", "none", "0"}
@@ -410,7 +412,7 @@ RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATION
 # server time (`make bench`); never enable in production.
 RAPPORT_BENCH_VIEWS = env_bool("RAPPORT_BENCH_VIEWS", False)
 if RAPPORT_BENCH_VIEWS:
-    MIDDLEWARE.insert(0, "relations.bench.middleware.BenchTimingMiddleware")
+    MIDDLEWARE.insert(0, "demo.bench.middleware.BenchTimingMiddleware")
 
 
 # --- Imports (issue 7; relations.importing) -----------------------------------------

@@ -23,6 +23,8 @@ if RAPPORT_BENCH_VIEWS:
     )
 
 DEBUG = False
+# Demo data and benchmark commands are not shipped to production.
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "demo"]  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -6,8 +6,6 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from relations import tokens
-
 # Swagger UI's page carries one inline <style>; relax style-src for that page alone.
 _docs_csp = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
@@ -16,7 +14,8 @@ handler500 = "config.unavailable.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("relations.security_urls")),
+    path("", include("relations.audit.urls")),
+    path("", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("relations.api.urls")),
@@ -37,16 +36,16 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    path("settings/tokens/", tokens.token_list, name="api-tokens"),
-    path("settings/tokens/<str:token_key>/revoke/", tokens.token_revoke, name="api-token-revoke"),
     path("", include("networks.urls")),
     # Before relations.urls: its "" (the old home) is replaced by the manager home.
     path("", include("metrics.urls")),
     path("", include("relations.urls")),
     path("", include("relations.importing.urls")),
-    path("", include("relations.capture_urls")),
+    path("", include("relations.exports.urls")),
+    path("", include("relations.merging.urls")),
+    path("", include("relations.capture.urls")),
 ]
 
 if settings.RAPPORT_BENCH_VIEWS:
-    # Bare views beside the API for the benchmark's ratio (relations.bench).
-    urlpatterns.insert(0, path("bench/", include("relations.bench.urls")))
+    # Bare views beside the API for the benchmark's ratio (demo.bench).
+    urlpatterns.insert(0, path("bench/", include("demo.bench.urls")))

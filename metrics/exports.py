@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from networks.models import NetworkHealth
 from networks.services import health_current
-from relations.exports import csv_stream
+from relations.exports.services import csv_stream
 from relations.views import staff_required
 
 from . import dashboards

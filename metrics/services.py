@@ -28,6 +28,7 @@ from django.db.models import FloatField, Func
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from relations.integrations.webhooks import webhook_emit_many
 from relations.models import (
     Commitment,
     GoalStakeholder,
@@ -38,7 +39,6 @@ from relations.models import (
     StrategicGoal,
     Webhook,
 )
-from relations.webhooks import webhook_emit_many
 
 from . import scoring
 from .fields import PackedExplanation

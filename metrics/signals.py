@@ -252,7 +252,7 @@ def connect() -> None:
         post_save.connect(_owned_saved, sender=model, dispatch_uid=uid % f"{name}_saved")
         pre_delete.connect(_owned_deleting, sender=model, dispatch_uid=uid % f"{name}_del")
     post_save.connect(_stakeholder_saved, sender=Stakeholder, dispatch_uid=uid % "s_saved")
-    from relations.merging import stakeholders_merged
+    from relations.merging.services import stakeholders_merged
 
     stakeholders_merged.connect(_stakeholders_merged, dispatch_uid=uid % "s_merged")
     pre_delete.connect(_stakeholder_deleting, sender=Stakeholder, dispatch_uid=uid % "s_del")

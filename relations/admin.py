@@ -1,10 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
-from knox.admin import AuthTokenAdmin
-from knox.models import AuthToken
 
-from . import models, services
-from .tokens import api_token_audit
+from relations import models, services
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -99,28 +96,6 @@ class _Deleted:
 
     def __str__(self) -> str:
         return self._repr
-
-
-admin.site.unregister(AuthToken)
-
-
-@admin.register(AuthToken)
-class AuditedAuthTokenAdmin(AuthTokenAdmin):
-    """Tokens made or deleted in the admin are audited like those of the tokens page."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change:
-            api_token_audit(obj, by=request.user, action=models.AuditEvent.Action.CREATE)
-
-    def delete_model(self, request, obj):
-        api_token_audit(obj, by=request.user, action=models.AuditEvent.Action.DELETE)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            api_token_audit(obj, by=request.user, action=models.AuditEvent.Action.DELETE)
-        super().delete_queryset(request, queryset)
 
 
 @admin.register(models.Team)

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class RelationsConfig(AppConfig):
     name = "relations"
     verbose_name = _("Relations")
-
-    def ready(self) -> None:
-        from . import security
-
-        security.connect_axes_signal()

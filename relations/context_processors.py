@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from .roles import is_director, is_staff_member
+from relations.roles import is_director, is_staff_member
 
 
 def roles(request: HttpRequest) -> dict:

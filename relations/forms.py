@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .ids import parse_id
-from .models import (
+from relations.ids import parse_id
+from relations.models import (
     AuthenticityPulse,
     Commitment,
     Interaction,
@@ -23,7 +23,7 @@ from .models import (
     Stakeholder,
     Tag,
 )
-from .roles import DIRECTOR, MANAGER, is_director
+from relations.roles import DIRECTOR, MANAGER, is_director
 
 # A plain <select> without JavaScript lists at most this many options; the
 # type-ahead (Tom Select) fetches the rest, so a page stays small whatever the

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .audit import AuditEventQuerySet
-from .querysets import (
+from relations.audit.services import AuditEventQuerySet
+from relations.querysets import (
     CommitmentQuerySet,
     InteractionQuerySet,
     OutcomeQuerySet,
@@ -25,7 +25,7 @@ from .querysets import (
     StakeholderQuerySet,
     WebhookQuerySet,
 )
-from .roles import is_director
+from relations.roles import is_director
 
 User = settings.AUTH_USER_MODEL
 
@@ -193,7 +193,7 @@ class Stakeholder(TimeStamped):
     )
     objection_note = models.TextField(_("objection note"), blank=True, default="", db_default="")
     notes = models.TextField(_("notes"), blank=True)
-    # Set by the erasure service (relations.privacy); the row stays so that the
+    # Set by the erasure service (relations.privacy.services); the row stays so that the
     # aggregate figures it feeds are unchanged.
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     # Set by the nightly retention task; cleared when a director keeps the record.
@@ -663,7 +663,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("Exported")
         ERASE = "erase", _("Erased")
         OTHER = "other", _("Other")
-        # Security events (relations.security): the object is the user concerned.
+        # Security events (accounts.security): the object is the user concerned.
         SIGN_IN = "sign_in", _("Signed in")
         SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
         SIGN_OUT = "sign_out", _("Signed out")
@@ -681,7 +681,7 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
 
-    # The sanctioned changes to existing rows: relations.audit.
+    # The sanctioned changes to existing rows: relations.audit.services.
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
@@ -820,5 +820,5 @@ class DataProtectionAction(models.Model):
 
 
 # Imports (issue 7) live in their own package; imported here so Django registers the model.
-from .capture_models import CalendarFeed, CaptureBatch  # noqa: E402,F401  (registered with the app)
-from .importing.models import ImportJob  # noqa: E402, F401
+from relations.capture.models import CalendarFeed, CaptureBatch  # noqa: E402,F401  (registered with the app)
+from relations.importing.models import ImportJob  # noqa: E402, F401

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 
-from .roles import is_director, is_staff_member
+from relations.roles import is_director, is_staff_member
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -31,7 +31,7 @@ class StaffVisibleQuerySet(models.QuerySet):
 
 
 def _involving(user: User) -> Q:
-    from .models import Relationship
+    from relations.models import Relationship
 
     member = Relationship.objects.filter(stakeholder=OuterRef("pk"), user=user)
     return Q(owner=user) | Exists(member)
@@ -69,7 +69,7 @@ class StakeholderQuerySet(models.QuerySet):
 
     def key(self) -> StakeholderQuerySet:
         """Key stakeholders: importance ≥ 4 or linked to an active strategic goal."""
-        from .models import GoalStakeholder, StrategicGoal
+        from relations.models import GoalStakeholder, StrategicGoal
 
         on_active_goal = GoalStakeholder.objects.filter(
             stakeholder=OuterRef("pk"), goal__status=StrategicGoal.Status.ACTIVE
@@ -77,7 +77,7 @@ class StakeholderQuerySet(models.QuerySet):
         return self.filter(Q(importance__gte=4) | Exists(on_active_goal))
 
     def with_key_flag(self) -> StakeholderQuerySet:
-        from .models import GoalStakeholder, StrategicGoal
+        from relations.models import GoalStakeholder, StrategicGoal
 
         on_active_goal = GoalStakeholder.objects.filter(
             stakeholder=OuterRef("pk"), goal__status=StrategicGoal.Status.ACTIVE
@@ -93,7 +93,7 @@ class RelationshipQuerySet(models.QuerySet):
             return self.all()
         if not is_staff_member(user):
             return self.none()
-        from .models import Relationship
+        from relations.models import Relationship
 
         member = Relationship.objects.filter(stakeholder=OuterRef("stakeholder"), user=user)
         return self.filter(Q(user=user) | Q(stakeholder__owner=user) | Exists(member))
@@ -106,7 +106,7 @@ class InteractionQuerySet(models.QuerySet):
             return self.all()
         if not is_staff_member(user):
             return self.none()
-        from .models import Interaction, Relationship, Stakeholder
+        from relations.models import Interaction, Relationship, Stakeholder
 
         participant = Interaction.internal_participants.through.objects.filter(
             interaction=OuterRef("pk"), user=user
@@ -120,7 +120,7 @@ class InteractionQuerySet(models.QuerySet):
         return self.filter(Exists(participant) | Exists(of_known_stakeholder))
 
     def of_stakeholder(self, stakeholder_id: int) -> InteractionQuerySet:
-        from .models import Interaction
+        from relations.models import Interaction
 
         through = Interaction.stakeholders.through.objects
         return self.filter(
@@ -138,7 +138,7 @@ class StakeholderOwnedQuerySet(models.QuerySet):
             return self.all()
         if not is_staff_member(user):
             return self.none()
-        from .models import Relationship
+        from relations.models import Relationship
 
         member = Relationship.objects.filter(stakeholder=OuterRef("stakeholder"), user=user)
         return self.filter(
@@ -206,7 +206,13 @@ class AuditEventQuerySet(models.QuerySet):
         from django.db.models import TextField
         from django.db.models.functions import Cast
 
-        from .redaction import ERASED, mask_keys, needles_regex, redact_json, redact_text
+        from relations.privacy.redaction import (
+            ERASED,
+            mask_keys,
+            needles_regex,
+            redact_json,
+            redact_text,
+        )
 
         mentions = Q()
         for related_type, ids in (related or {}).items():

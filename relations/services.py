@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from .models import (
+from relations.integrations.webhooks import webhook_emit, webhook_emit_many, webhook_subscribers
+from relations.models import (
     AuditEvent,
     AuthenticityPulse,
     Commitment,
@@ -18,7 +19,6 @@ from .models import (
     Stakeholder,
     Webhook,
 )
-from .webhooks import webhook_emit, webhook_emit_many, webhook_subscribers
 
 
 def _jsonable(value: Any) -> Any:
@@ -47,8 +47,8 @@ def audit_record(
 def snapshot(obj: Any) -> dict:
     """The audit-comparable field values of a model instance (many-to-many as sorted
     ids, a goal's stakeholder links with their roles, secrets redacted)."""
-    from .audit import REDACTED, SECRET_FIELD_NAMES
-    from .models import GoalStakeholder, StrategicGoal
+    from relations.audit.services import REDACTED, SECRET_FIELD_NAMES
+    from relations.models import GoalStakeholder, StrategicGoal
 
     values = {k: _jsonable(v) for k, v in model_to_dict(obj).items()}
     for name, value in values.items():
@@ -354,7 +354,7 @@ def stakeholder_hand_over(
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
-    from .roles import is_staff_member
+    from relations.roles import is_staff_member
 
     # Locked, so that two hand-overs of the same stakeholder cannot interleave.
     locked = (
@@ -429,7 +429,7 @@ PULSE_NOTE_MAX_LENGTH = 2000
 def pulse_can_record(relationship: Relationship, user: User) -> bool:
     """The relationship's user, the members (users with their own relationship to the
     same stakeholder) and directors may assess a relationship."""
-    from .roles import is_director, is_staff_member
+    from relations.roles import is_director, is_staff_member
 
     if not is_staff_member(user):
         return False
@@ -442,7 +442,7 @@ def pulse_can_record(relationship: Relationship, user: User) -> bool:
 
 def pulse_can_change(pulse: AuthenticityPulse, user: User) -> bool:
     """A pulse is its author's own assessment: the author or a director changes it."""
-    from .roles import is_director
+    from relations.roles import is_director
 
     return is_director(user) or pulse.assessed_by_id == user.pk
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .models import WebhookDelivery
-from .webhooks import DeliveryFailed, delivery_send
+from relations.integrations.webhooks import DeliveryFailed, delivery_send
+from relations.models import WebhookDelivery
 
 MAX_ATTEMPTS = 6
 
@@ -54,7 +54,7 @@ def retention_flag_stale() -> int:
 
     Idempotent: a flagged stakeholder is not flagged again until a director keeps it.
     """
-    from .privacy import retention_flag_stale as flag
+    from relations.privacy.services import retention_flag_stale as flag
 
     return flag()
 
@@ -65,22 +65,22 @@ def retention_anonymise(stakeholder_ids: list[int], actor_id: int | None, reason
     large database, too long for a page request when many are chosen."""
     from django.contrib.auth.models import User
 
-    from .privacy import retention_anonymise as anonymise
+    from relations.privacy.services import retention_anonymise as anonymise
 
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     return anonymise(stakeholder_ids, by=actor, reason=reason)
 
 
 # Import tasks live with the importer; imported so the worker's autodiscovery registers them.
-from .importing.tasks import import_run, import_sweep_stale, import_undo  # noqa: E402, F401
+from relations.importing.tasks import import_run, import_sweep_stale, import_undo  # noqa: E402, F401
 
 
 @shared_task(acks_late=True)
 def calendar_feed_capture(batch_id: int) -> str:
     """Fetch and import a calendar feed for a waiting capture; idempotent (a batch that
     is no longer waiting is left alone, so a redelivered task imports nothing twice)."""
-    from .capture import calendar_feed_fetch_and_import
-    from .capture_models import CaptureBatch
+    from relations.capture.models import CaptureBatch
+    from relations.capture.services import calendar_feed_fetch_and_import
 
     batch = (
         CaptureBatch.objects.select_related("feed", "created_by")
@@ -98,7 +98,7 @@ def calendar_feeds_refresh() -> int:
 
     A feed whose last capture is still waiting is skipped, so a slow feed is never
     queued twice."""
-    from .capture_models import CalendarFeed, CaptureBatch
+    from relations.capture.models import CalendarFeed, CaptureBatch
 
     waiting = CaptureBatch.objects.filter(status=CaptureBatch.Status.PENDING).values("feed_id")
     queued = 0

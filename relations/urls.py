@@ -1,38 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import privacy_views, views
+from relations import views
 
 urlpatterns = [
     path("stakeholders/", views.stakeholder_list, name="stakeholder-list"),
     path("stakeholders/<int:pk>/", views.stakeholder_detail, name="stakeholder-detail"),
-    # Data protection (GDPR): relations.privacy_views.
-    path(
-        "stakeholders/<int:pk>/privacy/",
-        privacy_views.stakeholder_privacy,
-        name="stakeholder-privacy",
-    ),
-    path(
-        "stakeholders/<int:pk>/export/",
-        privacy_views.stakeholder_export_page,
-        name="stakeholder-export",
-    ),
-    path(
-        "stakeholders/<int:pk>/export.json",
-        privacy_views.stakeholder_export_download,
-        name="stakeholder-export-json",
-    ),
-    path(
-        "stakeholders/<int:pk>/erase/",
-        privacy_views.stakeholder_erase_view,
-        name="stakeholder-erase",
-    ),
-    path("data-protection/", privacy_views.register, name="privacy-register"),
-    path("data-protection/retention/", privacy_views.retention_review, name="privacy-retention"),
-    path(
-        "data-protection/processing/",
-        privacy_views.processing_record_view,
-        name="privacy-processing",
-    ),
+    path("", include("relations.privacy.urls")),
     path("organizations/", views.organization_list, name="organization-list"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization-detail"),
     path("relationships/<int:pk>/", views.relationship_detail, name="relationship-detail"),

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .forms import (
+from relations.forms import (
     CommitmentFilterForm,
     CommitmentStatusForm,
     InteractionForm,
@@ -40,8 +40,8 @@ from .forms import (
     stakeholder_label,
     user_label,
 )
-from .ids import parse_id
-from .models import (
+from relations.ids import parse_id
+from relations.models import (
     AuditEvent,
     AuthenticityPulse,
     Commitment,
@@ -50,8 +50,8 @@ from .models import (
     Relationship,
     Stakeholder,
 )
-from .roles import is_director, is_staff_member
-from .services import (
+from relations.roles import is_director, is_staff_member
+from relations.services import (
     EditConflict,
     audit_record,
     commitment_set_status,

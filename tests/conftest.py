@@ -77,7 +77,7 @@ def _force_login_passes_second_factor(monkeypatch):
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
 
-    from relations.security import mfa_required
+    from accounts.security import mfa_required
     from tests.mfa import confirmed_totp
 
     original = Client.force_login

@@ -1,7 +1,7 @@
 """Second-factor helpers for tests: a known TOTP key and the code it shows now.
 
 Directors and superusers must pass a second factor after their password
-(relations.security). The `director` fixture has a confirmed authenticator with
+(accounts.security). The `director` fixture has a confirmed authenticator with
 TEST_TOTP_KEY; `totp_code(user)` is what their phone would show, and
 `pass_second_factor(page, user)` completes the browser's verification step.
 """
@@ -48,7 +48,7 @@ def sign_in_through_form(page, live_server, username: str, *, then: str = "") ->
     """Sign in with the password "pw", then the second factor when the user needs one."""
     from django.contrib.auth.models import User
 
-    from relations.security import mfa_required
+    from accounts.security import mfa_required
 
     suffix = f"?next={then}" if then else ""
     page.goto(f"{live_server.url}/accounts/login/{suffix}")

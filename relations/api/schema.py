@@ -36,7 +36,7 @@ CREATE_ERRORS = {
 class RapportTokenScheme(KnoxTokenScheme):
     """knox's security scheme (`knoxApiToken`) for its one-query subclass."""
 
-    target_class = "relations.api.authentication.TokenAuthentication"
+    target_class = "accounts.authentication.TokenAuthentication"
 
 
 class RapportAutoSchema(AutoSchema):

@@ -20,7 +20,21 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
-from relations import services, webhooks
+from relations import services
+from relations.api.fastread import FastReadMixin
+from relations.api.fields import (
+    MoneyField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictEmailField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictListField,
+    StrictManyRelatedField,
+    StrictURLField,
+)
+from relations.integrations import webhooks
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -38,20 +52,6 @@ from relations.models import (
     WebhookDelivery,
 )
 from relations.roles import DIRECTOR, MANAGER, is_director
-
-from .fastread import FastReadMixin
-from .fields import (
-    MoneyField,
-    StrictBooleanField,
-    StrictCharField,
-    StrictChoiceField,
-    StrictEmailField,
-    StrictFloatField,
-    StrictIntegerField,
-    StrictListField,
-    StrictManyRelatedField,
-    StrictURLField,
-)
 
 
 def staff_users() -> models.QuerySet:

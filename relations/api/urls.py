@@ -1,8 +1,9 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from ..importing.api import ImportJobViewSet
-from . import capture, views
+from relations.api import views
+from relations.capture import api as capture
+from relations.importing.api import ImportJobViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("teams", views.TeamViewSet, basename="team")

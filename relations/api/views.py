@@ -21,7 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from relations import services
+from relations.api import filters, serializers
+from relations.api.idempotency import idempotent
+from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
+from relations.exports.api import CsvExportMixin
 from relations.ids import parse_id
+from relations.merging.api import MergeActionMixin
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -37,12 +42,6 @@ from relations.models import (
     Webhook,
 )
 from relations.roles import is_director, is_staff_member
-
-from . import filters, serializers
-from .exports import CsvExportMixin
-from .idempotency import idempotent
-from .merge import MergeActionMixin
-from .permissions import CanChangeObject, DirectorWrites, IsStaffMember
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -254,13 +253,13 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
         return not obj.is_erased
 
     def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        from relations.privacy import objection_register_if_new
+        from relations.privacy.services import objection_register_if_new
 
         super().perform_create(serializer)
         objection_register_if_new(serializer.instance, had_objection=False, by=self.request.user)
 
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
-        from relations.privacy import objection_register_if_new
+        from relations.privacy.services import objection_register_if_new
 
         had_objection = serializer.instance.objection_on is not None
         super().perform_update(serializer)
@@ -280,7 +279,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def export(self, request: Request, pk: str | None = None) -> Response:
-        from relations import privacy
+        from relations.privacy import services as privacy
 
         stakeholder = self.get_object()
         if not is_director(request.user):
@@ -295,7 +294,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def erase(self, request: Request, pk: str | None = None) -> Response:
-        from relations import privacy
+        from relations.privacy import services as privacy
 
         stakeholder = self.get_object()
         if not is_director(request.user):

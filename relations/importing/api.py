@@ -21,12 +21,11 @@ from rest_framework.response import Response
 
 from relations.api.permissions import IsStaffMember
 from relations.ids import parse_id
-
-from . import columns as cols
-from . import services
-from .forms import upload_check
-from .models import ImportJob
-from .parsing import ImportFileError
+from relations.importing import columns as cols
+from relations.importing import services
+from relations.importing.forms import upload_check
+from relations.importing.models import ImportJob
+from relations.importing.parsing import ImportFileError
 
 
 class ImportRowErrorSerializer(serializers.Serializer):

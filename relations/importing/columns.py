@@ -18,9 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from relations.importing.parsing import normalise_header
 from relations.models import Interaction, Organization, Stakeholder
-
-from .parsing import normalise_header
 
 
 class RowError(ValueError):

@@ -8,10 +8,10 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import columns as cols
-from .models import ImportJob
-from .parsing import ImportFileError
-from .services import max_bytes
+from relations.importing import columns as cols
+from relations.importing.models import ImportJob
+from relations.importing.parsing import ImportFileError
+from relations.importing.services import max_bytes
 
 EXTENSIONS = {
     "csv": {".csv", ".txt", ".tsv"},

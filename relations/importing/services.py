@@ -36,6 +36,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from relations.importing import columns as cols
+from relations.importing.bulk import bulk_insert, bulk_link
+from relations.importing.models import ImportJob
+from relations.importing.parsing import ImportFileError, read_csv, read_vcards
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
@@ -48,11 +52,6 @@ from relations.models import (
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import audit_record, interactions_created_announce
 from relations.signals import bulk_changes_announced, interactions_bulk_changed
-
-from . import columns as cols
-from .bulk import bulk_insert, bulk_link
-from .models import ImportJob
-from .parsing import ImportFileError, read_csv, read_vcards
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +230,7 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
 
     Broker unreachable: the job is marked failed with the reason; nothing was imported.
     """
-    from .tasks import import_run
+    from relations.importing.tasks import import_run
 
     if mapping is not None:
         job.mapping = mapping
@@ -249,7 +248,7 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
 
 
 def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
-    from .tasks import import_undo
+    from relations.importing.tasks import import_undo
 
     job.status = ImportJob.Status.UNDOING
     job.undo_by = by
@@ -398,7 +397,7 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
     the broker, or its worker was killed); a job queued `max_attempts()` times already is
     marked failed instead, with whatever a lost run wrote removed. Idempotent: a job
     queued again has a fresh heartbeat, so the next sweep leaves it alone."""
-    from .tasks import import_run, import_undo
+    from relations.importing.tasks import import_run, import_undo
 
     now = now or timezone.now()
     cutoff = now - stale_after()

@@ -7,7 +7,7 @@ altogether is queued again by the periodic `import_sweep_stale`.
 
 from celery import shared_task
 
-from . import services
+from relations.importing import services
 
 
 @shared_task(acks_late=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from relations.importing import views
 
 urlpatterns = [
     path("imports/", views.import_list, name="import-list"),

@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relations.importing import services
+from relations.importing.forms import MappingForm, UploadForm
+from relations.importing.models import ImportJob
+from relations.importing.parsing import ImportFileError
 from relations.views import paginate, staff_required
-
-from . import services
-from .forms import MappingForm, UploadForm
-from .models import ImportJob
-from .parsing import ImportFileError
 
 # The preview shows enough rows to recognise the columns, not the file.
 PREVIEW_ROWS = 5

@@ -1,9 +1,9 @@
 """On PostgreSQL, the database itself refuses UPDATE and DELETE of audit events
-(see relations.audit for the two sanctioned exceptions)."""
+(see relations.audit.services for the two sanctioned exceptions)."""
 
 from django.db import migrations
 
-from relations.audit import APPEND_ONLY_TRIGGER_SQL, DROP_APPEND_ONLY_TRIGGER_SQL
+from relations.audit.services import APPEND_ONLY_TRIGGER_SQL, DROP_APPEND_ONLY_TRIGGER_SQL
 
 
 def create_trigger(apps, schema_editor):

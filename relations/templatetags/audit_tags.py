@@ -9,7 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from relations.audit import change_rows
+from relations.audit.services import change_rows
 from relations.models import AuditEvent
 from relations.roles import is_director
 

@@ -114,7 +114,7 @@ def test_throttle_counts_per_token(settings, manager):
 
 def test_token_query_sweeps_expired_tokens_of_the_user(manager, stakeholder):
     # knox deletes the user's expired tokens when another one is used; the one-query
-    # authentication (relations.api.authentication) keeps doing so.
+    # authentication (accounts.authentication) keeps doing so.
     expired, _old = AuthToken.objects.create(user=manager, expiry=timedelta(seconds=-1))
     _row, token = AuthToken.objects.create(user=manager)
     client = APIClient()

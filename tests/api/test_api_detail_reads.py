@@ -20,9 +20,9 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from accounts.authentication import TokenAuthentication
 from metrics.models import StakeholderScore
 from relations.api import serializers
-from relations.api.authentication import TokenAuthentication
 from relations.models import Relationship, Stakeholder
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import relationships_ensure

@@ -41,7 +41,7 @@ def make_rows(n: int, manager, director) -> None:
 
 # Expected queries of one list request, by token (director's view sees everything):
 #   1 token lookup (with its user, the user's roles and whether any of the user's tokens
-#   expired: relations.api.authentication), 1 COUNT for the page, 1 the page of rows,
+#   expired: accounts.authentication), 1 COUNT for the page, 1 the page of rows,
 #   + 1 per prefetched relation: interactions 2 (participants, stakeholders),
 #   goals 1 (links), teams 1 (members), users 2 (groups, teams).
 #   Stakeholders' tags come with the page (an annotation), not as a prefetch.

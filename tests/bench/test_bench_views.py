@@ -19,9 +19,9 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from demo.bench import loadgen
+from demo.bench.middleware import QUERIES_HEADER, TIME_HEADER
 from metrics.services import scores_recompute_all
-from relations.bench import loadgen
-from relations.bench.middleware import QUERIES_HEADER, TIME_HEADER
 from relations.models import Interaction
 from tests.factories import InteractionFactory, StakeholderFactory
 
@@ -85,7 +85,7 @@ def test_the_bare_create_saves_what_the_api_body_says(manager, stakeholder):
 
 
 def test_the_middleware_reports_the_queries_of_the_request(settings, manager, stakeholder):
-    settings.MIDDLEWARE = ["relations.bench.middleware.BenchTimingMiddleware", *settings.MIDDLEWARE]
+    settings.MIDDLEWARE = ["demo.bench.middleware.BenchTimingMiddleware", *settings.MIDDLEWARE]
     InteractionFactory.create_batch(3, participants=[manager], with_stakeholders=[stakeholder])
     client = Client()
     client.force_login(manager)

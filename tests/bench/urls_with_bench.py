@@ -4,4 +4,4 @@ from django.urls import include, path
 
 from config.urls import urlpatterns as app_urlpatterns
 
-urlpatterns = [path("bench/", include("relations.bench.urls")), *app_urlpatterns]
+urlpatterns = [path("bench/", include("demo.bench.urls")), *app_urlpatterns]

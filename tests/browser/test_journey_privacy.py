@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from relations.models import DataProtectionAction, Stakeholder
-from relations.redaction import ERASED
+from relations.privacy.redaction import ERASED
 from relations.services import interaction_log
 from tests.factories import StakeholderFactory, UserFactory
 from tests.mfa import confirmed_totp, sign_in_through_form

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from relations.capture_models import CaptureBatch
+from relations.capture.models import CaptureBatch
 from relations.models import AuditEvent, Interaction, Relationship, Stakeholder
 from tests.capture.files import AMSTERDAM_TZ, calendar, vevent
 from tests.factories import StakeholderFactory, UserFactory

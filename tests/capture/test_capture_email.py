@@ -9,7 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from relations.capture_models import CaptureBatch
+from relations.capture.models import CaptureBatch
 from relations.models import Interaction
 from tests.capture.files import calendar, eml, mbox, vevent
 

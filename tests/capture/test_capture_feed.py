@@ -10,9 +10,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from relations.capture_models import CalendarFeed, CaptureBatch
+from relations.capture.models import CalendarFeed, CaptureBatch
+from relations.integrations.outbound import (
+    FetchFailed,
+    UnsafeDestination,
+    check_destination,
+    fetch_limited,
+)
 from relations.models import Interaction
-from relations.outbound import FetchFailed, UnsafeDestination, check_destination, fetch_limited
 from tests.capture.files import calendar, vevent
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +151,7 @@ def test_feed_failures_are_recorded_and_import_nothing(
 def test_a_redirect_to_a_private_address_is_refused(feed_server, settings, monkeypatch):
     # The first hop is allowed (a test server on loopback); the redirect target is checked
     # with the guard on.
-    from relations import outbound
+    from relations.integrations import outbound
 
     calls = []
     real = outbound.check_destination

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from relations import webhooks
-from relations.capture_models import CaptureBatch
+from relations.capture.models import CaptureBatch
+from relations.integrations import webhooks
 from relations.models import Interaction, Stakeholder
 from tests.capture.files import calendar, eml, mbox, vevent
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from relations.exports import csv_cell
+from relations.exports.services import csv_cell
 from relations.services import interaction_log
 from tests.factories import (
     CommitmentFactory,

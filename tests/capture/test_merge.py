@@ -161,7 +161,7 @@ def test_stakeholder_merge_keeps_everything_of_both(
 
 
 def test_merge_tells_metrics_every_touched_score(manager, other_manager, duplicates):
-    from relations.merging import stakeholder_merge, stakeholders_merged
+    from relations.merging.services import stakeholder_merge, stakeholders_merged
 
     keep, absorb = duplicates["keep"], duplicates["absorb"]
     received = []

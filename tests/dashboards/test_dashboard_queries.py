@@ -16,11 +16,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from demo import seed as demo
 from metrics.models import PendingRecompute, RecomputeJob
 from metrics.services import scores_recompute_all, snapshots_write
 from networks.models import NetworkHealth, NetworkRun, NodeMetric
 from networks.services import network_recompute
-from relations import demo
 from relations.models import Organization, Stakeholder, StrategicGoal, Team
 
 BASE = 3  # session, user, the user's groups

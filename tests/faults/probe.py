@@ -26,8 +26,8 @@ IGNORED_EXPLANATION_KEYS = {"as_of"}
 def seed(*, managers: int, stakeholders: int) -> dict:
     from django.contrib.auth.models import Group, User
 
+    from accounts.tokens import api_token_create
     from relations.models import Organization, Stakeholder, Team
-    from relations.tokens import api_token_create
 
     manager_group, _ = Group.objects.get_or_create(name="manager")
     director_group, _ = Group.objects.get_or_create(name="director")

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from relations import webhooks
 from relations.importing import services
 from relations.importing.models import ImportJob
+from relations.integrations import webhooks
 from relations.models import Interaction, Webhook, WebhookDelivery
 from relations.services import interactions_created_announce
 from tests.factories import InteractionFactory, StakeholderFactory

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from relations import webhooks
+from relations.integrations import webhooks
 from relations.models import Webhook, WebhookDelivery
 from relations.tasks import webhook_deliver
 

@@ -10,7 +10,7 @@ from metrics.services import CURRENT_FIELDS
 from relations.models import Relationship, Stakeholder
 from tests.metrics.timebase import T
 
-demo = pytest.importorskip("relations.demo")
+demo = pytest.importorskip("demo.seed")
 
 
 def stored(model, key: str) -> dict:

@@ -2,7 +2,7 @@
 
 from django.db import connection
 
-from relations.redaction import search_needles
+from relations.privacy.redaction import search_needles
 
 
 def text_columns() -> list[tuple[str, str]]:

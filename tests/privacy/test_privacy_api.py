@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from relations.models import AuditEvent, DataProtectionAction, Stakeholder
-from relations.redaction import ERASED
+from relations.privacy.redaction import ERASED
 from tests.factories import CommitmentFactory, InteractionFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db

@@ -25,8 +25,8 @@ from relations.models import (
     Stakeholder,
     WebhookDelivery,
 )
-from relations.privacy import stakeholder_erase, stakeholder_export
-from relations.redaction import ERASED
+from relations.privacy.redaction import ERASED
+from relations.privacy.services import stakeholder_erase, stakeholder_export
 from tests.dashboards.conftest import build_known
 from tests.factories import StakeholderFactory
 from tests.privacy.search import find_everywhere

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from relations.models import AuditEvent, DataProtectionAction, Stakeholder
-from relations.privacy import processing_record
-from relations.redaction import ERASED
+from relations.privacy.redaction import ERASED
+from relations.privacy.services import processing_record
 from tests.factories import InteractionFactory
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +225,7 @@ def test_the_stakeholder_page_links_to_its_data_protection(client, manager, stak
 
 
 def test_erased_stakeholders_still_count_in_lists(client, director, stakeholder):
-    from relations.privacy import stakeholder_erase
+    from relations.privacy.services import stakeholder_erase
 
     stakeholder_erase(stakeholder, by=director, reason="Request")
     client.force_login(director)

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from relations import tasks
 from relations.models import DataProtectionAction, Stakeholder
-from relations.privacy import retention_flag_stale, stale_stakeholders
-from relations.redaction import ERASED
+from relations.privacy.redaction import ERASED
+from relations.privacy.services import retention_flag_stale, stale_stakeholders
 from tests.factories import InteractionFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db

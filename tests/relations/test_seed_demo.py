@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.db.models import Count, Max
 
-from relations.demo import DOMAIN_MODELS, _dependent_models, demo_fingerprint, demo_flush
+from demo.seed import DOMAIN_MODELS, _dependent_models, demo_fingerprint, demo_flush
 from relations.models import (
     Commitment,
     Interaction,

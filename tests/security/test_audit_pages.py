@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from relations import services
-from relations.audit_views import AUDIT_PAGE_SIZE
+from relations.audit.views import AUDIT_PAGE_SIZE
 from relations.models import AuditEvent, Relationship
 from relations.templatetags.audit_tags import HISTORY_ROWS
 from tests.factories import GoalFactory, InteractionFactory, StakeholderFactory, UserFactory

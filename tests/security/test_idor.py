@@ -19,9 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from accounts import tokens
 from metrics.models import RecomputeJob
-from relations import services, tokens
-from relations.capture_models import CaptureBatch
+from relations import services
+from relations.capture.models import CaptureBatch
 from relations.importing.models import ImportJob
 from relations.models import (
     AuditEvent,

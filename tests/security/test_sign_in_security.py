@@ -14,7 +14,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from relations import tokens
+from accounts import tokens
 from relations.models import AuditEvent
 from tests.factories import UserFactory
 from tests.mfa import totp_code
@@ -150,7 +150,7 @@ def _totp_now(device: TOTPDevice) -> str:
 
 
 def test_a_backup_code_works_once(client, director):
-    from relations.mfa import backup_codes_replace
+    from accounts.mfa import backup_codes_replace
 
     codes = backup_codes_replace(director)
     password_sign_in(client, "dana")
@@ -202,7 +202,7 @@ def test_a_manager_may_turn_two_factor_on_and_off(client, manager):
     response = client.post(reverse("mfa-disable"), {"otp_token": "000000"}, follow=True)
     assert "stays on" in response.content.decode()
     assert TOTPDevice.objects.filter(user=manager).exists()
-    from relations.mfa import backup_codes_replace
+    from accounts.mfa import backup_codes_replace
 
     code = backup_codes_replace(manager)[0]
     response = client.post(reverse("mfa-disable"), {"otp_token": code}, follow=True)
@@ -220,7 +220,7 @@ def test_a_director_may_not_turn_it_off(client, director):
 
 
 def test_new_backup_codes_replace_the_old_ones(client, director):
-    from relations.mfa import backup_codes_replace
+    from accounts.mfa import backup_codes_replace
 
     old = backup_codes_replace(director)
     client.force_login(director)
@@ -328,7 +328,7 @@ def test_the_web_benchmark_signs_directors_in_past_the_second_factor(director_wi
     from django.test import Client
     from django_otp.plugins.otp_static.models import StaticDevice
 
-    from relations.management.commands.bench_web import Command
+    from demo.management.commands.bench_web import Command
 
     cookie = Command().session_cookie(director_without_device)
     # Not the test authenticator force_login gets under pytest: the benchmark's own device.

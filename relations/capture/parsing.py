@@ -1,0 +1,398 @@
+"""Reading calendars (.ics) and e-mail (.eml, .mbox, raw RFC 822) into plain records.
+
+Pure functions over bytes: no database. Each returns a list of `CapturedItem`
+dicts, JSON-ready, that `relations.capture.services` matches against staff and
+stakeholders and turns into interactions. A file that cannot be read at all
+raises `CaptureError` with a message for the user; an item inside a readable
+file that cannot be used (an event without a start) comes back with
+`outcome = "skipped"` and its reason, so the user sees it and nothing wrong is
+imported.
+
+Recurring events: the occurrences that took place within the last
+RAPPORT_CAPTURE_RECURRENCE_DAYS (default 365) up to now become one interaction
+each (a weekly meeting is met every week), identified by the event's UID and
+the occurrence's start; future occurrences, like every future event, are
+skipped as "has not happened yet": an interaction records what happened.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import mailbox
+import os
+import re
+import tempfile
+from datetime import UTC, date, datetime, time, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# At most this many events or messages per capture: a bigger file is refused,
+# rather than half imported.
+MAX_ITEMS = 2000
+# Occurrences of one recurring event: a daily stand-up over a year is 365.
+MAX_OCCURRENCES = 400
+SUBJECT_MAX = 200
+NOTES_MAX = 5000
+EXTERNAL_ID_MAX = 255
+VIDEO_HINTS = re.compile(
+    r"zoom\.us|teams\.microsoft|meet\.google|webex|whereby\.com|jitsi", re.IGNORECASE
+)
+
+
+class CaptureError(ValueError):
+    """The file or message cannot be read; nothing is imported."""
+
+
+def external_id(raw: str) -> str:
+    """A stable id of at most 255 characters: long ones are replaced by their hash."""
+    raw = raw.replace("\x00", "").strip()
+    if len(raw) <= EXTERNAL_ID_MAX:
+        return raw
+    return "sha256:" + hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
+
+
+def _clean_text(value: Any, limit: int) -> str:
+    text = str(value or "").replace("\x00", "").strip()
+    return text[:limit]
+
+
+def _address(value: Any) -> tuple[str, str] | None:
+    """(e-mail, name) of a calendar address (`mailto:` URI with a CN parameter)."""
+    raw = str(value or "").replace("\x00", "").strip()
+    if raw.lower().startswith("mailto:"):
+        raw = raw[7:]
+    raw = raw.strip().lower()
+    if "@" not in raw or len(raw) > 254 or any(c.isspace() for c in raw):
+        return None
+    params = getattr(value, "params", {}) or {}
+    name = str(params.get("CN", "") or "").replace("\x00", "").strip().strip('"')
+    return raw, name[:200]
+
+
+# --- Calendars ----------------------------------------------------------------------------
+
+
+def decode_text(raw: bytes, what: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CaptureError(
+            _("The %(what)s is not UTF-8 text (unreadable byte at position %(pos)d).")
+            % {"what": what, "pos": exc.start}
+        ) from exc
+
+
+def _as_utc(value: date | datetime) -> tuple[datetime, bool]:
+    """A DTSTART as an aware UTC datetime, and whether it was a whole day.
+
+    A date counts as 00:00 UTC of that day (DESIGN §6); a floating time is read
+    in the server's time zone.
+    """
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC), False
+    return datetime.combine(value, time.min, tzinfo=UTC), True
+
+
+def parse_calendar(raw: bytes, *, now: datetime | None = None) -> list[dict]:
+    """The events of an iCalendar file, one record per event or past occurrence."""
+    import icalendar
+    import recurring_ical_events
+    from django.conf import settings
+
+    now = now or timezone.now()
+    text = decode_text(raw, _("calendar file"))
+    if "BEGIN:VCALENDAR" not in text.upper():
+        raise CaptureError(_("This is not an iCalendar file (no BEGIN:VCALENDAR)."))
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
+        raise CaptureError(
+            _("The calendar file is malformed: %(error)s") % {"error": str(exc)[:200]}
+        ) from exc
+    if isinstance(calendar, list):
+        calendar = calendar[0] if calendar else None
+    if calendar is None or calendar.name != "VCALENDAR":
+        raise CaptureError(_("This is not an iCalendar file (no VCALENDAR)."))
+    events = list(calendar.walk("VEVENT"))
+    if not events:
+        raise CaptureError(_("The calendar file holds no events."))
+    if len(events) > MAX_ITEMS:
+        raise CaptureError(
+            _("The calendar file holds %(count)d events; at most %(max)d can be imported at once.")
+            % {"count": len(events), "max": MAX_ITEMS}
+        )
+
+    window_start = now - timedelta(days=settings.RAPPORT_CAPTURE_RECURRENCE_DAYS)
+    items: list[dict] = []
+    recurring_uids: set[str] = set()
+    for event in events:
+        uid = str(event.get("UID", "") or "").strip()
+        recurring = event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID")
+        if recurring and uid:
+            recurring_uids.add(uid)
+            continue
+        items.append(_event_record(event, now=now, occurrence=False))
+
+    if recurring_uids:
+        try:
+            occurrences = recurring_ical_events.of(calendar).between(window_start, now)
+        except Exception as exc:
+            raise CaptureError(
+                _("A recurring event cannot be expanded: %(error)s") % {"error": str(exc)[:200]}
+            ) from exc
+        per_uid: dict[str, int] = {}
+        for occurrence in occurrences:
+            uid = str(occurrence.get("UID", "") or "").strip()
+            if uid not in recurring_uids:
+                continue
+            per_uid[uid] = per_uid.get(uid, 0) + 1
+            if per_uid[uid] > MAX_OCCURRENCES:
+                continue
+            items.append(_event_record(occurrence, now=now, occurrence=True))
+    if len(items) > MAX_ITEMS:
+        raise CaptureError(
+            _("The calendar holds %(count)d events and occurrences; at most %(max)d at once.")
+            % {"count": len(items), "max": MAX_ITEMS}
+        )
+    items.sort(key=lambda item: item.get("occurred_at") or "")
+    return items
+
+
+def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
+    subject = _clean_text(event.get("SUMMARY"), SUBJECT_MAX) or _("(no subject)")
+    record: dict[str, Any] = {
+        "subject": subject,
+        "kind": "meeting",
+        "notes": _clean_text(event.get("DESCRIPTION"), NOTES_MAX),
+        "occurred_at": None,
+        "duration_minutes": 0,
+        "addresses": [],
+        "outcome": "skipped",
+        "reason": "",
+    }
+    start_prop = event.get("DTSTART")
+    try:
+        start_value = start_prop.dt if start_prop is not None else None
+    except Exception:
+        start_value = None
+    if not isinstance(start_value, date):
+        record["reason"] = _("The event has no start date.")
+        record["external_id"] = ""
+        return record
+    try:
+        start, whole_day = _as_utc(start_value)
+    except (OverflowError, ValueError):
+        start = None
+    if start is None or not 1900 <= start.year <= 2200:
+        record["reason"] = _("The event's date is out of range.")
+        record["external_id"] = ""
+        return record
+    record["occurred_at"] = start.isoformat()
+
+    uid = str(event.get("UID", "") or "").strip()
+    if not uid:
+        # No UID (a hand-made file): the start and subject identify the event, so
+        # importing the same file twice still adds it once.
+        fingerprint = f"{start.isoformat()}|{subject}"
+        uid = "nouid:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    record["external_id"] = external_id(f"{uid}@{start.isoformat()}" if occurrence else uid)
+
+    end_prop = event.get("DTEND")
+    try:
+        end_value = end_prop.dt if end_prop is not None else None
+    except Exception:
+        end_value = None
+    if isinstance(end_value, date) and not whole_day:
+        end, _whole = _as_utc(end_value)
+        minutes = int((end - start).total_seconds() // 60)
+        record["duration_minutes"] = max(0, min(minutes, 24 * 60))
+    elif event.get("DURATION") is not None and not whole_day:
+        try:
+            minutes = int(event.get("DURATION").dt.total_seconds() // 60)
+            record["duration_minutes"] = max(0, min(minutes, 24 * 60))
+        except Exception:
+            record["duration_minutes"] = 0
+
+    location = str(event.get("LOCATION", "") or "")
+    if whole_day:
+        record["kind"] = "event"
+    elif VIDEO_HINTS.search(location) or VIDEO_HINTS.search(record["notes"]):
+        record["kind"] = "video_call"
+
+    addresses: dict[str, str] = {}
+    attendees = event.get("ATTENDEE")
+    if attendees is not None and not isinstance(attendees, list):
+        attendees = [attendees]
+    for value in [event.get("ORGANIZER"), *(attendees or [])]:
+        parsed = _address(value) if value is not None else None
+        if parsed and (parsed[0] not in addresses or not addresses[parsed[0]]):
+            addresses[parsed[0]] = parsed[1]
+    record["addresses"] = [{"email": e, "name": n} for e, n in addresses.items()]
+
+    status = str(event.get("STATUS", "") or "").upper()
+    if status == "CANCELLED":
+        record["reason"] = _("The event was cancelled.")
+    elif start > now:
+        record["reason"] = _("The event has not happened yet.")
+    else:
+        record["outcome"] = "new"
+    return record
+
+
+# --- E-mail ---------------------------------------------------------------------------------
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header the policy cannot parse
+        value = message.get_all(name, failobj=[""])[0] if hasattr(message, "get_all") else ""
+    return str(value or "").replace("\x00", "").strip()
+
+
+def _message_addresses(message: EmailMessage) -> list[dict]:
+    found: dict[str, str] = {}
+    for field in ("From", "To", "Cc", "Reply-To", "Sender"):
+        try:
+            values = [str(v) for v in message.get_all(field, [])]
+        except Exception:
+            values = []
+        for name, address in getaddresses(values):
+            address = address.strip().lower()
+            if "@" not in address or len(address) > 254 or any(c.isspace() for c in address):
+                continue
+            try:
+                Address(addr_spec=address)
+            except Exception:
+                continue
+            if address not in found or (name and not found[address]):
+                found[address] = name.replace("\x00", "").strip()[:200]
+    return [{"email": e, "name": n} for e, n in found.items()]
+
+
+def _body_text(message: EmailMessage) -> str:
+    try:
+        part = message.get_body(preferencelist=("plain", "html"))
+    except Exception:
+        part = None
+    if part is None:
+        return ""
+    try:
+        text = part.get_content()
+    except (LookupError, UnicodeError, AssertionError, KeyError, ValueError):
+        payload = part.get_payload(decode=True) or b""
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    if not isinstance(text, str):
+        return ""
+    if part.get_content_subtype() == "html":
+        text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+        text = re.sub(r"<[^>]+>", " ", text)
+        text = re.sub(r"[ \t]+", " ", text)
+    return _clean_text(text, NOTES_MAX)
+
+
+def message_record(message: EmailMessage, *, now: datetime | None = None) -> dict:
+    """One e-mail as a capture record (kind `email`)."""
+    now = now or timezone.now()
+    subject = _clean_text(_header(message, "Subject"), SUBJECT_MAX) or _("(no subject)")
+    record: dict[str, Any] = {
+        "subject": subject,
+        "kind": "email",
+        "notes": _body_text(message),
+        "occurred_at": None,
+        "duration_minutes": 0,
+        "addresses": _message_addresses(message),
+        "outcome": "new",
+        "reason": "",
+    }
+    sent: datetime | None = None
+    date_header = _header(message, "Date")
+    if date_header:
+        try:
+            sent = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError):
+            sent = None
+    if sent is not None and timezone.is_naive(sent):
+        sent = sent.replace(tzinfo=UTC)
+    if sent is None or sent > now + timedelta(days=1) or sent.year < 1970:
+        # No usable date: the moment it reached us is the best we know.
+        sent = now
+    record["occurred_at"] = sent.astimezone(UTC).isoformat()
+    message_id = _header(message, "Message-ID").strip("<> ")
+    if not message_id:
+        fingerprint = f"{date_header}|{subject}|{','.join(a['email'] for a in record['addresses'])}"
+        message_id = "nomsgid:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    record["external_id"] = external_id(message_id)
+    if not record["addresses"]:
+        record["outcome"] = "skipped"
+        record["reason"] = _("The message names no sender or recipient.")
+    return record
+
+
+def _looks_like_message(message: EmailMessage) -> bool:
+    return any(message.get(h) for h in ("From", "To", "Subject", "Message-ID", "Date"))
+
+
+def parse_email(raw: bytes, *, now: datetime | None = None) -> list[dict]:
+    """A single RFC 822 message (.eml or a raw body) as one capture record."""
+    if not raw.strip():
+        raise CaptureError(_("The message is empty."))
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if message.defects and not _looks_like_message(message):
+        raise CaptureError(_("This is not an e-mail message (no readable headers)."))
+    if not _looks_like_message(message) or not _message_addresses(message):
+        raise CaptureError(_("This is not an e-mail message: it has no From, To or Cc address."))
+    return [message_record(message, now=now)]
+
+
+def parse_mbox(raw: bytes, *, now: datetime | None = None) -> list[dict]:
+    """Every message of an mbox file."""
+    if not raw.startswith(b"From "):
+        raise CaptureError(_("This is not an mbox file (it must start with a “From ” line)."))
+    # mailbox reads from a path: a private temporary file, removed at once.
+    handle, path = tempfile.mkstemp(suffix=".mbox")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(raw)
+        box = mailbox.mbox(path, factory=None, create=False)
+        records = []
+        try:
+            for key in box.iterkeys():
+                if len(records) >= MAX_ITEMS:
+                    raise CaptureError(
+                        _("The mailbox holds more than %(max)d messages.") % {"max": MAX_ITEMS}
+                    )
+                message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+                if not _looks_like_message(message):
+                    continue
+                records.append(message_record(message, now=now))
+        finally:
+            box.close()
+    finally:
+        os.unlink(path)
+    if not records:
+        raise CaptureError(_("The mailbox holds no messages."))
+    return records
+
+
+def parse_upload(raw: bytes, filename: str, *, now: datetime | None = None) -> tuple[str, list]:
+    """(source, records) of an uploaded file, chosen by its extension and checked by content."""
+    lowered = filename.lower()
+    if lowered.endswith((".ics", ".ical", ".ifb", ".icalendar")):
+        return "calendar", parse_calendar(raw, now=now)
+    if lowered.endswith(".eml"):
+        return "email", parse_email(raw, now=now)
+    if lowered.endswith((".mbox", ".mbx")):
+        return "email", parse_mbox(raw, now=now)
+    raise CaptureError(_("Upload an .ics calendar, an .eml message or an .mbox mailbox."))

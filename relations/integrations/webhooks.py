@@ -1,0 +1,162 @@
+"""Outgoing webhooks: signed JSON deliveries with retries.
+
+Deliveries are written in the transaction of the change that caused them (an
+outbox), then sent by the worker after commit; an undelivered one is retried
+with back-off and picked up again by the sweep if its task was lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from relations.integrations.outbound import UnsafeDestination, check_destination  # noqa: F401 (re-exported)
+from relations.models import Webhook, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Rapport-Signature"
+TIMESTAMP_HEADER = "X-Rapport-Timestamp"
+EVENT_HEADER = "X-Rapport-Event"
+DELIVERY_HEADER = "X-Rapport-Delivery"
+TIMEOUT_SECONDS = 5
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over `timestamp.body`, so a captured delivery cannot be replayed later."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def webhook_create(*, owner, url: str, events: Iterable[str], description: str = "") -> Webhook:
+    check_destination(url)
+    return Webhook.objects.create(
+        owner=owner,
+        url=url,
+        events=sorted(set(events)),
+        description=description,
+        secret=new_secret(),
+    )
+
+
+def webhook_emit(event: str, data: dict) -> list[int]:
+    """Queue `event` for every active webhook subscribed to it; sent after commit."""
+    return webhook_emit_many(event, [data])
+
+
+def webhook_subscribers(event: str) -> list[Webhook]:
+    """The active webhooks subscribed to `event` (one query)."""
+    return [h for h in Webhook.objects.filter(active=True) if event in h.events]
+
+
+def webhook_emit_many(
+    event: str, items: list[dict], *, hooks: list[Webhook] | None = None
+) -> list[int]:
+    """Queue one delivery of `event` per item for every subscribed webhook.
+
+    `hooks`: the subscribers, when the caller looked them up already (emitting in chunks).
+    """
+    if not items:
+        return []
+    if hooks is None:
+        hooks = webhook_subscribers(event)
+    if not hooks:
+        return []
+    now = timezone.now().isoformat()
+    payloads = [
+        json.loads(
+            json.dumps({"event": event, "occurred_at": now, "data": data}, cls=DjangoJSONEncoder)
+        )
+        for data in items
+    ]
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(webhook=h, event=event, payload=p) for h in hooks for p in payloads]
+    )
+    ids = [d.pk for d in deliveries]
+
+    def publish() -> None:
+        from relations.tasks import webhook_deliver
+
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # In process (no broker): one attempt, never a request held up by retries.
+            # In the order queued (the model's default order is newest first).
+            deliveries = WebhookDelivery.objects.select_related("webhook").filter(pk__in=ids)
+            for delivery in deliveries.order_by("pk"):
+                try:
+                    delivery_send(delivery)
+                except DeliveryFailed:
+                    logger.info("Webhook delivery %s failed; no broker to retry it", delivery.pk)
+            return
+        for delivery_id in ids:
+            try:
+                webhook_deliver.delay(delivery_id)
+            except Exception:  # broker down: the sweep sends it later
+                logger.warning("Could not queue webhook delivery %s", delivery_id, exc_info=True)
+
+    transaction.on_commit(publish)
+    return ids
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+def delivery_send(delivery: WebhookDelivery) -> None:
+    """POST one delivery; raises DeliveryFailed on a non-2xx answer or a network error."""
+    if delivery.status == WebhookDelivery.Status.DELIVERED:
+        return  # idempotent: a redelivered task sends nothing twice
+    webhook = delivery.webhook
+    body = json.dumps({"id": delivery.pk, **delivery.payload}, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(
+        webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Rapport-Webhooks/1",
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.pk),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
+        },
+    )
+    delivery.attempts += 1
+    try:
+        check_destination(webhook.url)
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            delivery.response_status = response.status
+    except urllib.error.HTTPError as exc:
+        delivery.response_status = exc.code
+        delivery.last_error = f"HTTP {exc.code}"
+    except (OSError, UnsafeDestination) as exc:
+        delivery.response_status = None
+        delivery.last_error = str(exc)[:500]
+    else:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = timezone.now()
+        delivery.last_error = ""
+        delivery.save()
+        return
+    delivery.save()
+    raise DeliveryFailed(delivery.last_error)
