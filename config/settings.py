@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "metrics",
     "networks",
+    "dashboards",
     "demo",
 ]
 

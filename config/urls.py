@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include("relations.api.urls")),
     path("api/v1/", include("networks.api.urls")),
     path("api/v1/", include("metrics.api.urls")),
+    path("api/v1/", include("dashboards.api.urls")),
     # The schema and docs describe the API (no data): public, so clients can be generated.
     path(
         "api/schema/",
@@ -38,7 +39,7 @@ urlpatterns = [
     ),
     path("", include("networks.urls")),
     # Before relations.urls: its "" (the old home) is replaced by the manager home.
-    path("", include("metrics.urls")),
+    path("", include("dashboards.urls")),
     path("", include("relations.urls")),
     path("", include("relations.importing.urls")),
     path("", include("relations.exports.urls")),

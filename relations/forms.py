@@ -200,7 +200,7 @@ class StakeholderFilterForm(forms.Form):
         if data["at_risk"]:
             queryset = queryset.filter(score__at_risk=True)
         if data["contact"]:
-            from metrics.scorecards import contact_as_of, stakeholders_in_contact_state
+            from dashboards.scorecards import contact_as_of, stakeholders_in_contact_state
 
             moment = contact_as_of(data["as_of"])
             queryset = queryset.filter(

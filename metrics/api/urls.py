@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import scorecards, views
+from . import views
 
 urlpatterns = [
     path("recompute/", views.RecomputeView.as_view(), name="recompute"),
@@ -9,15 +9,5 @@ urlpatterns = [
         "stakeholders/<str:pk>/history/",
         views.StakeholderHistoryView.as_view(),
         name="stakeholder-history",
-    ),
-    path(
-        "users/<str:pk>/scorecard/",
-        scorecards.UserScorecardView.as_view(),
-        name="user-scorecard",
-    ),
-    path(
-        "teams/<str:pk>/scorecard/",
-        scorecards.TeamScorecardView.as_view(),
-        name="team-scorecard-api",
     ),
 ]

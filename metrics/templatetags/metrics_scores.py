@@ -9,9 +9,9 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from metrics.formatting import format_money, localized, risk_reason, ror
 from metrics.models import CurrentScore
 from metrics.pulse import PulseGap, pulse_gap, sparkline_points
-from metrics.templatetags.dashboard_tags import format_money, localized, risk_reason, ror
 
 register = template.Library()
 # The at-risk reasons in the reader's language, as on the dashboards.

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from metrics.templatetags.dashboard_tags import money, ratio, risk_reason, share
+from dashboards.templatetags.dashboard_tags import money, ratio, risk_reason, share
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, known  # noqa: F401
 from tests.factories import CommitmentFactory
 

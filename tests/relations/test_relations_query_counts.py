@@ -36,7 +36,7 @@ def data(request, manager, other_manager, stakeholder):
 
 
 def test_home(manager_client, data, django_assert_max_num_queries):
-    # the manager home (metrics.views.home): commitment counts, ours due, theirs due,
+    # the manager home (dashboards.views.home): commitment counts, ours due, theirs due,
     # losing-touch candidates and their rows, at risk, plans due, recent interactions
     # + their stakeholders + participants; key relationships whose pulse is due
     with django_assert_max_num_queries(BASE + 11):

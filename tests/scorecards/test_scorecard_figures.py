@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from metrics.scorecards import Period, scorecards_for, sort_cards, team_total
+from dashboards.scorecards import Period, scorecards_for, sort_cards, team_total
 
 pytestmark = pytest.mark.django_db
 

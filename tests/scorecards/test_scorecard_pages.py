@@ -6,7 +6,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from metrics.scorecards import Period, figure_links, scorecards_for
+from dashboards.scorecards import Period, figure_links, scorecards_for
 
 pytestmark = pytest.mark.django_db
 

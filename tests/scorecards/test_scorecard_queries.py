@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from metrics.scorecards import Period, scorecards_for
+from dashboards.scorecards import Period, scorecards_for
 from tests.factories import TeamFactory
 from tests.scorecards.known import make_people
 

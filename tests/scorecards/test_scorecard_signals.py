@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from metrics.scorecards import (
+from dashboards.scorecards import (
     COACHING_DEFAULTS,
     CadenceFigures,
     CommitmentFigures,
@@ -87,7 +87,7 @@ def test_many_single_threaded_key_stakeholders_trigger(person):
 
 def test_thresholds_come_from_settings(person, settings):
     settings.SCORECARD_COACHING = {"single_threaded_key": 2}
-    from metrics.scorecards import coaching_thresholds
+    from dashboards.scorecards import coaching_thresholds
 
     assert codes(card(person, single_threaded_key=2)) == []  # explicit defaults
     signals = coaching_signals(card(person, single_threaded_key=2), coaching_thresholds())

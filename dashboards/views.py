@@ -1,6 +1,6 @@
 """Dashboards, the manager home, the portfolio, goals and relationship plans (issue 6).
 
-Thin: every figure is read from stored rows through `metrics.dashboards`;
+Thin: every figure is read from stored rows through `dashboards.figures`;
 visibility comes from the querysets of `relations` (DESIGN §7):
 - `/dashboard/` and the lists behind its figures are for directors (others: 403);
 - a strategic goal's health figures and RoR show to directors and the goal's owner;
@@ -23,6 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from config.replica import reads_from_replica
+from dashboards import figures as dashboards
+from dashboards.figures import Scope
+from dashboards.scorecards import TAKING_BALANCE
+from metrics.pulse import PULSE_DUE_DAYS, pulse_due_cutoff
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.forms import staff_users
@@ -40,11 +44,6 @@ from relations.models import (
 )
 from relations.roles import is_director
 from relations.views import paginate, staff_required
-
-from . import dashboards
-from .dashboards import Scope
-from .pulse import PULSE_DUE_DAYS, pulse_due_cutoff
-from .scorecards import TAKING_BALANCE
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
 GOAL_SIDE_LIST = 50

@@ -36,12 +36,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from dashboards.figures import rollup_aggregates, rollup_ror
+from metrics import scoring
+from metrics.models import StakeholderScore, StakeholderScoreSnapshot
 from networks.models import StakeholderThreads
 from relations.models import Commitment, Interaction, Relationship, Stakeholder
-
-from . import scoring
-from .dashboards import rollup_aggregates, rollup_ror
-from .models import StakeholderScore, StakeholderScoreSnapshot
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -18,13 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboards import scorecards
+from dashboards.scorecard_views import PeriodForm, scorecard_person, team_members
+from dashboards.scorecards import Period, Scorecard
 from relations.ids import parse_id
 from relations.models import Team
 from relations.roles import is_director
-
-from .. import scorecards
-from ..scorecard_views import PeriodForm, scorecard_person, team_members
-from ..scorecards import Period, Scorecard
 
 
 class PeriodSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exports, scorecard_views, views
+from dashboards import exports, scorecard_views, views
 
 urlpatterns = [
     # The signed-in user's home (DESIGN §5a): the manager's "what to do next".

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from .dashboard_tags import _number, localized
+from metrics.formatting import localized, number
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ register = template.Library()
 @register.simple_tag
 def change_points(value: float | None, *, higher_is_better: bool = True) -> SafeString:
     """A change of a share in percentage points, with an arrow and its meaning in words."""
-    value = _number(value)
+    value = number(value)
     if value is None:
         return format_html('<span class="text-body-secondary small">{}</span>', _("no trend"))
     points = round(value * 100)
@@ -38,7 +38,7 @@ def change_points(value: float | None, *, higher_is_better: bool = True) -> Safe
 
 @register.filter
 def signed_ratio(value: float | None) -> str:
-    value = _number(value)
+    value = number(value)
     if value is None:
         return "—"
     sign = "+" if value >= 0.005 else ("−" if value <= -0.005 else "")

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
+from dashboards import figures as dashboards
+from dashboards.views import ScopeForm, director_required
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.exports.services import csv_stream
 from relations.views import staff_required
-
-from . import dashboards
-from .views import ScopeForm, director_required
 
 HEALTH_MEASURES = (
     "health_index",

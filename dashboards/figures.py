@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from metrics.models import RelationshipScoreSnapshot, StakeholderScore, StakeholderScoreSnapshot
 from networks.graph import COVERAGE_STRENGTH
 from networks.models import NetworkHealth
 from relations.models import (
@@ -38,8 +39,6 @@ from relations.models import (
     StrategicGoal,
     Team,
 )
-
-from .models import RelationshipScoreSnapshot, StakeholderScore, StakeholderScoreSnapshot
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -470,7 +469,7 @@ def sparklines(relationship_ids: list[int], today: date | None = None) -> dict[i
 
 def rollup_aggregates() -> dict[str, Any]:
     """The aggregates of stored stakeholder scores over a set (also grouped per owner
-    by the scorecards, `metrics.scorecards`)."""
+    by the scorecards, `dashboards.scorecards`)."""
     return {
         "scored": Count("pk"),
         "mean_trust": Avg("trust"),

@@ -2,7 +2,7 @@
 
 - `/people/<id>/scorecard/`: the person themselves or a director; anyone else 404.
 - `/team/` (everyone, or `?team=`) and `/teams/<id>/`: directors only (others 404).
-Figures come from `metrics.scorecards`, a fixed number of queries for any team size.
+Figures come from `dashboards.scorecards`, a fixed number of queries for any team size.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dashboards import figures as dashboards
+from dashboards import scorecards
+from dashboards.scorecards import Period
 from relations.forms import DateInput, staff_users
 from relations.ids import parse_id
 from relations.models import Team
 from relations.roles import is_director
 from relations.views import staff_required
-
-from . import dashboards, scorecards
-from .scorecards import Period
 
 
 def _preset_label(days: int) -> str:
