@@ -10,7 +10,9 @@ import shutil
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from rest_framework.test import APIClient
 
+from tests.clients import signed_in, token_client
 from tests.factories import InteractionFactory, StakeholderFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -133,3 +135,54 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+# --- Signed-in clients of the named users (tests/clients.py says how) -----------------
+
+
+@pytest.fixture
+def client_for():
+    """Sign any user in: `client_for(user)` gives a browser client of their own."""
+    return signed_in
+
+
+@pytest.fixture
+def api_for():
+    """`api_for(user)` gives an API client with a token of that user's."""
+    return token_client
+
+
+@pytest.fixture
+def api_client():
+    """An API client that is not signed in."""
+    return APIClient()
+
+
+@pytest.fixture
+def manager_client(manager):
+    return signed_in(manager)
+
+
+@pytest.fixture
+def other_client(other_manager):
+    return signed_in(other_manager)
+
+
+@pytest.fixture
+def director_client(director):
+    return signed_in(director)
+
+
+@pytest.fixture
+def manager_api(manager):
+    return token_client(manager)
+
+
+@pytest.fixture
+def other_api(other_manager):
+    return token_client(other_manager)
+
+
+@pytest.fixture
+def director_api(director):
+    return token_client(director)

@@ -26,7 +26,7 @@ from relations.api import serializers
 from relations.models import Relationship, Stakeholder
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import relationships_ensure
-from tests.api.conftest import token_client
+from tests.clients import token_client
 from tests.factories import StakeholderFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from relations.models import IdempotencyRecord, Interaction, Organization, Relationship
-from tests.api.conftest import token_client
+from tests.clients import token_client
 from tests.factories import StakeholderFactory
 
 pytestmark = pytest.mark.django_db

@@ -85,7 +85,7 @@ def test_a_json_list_instead_of_an_object_is_a_400(manager_api):
 def test_a_stakeholder_id_the_caller_may_not_use_is_a_400(manager, stakeholder):
     outsider = UserFactory(username="olga")
     outsider.groups.clear()
-    from tests.api.conftest import token_client
+    from tests.clients import token_client
 
     # A non-staff user is refused before validation: it may not see any stakeholder.
     assert (

@@ -9,7 +9,7 @@ import pytest
 
 from relations.models import Commitment, Interaction, Outcome, Relationship
 from relations.services import relationships_ensure
-from tests.api.conftest import token_client
+from tests.clients import token_client
 from tests.factories import CommitmentFactory, InteractionFactory, OutcomeFactory
 
 pytestmark = pytest.mark.django_db

@@ -16,23 +16,15 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from demo.bench import loadgen
 from demo.bench.middleware import QUERIES_HEADER, TIME_HEADER
 from metrics.services import scores_recompute_all
 from relations.models import Interaction
+from tests.clients import token_client
 from tests.factories import InteractionFactory, StakeholderFactory
 
 bench_urls = pytest.mark.urls("tests.bench.urls_with_bench")
-
-
-def token_client(user) -> APIClient:
-    _row, token = AuthToken.objects.create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
 
 
 def test_bare_views_are_not_served_without_the_setting(db):

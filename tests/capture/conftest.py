@@ -1,13 +1,7 @@
 """Capture tests run their tasks (feed fetches, score recomputation) in process, as on
-the embedded default, even when the suite runs with a broker configured.
-
-`client_for(user)` and `api_for(user)`: a browser session and an API token client
-signed in as `user`."""
+the embedded default, even when the suite runs with a broker configured."""
 
 import pytest
-
-from tests.api.conftest import token_client
-from tests.relations.conftest import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -18,13 +12,3 @@ def _tasks_in_process():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
-
-
-@pytest.fixture
-def client_for():
-    return signed_in
-
-
-@pytest.fixture
-def api_for():
-    return token_client

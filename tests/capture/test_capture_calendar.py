@@ -18,13 +18,6 @@ NOW = datetime(2026, 3, 11, 16, 45, tzinfo=UTC)
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
-@pytest.fixture
-def client_maria(manager):
-    client = Client()
-    client.force_login(manager)
-    return client
-
-
 def upload(client: Client, raw: bytes, name: str = "meetings.ics"):
     return client.post("/capture/", {"file": SimpleUploadedFile(name, raw)})
 
@@ -35,7 +28,7 @@ def last_week(hours: int = 10) -> datetime:
 
 
 def test_events_become_meetings_with_matched_staff_and_stakeholders(
-    client_maria, manager, other_manager, stakeholder
+    manager_client, manager, other_manager, stakeholder
 ):
     stakeholder.email = "Sam@Example.ORG"  # matching ignores case
     stakeholder.save()
@@ -54,7 +47,7 @@ def test_events_become_meetings_with_matched_staff_and_stakeholders(
             ],
         )
     )
-    response = upload(client_maria, raw)
+    response = upload(manager_client, raw)
     assert response.status_code == 302
     batch = CaptureBatch.objects.get()
     assert response["Location"] == f"/capture/{batch.pk}/"
@@ -75,7 +68,7 @@ def test_events_become_meetings_with_matched_staff_and_stakeholders(
     ).exists()
     assert [a["email"] for a in batch.addresses] == ["una@newco.example"]
 
-    page = client_maria.get(response["Location"])
+    page = manager_client.get(response["Location"])
     assert page.status_code == 200
     html = page.content.decode()
     assert "Grid connection review" in html
@@ -83,19 +76,19 @@ def test_events_become_meetings_with_matched_staff_and_stakeholders(
     assert "Create stakeholder" in html
 
 
-def test_reimporting_the_same_file_creates_nothing_new(client_maria, stakeholder):
+def test_reimporting_the_same_file_creates_nothing_new(manager_client, stakeholder):
     raw = calendar(
         vevent(uid="same@x", start=last_week(), attendees=[("S", stakeholder.email)]),
     )
-    upload(client_maria, raw)
-    upload(client_maria, raw)
+    upload(manager_client, raw)
+    upload(manager_client, raw)
     assert Interaction.objects.count() == 1
     second = CaptureBatch.objects.order_by("-pk").first()
     assert second.count("duplicate") == 1 and second.count("created") == 0
     assert second.items[0]["interaction"] == Interaction.objects.get().pk
 
 
-def test_bom_folded_lines_timezones_and_all_day_events(client_maria, stakeholder):
+def test_bom_folded_lines_timezones_and_all_day_events(manager_client, stakeholder):
     long_summary = "Überlegungen zur Netzstrategie – " + "lange Zeile " * 12
     raw = b"\xef\xbb\xbf" + calendar(
         vevent(
@@ -115,7 +108,7 @@ def test_bom_folded_lines_timezones_and_all_day_events(client_maria, stakeholder
         extra_header=AMSTERDAM_TZ,
     )
     assert b"\r\n " in raw  # really folded
-    response = upload(client_maria, raw)
+    response = upload(manager_client, raw)
     assert response.status_code == 302
     timed = Interaction.objects.get(external_id="tz@x")
     assert timed.occurred_at == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # CET = UTC+1
@@ -127,7 +120,7 @@ def test_bom_folded_lines_timezones_and_all_day_events(client_maria, stakeholder
     assert all_day.duration_minutes == 0
 
 
-def test_recurring_event_imports_past_occurrences_only(client_maria, stakeholder):
+def test_recurring_event_imports_past_occurrences_only(manager_client, stakeholder):
     # Four weekly meetings lie in the past; the fifth starts two hours from now.
     first = timezone.now() - timedelta(weeks=4) + timedelta(hours=2)
     raw = calendar(
@@ -139,7 +132,7 @@ def test_recurring_event_imports_past_occurrences_only(client_maria, stakeholder
             extra=["RRULE:FREQ=WEEKLY;COUNT=10"],
         )
     )
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     occurrences = Interaction.objects.filter(subject="Weekly sync").order_by("occurred_at")
     # The six still to come are not interactions.
     assert [o.occurred_at for o in occurrences] == [first + timedelta(weeks=n) for n in range(4)]
@@ -147,12 +140,12 @@ def test_recurring_event_imports_past_occurrences_only(client_maria, stakeholder
     batch = CaptureBatch.objects.get()
     assert batch.count("created") == 4
     # Importing again a week later adds only the new occurrence.
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     assert Interaction.objects.filter(subject="Weekly sync").count() == 4
 
 
 def test_missing_uid_still_deduplicates_and_future_and_cancelled_are_skipped(
-    client_maria, stakeholder
+    manager_client, stakeholder
 ):
     raw = calendar(
         vevent(uid=None, start=last_week(), summary="No uid", attendees=[("S", stakeholder.email)]),
@@ -170,15 +163,15 @@ def test_missing_uid_still_deduplicates_and_future_and_cancelled_are_skipped(
             extra=["STATUS:CANCELLED"],
         ),
     )
-    upload(client_maria, raw)
-    upload(client_maria, raw)
+    upload(manager_client, raw)
+    upload(manager_client, raw)
     assert list(Interaction.objects.values_list("subject", flat=True)) == ["No uid"]
     batch = CaptureBatch.objects.order_by("pk").first()
     reasons = sorted(i["reason"] for i in batch.items if i["outcome"] == "skipped")
     assert reasons == ["The event has not happened yet.", "The event was cancelled."]
 
 
-def test_event_without_known_stakeholder_waits_until_one_is_created(client_maria, manager):
+def test_event_without_known_stakeholder_waits_until_one_is_created(manager_client, manager):
     raw = calendar(
         vevent(
             uid="new@x",
@@ -187,14 +180,14 @@ def test_event_without_known_stakeholder_waits_until_one_is_created(client_maria
             attendees=[("Nina New", "nina@newco.example"), ("Maria", "maria@rapport.test")],
         )
     )
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     assert not Interaction.objects.exists()
     batch = CaptureBatch.objects.get()
     assert batch.count("pending") == 1
     assert batch.addresses[0]["email"] == "nina@newco.example"
     assert batch.addresses[0]["name"] == "Nina New"
 
-    response = client_maria.post(
+    response = manager_client.post(
         f"/capture/{batch.pk}/addresses/create/",
         {"email": "nina@newco.example", "name": "Nina Newcomer"},
     )
@@ -207,12 +200,12 @@ def test_event_without_known_stakeholder_waits_until_one_is_created(client_maria
     assert batch.count("created") == 1
     assert batch.addresses[0]["status"] == "created"
     # Clicking twice (a double submit) creates nothing more.
-    client_maria.post(f"/capture/{batch.pk}/addresses/create/", {"email": "nina@newco.example"})
+    manager_client.post(f"/capture/{batch.pk}/addresses/create/", {"email": "nina@newco.example"})
     assert Stakeholder.objects.filter(email="nina@newco.example").count() == 1
     assert Interaction.objects.count() == 1
 
 
-def test_creating_a_stakeholder_adds_it_to_created_interactions(client_maria, stakeholder):
+def test_creating_a_stakeholder_adds_it_to_created_interactions(manager_client, stakeholder):
     raw = calendar(
         vevent(
             uid="two@x",
@@ -220,34 +213,34 @@ def test_creating_a_stakeholder_adds_it_to_created_interactions(client_maria, st
             attendees=[("S", stakeholder.email), ("Vic", "vic@partner.example")],
         )
     )
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     batch = CaptureBatch.objects.get()
-    client_maria.post(f"/capture/{batch.pk}/addresses/create/", {"email": "vic@partner.example"})
+    manager_client.post(f"/capture/{batch.pk}/addresses/create/", {"email": "vic@partner.example"})
     vic = Stakeholder.objects.get(email="vic@partner.example")
     assert vic.name == "Vic"
     assert set(Interaction.objects.get().stakeholders.all()) == {stakeholder, vic}
 
 
-def test_ignore_marks_the_address_and_creates_nothing(client_maria):
+def test_ignore_marks_the_address_and_creates_nothing(manager_client):
     raw = calendar(vevent(uid="i@x", start=last_week(), attendees=[("Z", "z@z.example")]))
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     batch = CaptureBatch.objects.get()
-    client_maria.post(f"/capture/{batch.pk}/addresses/ignore/", {"email": "z@z.example"})
+    manager_client.post(f"/capture/{batch.pk}/addresses/ignore/", {"email": "z@z.example"})
     batch.refresh_from_db()
     assert batch.addresses[0]["status"] == "ignored"
     assert not Stakeholder.objects.filter(email="z@z.example").exists()
-    page = client_maria.get(f"/capture/{batch.pk}/").content.decode()
+    page = manager_client.get(f"/capture/{batch.pk}/").content.decode()
     assert "Ignored" in page
 
 
-def test_someone_elses_capture_is_not_found(client_maria, other_manager):
+def test_someone_elses_capture_is_not_found(manager_client, other_manager):
     batch = CaptureBatch.objects.create(created_by=other_manager, source="calendar", name="x.ics")
-    assert client_maria.get(f"/capture/{batch.pk}/").status_code == 404
-    response = client_maria.post(f"/capture/{batch.pk}/addresses/ignore/", {"email": "a@b.c"})
+    assert manager_client.get(f"/capture/{batch.pk}/").status_code == 404
+    response = manager_client.post(f"/capture/{batch.pk}/addresses/ignore/", {"email": "a@b.c"})
     assert response.status_code == 404
 
 
-def test_inactive_or_non_staff_addresses_are_not_matched_as_colleagues(client_maria, stakeholder):
+def test_inactive_or_non_staff_addresses_are_not_matched_as_colleagues(manager_client, stakeholder):
     UserFactory(username="gone", is_active=False)
     raw = calendar(
         vevent(
@@ -256,7 +249,7 @@ def test_inactive_or_non_staff_addresses_are_not_matched_as_colleagues(client_ma
             attendees=[("S", stakeholder.email), ("Gone", "gone@rapport.test")],
         )
     )
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     interaction = Interaction.objects.get()
     assert [u.username for u in interaction.internal_participants.all()] == ["maria"]
     assert [a["email"] for a in CaptureBatch.objects.get().addresses] == ["gone@rapport.test"]
@@ -280,21 +273,21 @@ def test_inactive_or_non_staff_addresses_are_not_matched_as_colleagues(client_ma
     ],
 )
 def test_malformed_calendars_get_a_clear_message_and_import_nothing(
-    client_maria, stakeholder, raw, name, message
+    manager_client, stakeholder, raw, name, message
 ):
-    response = upload(client_maria, raw, name)
+    response = upload(manager_client, raw, name)
     assert response.status_code == 200  # the form again, with its error
     assert message in response.content.decode()
     assert not Interaction.objects.exists()
     assert not CaptureBatch.objects.exists()
 
 
-def test_a_bad_event_among_good_ones_is_listed_as_skipped(client_maria, stakeholder):
+def test_a_bad_event_among_good_ones_is_listed_as_skipped(manager_client, stakeholder):
     raw = calendar(
         vevent(uid="good@x", start=last_week(), attendees=[("S", stakeholder.email)]),
         vevent(uid="nostart@x", start="X-NOTHING:1", attendees=[("S", stakeholder.email)]),
     )
-    response = upload(client_maria, raw)
+    response = upload(manager_client, raw)
     assert response.status_code == 302
     batch = CaptureBatch.objects.get()
     assert batch.count("created") == 1
@@ -303,7 +296,7 @@ def test_a_bad_event_among_good_ones_is_listed_as_skipped(client_maria, stakehol
     ]
 
 
-def test_files_over_the_limit_are_refused(client_maria, stakeholder, settings):
+def test_files_over_the_limit_are_refused(manager_client, stakeholder, settings):
     settings.RAPPORT_CAPTURE_MAX_BYTES = 1000
     raw = calendar(
         vevent(
@@ -313,13 +306,13 @@ def test_files_over_the_limit_are_refused(client_maria, stakeholder, settings):
             extra=["DESCRIPTION:" + "x" * 2000],
         )
     )
-    response = upload(client_maria, raw)
+    response = upload(manager_client, raw)
     assert response.status_code == 200  # the form again, with its error
     assert "at most 1000" in response.content.decode()
     assert not Interaction.objects.exists()
 
 
-def test_result_page_query_count_is_bounded(client_maria, manager, django_assert_max_num_queries):
+def test_result_page_query_count_is_bounded(manager_client, manager, django_assert_max_num_queries):
     people = [StakeholderFactory(email=f"p{n}@ex.example") for n in range(15)]
     raw = calendar(
         *[
@@ -331,16 +324,16 @@ def test_result_page_query_count_is_bounded(client_maria, manager, django_assert
             for n, p in enumerate(people)
         ]
     )
-    upload(client_maria, raw)
+    upload(manager_client, raw)
     batch = CaptureBatch.objects.get()
     assert batch.count("created") == 15
     # session, user, groups, batch, visible interactions, stakeholder names, + base page.
     with django_assert_max_num_queries(12):
-        response = client_maria.get(f"/capture/{batch.pk}/")
+        response = manager_client.get(f"/capture/{batch.pk}/")
     assert response.status_code == 200
 
 
-def test_nul_bytes_and_absurd_dates_are_handled(client_maria, stakeholder):
+def test_nul_bytes_and_absurd_dates_are_handled(manager_client, stakeholder):
     raw = calendar(
         vevent(
             uid="nul\x00@x",
@@ -350,7 +343,7 @@ def test_nul_bytes_and_absurd_dates_are_handled(client_maria, stakeholder):
         ),
         vevent(uid="old@x", start="DTSTART:00010101T000000Z", attendees=[("S", stakeholder.email)]),
     )
-    response = upload(client_maria, raw)
+    response = upload(manager_client, raw)
     assert response.status_code == 302
     interaction = Interaction.objects.get()
     assert interaction.subject == "Nul byte" and interaction.external_id == "nul@x"
@@ -358,4 +351,4 @@ def test_nul_bytes_and_absurd_dates_are_handled(client_maria, stakeholder):
     assert [i["reason"] for i in batch.items if i["outcome"] == "skipped"] == [
         "The event's date is out of range."
     ]
-    assert client_maria.get(f"/capture/{batch.pk}/").status_code == 200
+    assert manager_client.get(f"/capture/{batch.pk}/").status_code == 200

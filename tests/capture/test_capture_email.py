@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -19,13 +18,6 @@ SENT = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def client_maria(manager):
-    client = Client()
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
 def api_maria(manager):
     _row, token = AuthToken.objects.create(user=manager)
     client = APIClient()
@@ -37,7 +29,7 @@ def post_raw(client: APIClient, raw: bytes):
     return client.generic("POST", "/api/v1/capture/email/", raw, content_type="message/rfc822")
 
 
-def test_eml_upload_becomes_an_email_interaction(client_maria, manager, stakeholder):
+def test_eml_upload_becomes_an_email_interaction(manager_client, manager, stakeholder):
     raw = eml(
         sender=f"Sam <{stakeholder.email}>",
         to=["Maria <maria@rapport.test>"],
@@ -47,7 +39,7 @@ def test_eml_upload_becomes_an_email_interaction(client_maria, manager, stakehol
         sent=SENT,
         message_id="<abc@example.org>",
     )
-    response = client_maria.post("/capture/", {"file": SimpleUploadedFile("m.eml", raw)})
+    response = manager_client.post("/capture/", {"file": SimpleUploadedFile("m.eml", raw)})
     assert response.status_code == 302
     interaction = Interaction.objects.get()
     assert interaction.kind == "email"
@@ -62,7 +54,7 @@ def test_eml_upload_becomes_an_email_interaction(client_maria, manager, stakehol
     assert [a["email"] for a in batch.addresses] == ["ulla@unknown.example"]
 
 
-def test_multipart_encoded_headers_and_non_utf8_charset(client_maria, stakeholder):
+def test_multipart_encoded_headers_and_non_utf8_charset(manager_client, stakeholder):
     raw = eml(
         sender=f"=?iso-8859-1?q?Jos=E9_M=FCller?= <{stakeholder.email}>",
         to=["maria@rapport.test"],
@@ -79,8 +71,8 @@ def test_multipart_encoded_headers_and_non_utf8_charset(client_maria, stakeholde
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=windows-1252\r\n"
         "Content-Transfer-Encoding: 8bit\r\n\r\nSch\xf6ne Gr\xfc\xdfe \x80 50\r\n"
     ).encode("latin-1")
-    client_maria.post("/capture/", {"file": SimpleUploadedFile("a.eml", raw)})
-    client_maria.post("/capture/", {"file": SimpleUploadedFile("b.eml", latin)})
+    manager_client.post("/capture/", {"file": SimpleUploadedFile("a.eml", raw)})
+    manager_client.post("/capture/", {"file": SimpleUploadedFile("b.eml", latin)})
     first = Interaction.objects.get(subject="Caf\u00e9 na de vergadering")
     assert "Bedankt voor het gesprek" in first.notes
     second = Interaction.objects.get(external_id="latin@x")
@@ -89,7 +81,7 @@ def test_multipart_encoded_headers_and_non_utf8_charset(client_maria, stakeholde
     assert second.occurred_at == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def test_mbox_with_several_messages_and_a_duplicate(client_maria, stakeholder):
+def test_mbox_with_several_messages_and_a_duplicate(manager_client, stakeholder):
     messages = [
         eml(
             sender=stakeholder.email,
@@ -102,7 +94,7 @@ def test_mbox_with_several_messages_and_a_duplicate(client_maria, stakeholder):
         for n in range(3)
     ]
     raw = mbox(*messages, messages[0])
-    response = client_maria.post("/capture/", {"file": SimpleUploadedFile("box.mbox", raw)})
+    response = manager_client.post("/capture/", {"file": SimpleUploadedFile("box.mbox", raw)})
     assert response.status_code == 302
     assert sorted(Interaction.objects.values_list("subject", flat=True)) == [
         "Message 0",
@@ -125,9 +117,9 @@ def test_mbox_with_several_messages_and_a_duplicate(client_maria, stakeholder):
     ],
 )
 def test_malformed_mail_gets_a_clear_message_and_imports_nothing(
-    client_maria, stakeholder, raw, name, message
+    manager_client, stakeholder, raw, name, message
 ):
-    response = client_maria.post("/capture/", {"file": SimpleUploadedFile(name, raw)})
+    response = manager_client.post("/capture/", {"file": SimpleUploadedFile(name, raw)})
     assert response.status_code == 200  # the form again, with its error
     assert message in response.content.decode()
     assert not Interaction.objects.exists()

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from relations.capture.models import CalendarFeed, CaptureBatch
@@ -65,13 +64,6 @@ def feed_server():
     server.close()
 
 
-@pytest.fixture
-def client_maria(manager):
-    client = Client()
-    client.force_login(manager)
-    return client
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -91,16 +83,16 @@ def test_private_and_local_destinations_are_refused(url, settings):
         check_destination(url)
 
 
-def test_feed_form_refuses_a_private_address_and_stores_nothing(client_maria, settings):
+def test_feed_form_refuses_a_private_address_and_stores_nothing(manager_client, settings):
     settings.RAPPORT_ALLOW_PRIVATE_DESTINATIONS = False
-    response = client_maria.post("/capture/", {"url": "http://127.0.0.1:9/cal.ics"})
+    response = manager_client.post("/capture/", {"url": "http://127.0.0.1:9/cal.ics"})
     assert response.status_code == 200  # the form again, with its error
     assert "private or local address" in response.content.decode()
     assert not CalendarFeed.objects.exists() and not CaptureBatch.objects.exists()
 
 
 def test_feed_is_fetched_and_imported(
-    client_maria, stakeholder, feed_server, settings, django_capture_on_commit_callbacks
+    manager_client, stakeholder, feed_server, settings, django_capture_on_commit_callbacks
 ):
     settings.RAPPORT_ALLOW_PRIVATE_DESTINATIONS = True
     start = (timezone.now() - timedelta(days=2)).replace(microsecond=0)
@@ -109,7 +101,7 @@ def test_feed_is_fetched_and_imported(
     )
     url = f"{feed_server.url}/cal.ics"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_maria.post("/capture/", {"url": url})
+        response = manager_client.post("/capture/", {"url": url})
     assert response.status_code == 302
     batch = CaptureBatch.objects.get()
     assert batch.status == "done", batch.error
@@ -118,14 +110,14 @@ def test_feed_is_fetched_and_imported(
     assert feed.url == url and feed.last_fetched_at and not feed.last_error
     # Fetching the same feed again reuses it and adds nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        client_maria.post("/capture/", {"url": url})
+        manager_client.post("/capture/", {"url": url})
     assert CalendarFeed.objects.count() == 1
     assert Interaction.objects.count() == 1
     assert CaptureBatch.objects.order_by("-pk").first().count("duplicate") == 1
 
 
 def test_feed_failures_are_recorded_and_import_nothing(
-    client_maria, stakeholder, feed_server, settings, django_capture_on_commit_callbacks
+    manager_client, stakeholder, feed_server, settings, django_capture_on_commit_callbacks
 ):
     settings.RAPPORT_ALLOW_PRIVATE_DESTINATIONS = True
     settings.RAPPORT_CAPTURE_MAX_BYTES = 2000
@@ -139,10 +131,10 @@ def test_feed_failures_are_recorded_and_import_nothing(
     for prepare, message in cases:
         prepare(feed_server)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_maria.post("/capture/", {"url": f"{feed_server.url}/cal.ics"})
+            response = manager_client.post("/capture/", {"url": f"{feed_server.url}/cal.ics"})
         batch = CaptureBatch.objects.order_by("-pk").first()
         assert batch.status == "failed" and message in batch.error, (message, batch.error)
-        page = client_maria.get(response["Location"]).content.decode()
+        page = manager_client.get(response["Location"]).content.decode()
         assert "Nothing was imported" in page
     assert not Interaction.objects.exists()
     assert "timed out" in CalendarFeed.objects.get().last_error

@@ -109,12 +109,3 @@ def build_known(manager, other_manager, director) -> dict:
 @pytest.fixture
 def known(manager, other_manager, director):
     return build_known(manager, other_manager, director)
-
-
-@pytest.fixture
-def client_for(client):
-    def signed_in(user):
-        client.force_login(user)
-        return client
-
-    return signed_in

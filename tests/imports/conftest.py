@@ -1,6 +1,6 @@
 import pytest
 
-from tests.api.conftest import token_client
+from tests.clients import token_client
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from metrics.models import RelationshipScoreSnapshot, StakeholderScoreSnapshot
@@ -43,6 +42,7 @@ from relations.services import (
     interaction_update,
     relationships_ensure,
 )
+from tests.clients import token_client
 from tests.factories import (
     CommitmentFactory,
     GoalFactory,
@@ -82,13 +82,6 @@ STATUSES = ["open", "kept", "broken", "cancelled"]
 # exact powers of 2 and the window's ends are sharp), 23:30 UTC (already the next day in
 # Europe/Amsterdam, the installation's time zone) and noon.
 CASES = [(11, time(0, 0)), (23, time(23, 30)), (47, time(12, 0))]
-
-
-def director_client(director) -> APIClient:
-    _row, token = AuthToken.objects.create(user=director)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
 
 
 class World:
@@ -543,7 +536,7 @@ def test_served_scores_equal_the_design_checker(
     # than a week back, so that the snapshots 90 days before it and 90 days before now
     # are not within a week of each other (see `trust_before`).
     t_full = datetime.combine(today - timedelta(days=rng.randint(10, 20)), clock, tzinfo=UTC)
-    api = director_client(director)
+    api = token_client(director)
 
     def commit():
         return django_capture_on_commit_callbacks(execute=True)

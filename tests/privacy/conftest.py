@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from networks import services as network_services
 from relations.models import Webhook
-from tests.api.conftest import token_client
+from tests.clients import token_client
 
 
 @pytest.fixture(autouse=True)
@@ -52,13 +52,6 @@ def webhook(director):
 @pytest.fixture
 def long_ago():
     return timezone.now() - timedelta(days=4 * 365)
-
-
-@pytest.fixture
-def api_client():
-    from rest_framework.test import APIClient
-
-    return APIClient()
 
 
 @pytest.fixture(autouse=True)

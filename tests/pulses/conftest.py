@@ -8,10 +8,7 @@ knows Sam (a member), signed-in page and API clients, and stored trust.
 """
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from metrics.models import RelationshipScore
 from relations.models import Relationship
@@ -43,35 +40,3 @@ def trust(relationship):
         )[0]
 
     return store
-
-
-def page_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def client_for():
-    return page_client
-
-
-def token_client(user) -> APIClient:
-    _row, token = AuthToken.objects.create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
-
-
-@pytest.fixture
-def api_for():
-    return token_client
-
-
-@pytest.fixture(autouse=True)
-def _no_throttle(settings):
-    # A shared in-memory throttle budget would leak between tests.
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"token": None},
-    }
