@@ -7,6 +7,7 @@ class RelationsConfig(AppConfig):
     verbose_name = _("Relations")
 
     def ready(self) -> None:
-        from . import security
+        from . import record_changes, security
 
         security.connect_axes_signal()
+        record_changes.connect()

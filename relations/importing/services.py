@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,9 +45,11 @@ from relations.models import (
     Stakeholder,
     Tag,
 )
+from relations.publishing import enqueue_on_commit
+from relations.record_changes import announced
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import audit_record, interactions_created_announce
-from relations.signals import bulk_changes_announced, interactions_bulk_changed
+from relations.signals import records_changed
 
 from . import columns as cols
 from .bulk import bulk_insert, bulk_link
@@ -240,10 +242,13 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
     job.attempts = 1
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["mapping", "duplicates", "status", "attempts", "heartbeat_at"])
-    _publish_after_commit(
-        job,
-        lambda: import_run.delay(job.pk, 1),
-        on_failure={"status": ImportJob.Status.FAILED, "finished_at": timezone.now()},
+    enqueue_on_commit(
+        import_run,
+        job.pk,
+        1,
+        on_failure=_job_not_started(
+            job, status=ImportJob.Status.FAILED, finished_at=timezone.now()
+        ),
     )
     return job
 
@@ -257,27 +262,23 @@ def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
     job.heartbeat_at = timezone.now()
     job.error = ""
     job.save(update_fields=["status", "undo_by", "attempts", "heartbeat_at", "error"])
-    _publish_after_commit(
-        job,
-        lambda: import_undo.delay(job.pk, by.pk),
-        on_failure={"status": ImportJob.Status.DONE},
+    enqueue_on_commit(
+        import_undo, job.pk, by.pk, on_failure=_job_not_started(job, status=ImportJob.Status.DONE)
     )
     return job
 
 
-def _publish_after_commit(job: ImportJob, publish, on_failure: dict) -> None:
-    def run() -> None:
-        try:
-            publish()
-        except Exception as exc:
-            logger.exception("Could not run import job %s", job.pk)
-            ImportJob.objects.filter(pk=job.pk).update(
-                **on_failure,
-                error=_("The job could not be started (%(reason)s). Nothing was changed.")
-                % {"reason": str(exc)[:300]},
-            )
+def _job_not_started(job: ImportJob, **fields: Any) -> Callable[[Exception], None]:
+    """What to record when the job's task could not be queued: `fields`, and the reason."""
 
-    transaction.on_commit(run)
+    def record(exc: Exception) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(
+            **fields,
+            error=_("The job could not be started (%(reason)s). Nothing was changed.")
+            % {"reason": str(exc)[:300]},
+        )
+
+    return record
 
 
 # --------------------------------------------------------------------------
@@ -432,21 +433,13 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
                 "Import job %s made no progress; queued again (attempt %s)", job.pk, job.attempts
             )
             # An undo is one transaction: run again, it finds the job undone or undoes it.
-            requeue = (
-                functools.partial(_requeue, import_undo, job.pk, job.undo_by_id)
-                if undoing
-                else functools.partial(_requeue, import_run, job.pk, job.attempts)
-            )
-            transaction.on_commit(requeue)
+            # Broker down: the heartbeat ages again and the next sweep retries.
+            if undoing:
+                enqueue_on_commit(import_undo, job.pk, job.undo_by_id)
+            else:
+                enqueue_on_commit(import_run, job.pk, job.attempts)
             counts["requeued"] += 1
     return counts
-
-
-def _requeue(task, job_id: int, argument: int | None) -> None:
-    try:
-        task.delay(job_id, argument)
-    except Exception:  # broker down: the heartbeat ages again and the next sweep retries
-        logger.warning("Could not queue import job %s again", job_id, exc_info=True)
 
 
 def _give_up(job: ImportJob, now: datetime) -> None:
@@ -567,12 +560,7 @@ def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
         if reverted:
             counts["reverted"] += 1
             audit.append(_audit_event(by, AuditEvent.Action.UPDATE, obj, reverted))
-    created = job.created or {}
-    announced = bulk_changes_announced.set(True)
-    try:
-        _records_delete(created, counts)
-    finally:
-        bulk_changes_announced.reset(announced)
+    _records_delete(job.created or {}, counts)
     AuditEvent.objects.bulk_create(audit)
     return dict(counts)
 
@@ -582,9 +570,11 @@ def _records_delete(created: dict, counts: dict[str, int]) -> None:
     (the scores they fed are marked stale) rather than one query per deleted row."""
     interaction_ids = id_ranges_expand(created.get("relations.interaction", []))
     for chunk in _chunks(interaction_ids):
-        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=chunk)
+        records_changed.send(sender=ImportJob, interactions=chunk)
         counts["interactions"] += (
-            Interaction.objects.filter(pk__in=chunk).delete()[1].get("relations.Interaction", 0)
+            announced(Interaction.objects.filter(pk__in=chunk))
+            .delete()[1]
+            .get("relations.Interaction", 0)
         )
     pairs = [tuple(p) for p in created.get("relationships", [])]
     for chunk in _chunks(pairs):
@@ -607,9 +597,11 @@ def _records_delete(created: dict, counts: dict[str, int]) -> None:
         touched = StakeholderInteraction.objects.filter(stakeholder_id__in=chunk).values_list(
             "interaction_id", flat=True
         )
-        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=list(touched))
+        records_changed.send(sender=ImportJob, interactions=list(touched))
         counts["stakeholders"] += (
-            Stakeholder.objects.filter(pk__in=chunk).delete()[1].get("relations.Stakeholder", 0)
+            announced(Stakeholder.objects.filter(pk__in=chunk))
+            .delete()[1]
+            .get("relations.Stakeholder", 0)
         )
     for chunk in _chunks(id_ranges_expand(created.get("relations.organization", []))):
         counts["organizations"] += (
@@ -1265,7 +1257,7 @@ class InteractionImporter(Importer):
         self._relationships_ensure(new)
         self.audit_created(objs)
         if objs:
-            interactions_bulk_changed.send(sender=ImportJob, interaction_ids=[o.pk for o in objs])
+            records_changed.send(sender=ImportJob, interactions=[o.pk for o in objs])
         self.save_merges(targets)
 
     def _relationships_ensure(self, new: list[tuple[Interaction, dict]]) -> None:
