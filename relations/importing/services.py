@@ -48,7 +48,12 @@ from relations.models import (
 from relations.publishing import enqueue_on_commit
 from relations.record_changes import announced
 from relations.roles import DIRECTOR, MANAGER
-from relations.services import audit_record, interactions_created_announce
+from relations.services import (
+    audit_event,
+    audit_record,
+    audit_record_many,
+    interactions_created_announce,
+)
 from relations.signals import records_changed
 
 from . import columns as cols
@@ -559,9 +564,11 @@ def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
             reverted["tags_removed"] = entry["tags"]
         if reverted:
             counts["reverted"] += 1
-            audit.append(_audit_event(by, AuditEvent.Action.UPDATE, obj, reverted))
+            audit.append(
+                audit_event(actor=by, action=AuditEvent.Action.UPDATE, obj=obj, changes=reverted)
+            )
     _records_delete(job.created or {}, counts)
-    AuditEvent.objects.bulk_create(audit)
+    audit_record_many(audit)
     return dict(counts)
 
 
@@ -633,23 +640,6 @@ def id_ranges_expand(ranges: Iterable[Sequence[int]]) -> list[int]:
 def _chunks(items: Sequence) -> Iterable[Sequence]:
     for start in range(0, len(items), DELETE_CHUNK):
         yield items[start : start + DELETE_CHUNK]
-
-
-def _audit_event(actor: User | None, action: str, obj: models.Model, changes: dict) -> AuditEvent:
-    return AuditEvent(
-        actor=actor,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        changes={k: _jsonable_deep(v) for k, v in changes.items()},
-    )
-
-
-def _jsonable_deep(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return [_jsonable_deep(v) for v in value]
-    return _jsonable(value)
 
 
 # --------------------------------------------------------------------------
@@ -810,24 +800,28 @@ class Importer:
                 entry["tags"] = tags
             self.merged.append(entry)
             audit.append(
-                _audit_event(
-                    self.user,
-                    AuditEvent.Action.UPDATE,
-                    obj,
-                    {**changes, "import": self.job.pk, **({"tags_added": tags} if tags else {})},
+                audit_event(
+                    actor=self.user,
+                    action=AuditEvent.Action.UPDATE,
+                    obj=obj,
+                    changes={
+                        **changes,
+                        "import": self.job.pk,
+                        **({"tags_added": tags} if tags else {}),
+                    },
                 )
             )
-        AuditEvent.objects.bulk_create(audit)
+        audit_record_many(audit)
 
     def audit_created(self, objs: Sequence[models.Model]) -> None:
         """One audit event per batch and model, naming the ids the import created
         (an event per record would double the cost of a large import)."""
         if not objs:
             return
-        AuditEvent.objects.create(
+        audit_record(
             actor=self.user,
             action=AuditEvent.Action.CREATE,
-            object_type=objs[0]._meta.label_lower,
+            obj=objs[0],
             object_id=f"import:{self.job.pk}",
             object_repr=(
                 _("%(count)d records imported from %(file)s")
