@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from relations.models import AuditEvent
 from relations.roles import is_director
+from relations.services import audit_record
 
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 (the
 # default) trusts only the socket address, so a client cannot spoof its address.
@@ -55,12 +56,12 @@ def security_event(
     if request is not None:
         details.setdefault("ip", client_ip(request))
         details.setdefault("path", request.path[:200])
-    return AuditEvent.objects.create(
+    return audit_record(
         actor=user if known and action != AuditEvent.Action.SIGN_IN_FAILED else None,
         action=action,
-        object_type="auth.user",
+        obj=User,
         object_id=str(user.pk) if known else "",
-        object_repr=(user.get_username() if known else username)[:200],
+        object_repr=user.get_username() if known else username,
         changes=details,
     )
 

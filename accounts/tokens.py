@@ -31,14 +31,14 @@ def token_limit() -> int:
 def api_token_audit(token: AuthToken, *, by: User | None, action: str) -> None:
     """Audit a token's creation or revocation: identified by its first characters
     (what the tokens page shows), never by its digest."""
-    from relations.models import AuditEvent
+    from relations.services import audit_record
 
-    AuditEvent.objects.create(
-        actor=by if by is not None and by.is_authenticated else None,
+    audit_record(
+        actor=by,
         action=action,
-        object_type=AuthToken._meta.label_lower,
+        obj=token,
         object_id=token.token_key,
-        object_repr=f"{token.user} · {token.token_key}…"[:200],
+        object_repr=f"{token.user} · {token.token_key}…",
         changes={
             "user": token.user_id,
             "expiry": token.expiry.isoformat() if token.expiry else None,

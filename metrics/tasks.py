@@ -7,18 +7,17 @@ the database is unreachable.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
+
+from relations.publishing import enqueue_on_commit
 
 from . import services
 from .models import RecomputeJob
 from .signals import scores_recomputed
-
-logger = logging.getLogger(__name__)
 
 RETRY = {
     "acks_late": True,
@@ -82,16 +81,12 @@ def recompute_job_start(*, requested_by=None, at: datetime | None = None) -> Rec
         at=at,
     )
 
-    def publish() -> None:
-        try:
-            recompute_all.delay(job.pk)
-        except Exception as exc:
-            logger.warning("Could not run recompute job %s", job.pk, exc_info=True)
-            RecomputeJob.objects.filter(pk=job.pk).exclude(status=RecomputeJob.Status.DONE).update(
-                status=RecomputeJob.Status.FAILED,
-                finished_at=timezone.now(),
-                error=f"Could not run the job: {exc}"[:2000],
-            )
+    def failed(exc: Exception) -> None:
+        RecomputeJob.objects.filter(pk=job.pk).exclude(status=RecomputeJob.Status.DONE).update(
+            status=RecomputeJob.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"Could not run the job: {exc}"[:2000],
+        )
 
-    transaction.on_commit(publish)
+    enqueue_on_commit(recompute_all, job.pk, on_failure=failed)
     return job

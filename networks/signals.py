@@ -3,19 +3,17 @@
 Interactions reach the network through their scores: the worker asks for a
 network run once it has recomputed them (`metrics.signals.scores_recomputed`),
 so the graph is built from fresh strengths. Links and goal memberships change
-no score and ask directly.
+no score and ask directly (`relations.signals.records_changed`).
 """
 
-from django.db.models.signals import post_delete, post_save
-
 from metrics.signals import scores_recomputed
-from relations.models import GoalStakeholder, StakeholderLink
+from relations.signals import records_changed
 
 from .tasks import network_recompute, network_request_recompute
 
 
-def _changed(sender, raw: bool = False, **kwargs) -> None:
-    if not raw:
+def _records_changed(sender, links=(), goals=(), **kwargs) -> None:
+    if links or goals:
         network_request_recompute()
 
 
@@ -29,6 +27,4 @@ def _scores_recomputed(sender, full: bool = False, **kwargs) -> None:
 
 def connect() -> None:
     scores_recomputed.connect(_scores_recomputed, dispatch_uid="network-after-scores")
-    for model in (StakeholderLink, GoalStakeholder):
-        post_save.connect(_changed, sender=model, dispatch_uid=f"network-{model.__name__}-save")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"network-{model.__name__}-del")
+    records_changed.connect(_records_changed, dispatch_uid="network-records-changed")

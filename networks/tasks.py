@@ -11,8 +11,10 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
+
+from relations.publishing import enqueue_on_commit
 
 from . import services
 from .models import NetworkRun
@@ -58,15 +60,12 @@ def network_request_recompute() -> None:
             return
     run = NetworkRun.objects.create(status=NetworkRun.Status.SCHEDULED, started_at=now)
 
-    def publish() -> None:
-        try:
-            network_recompute.apply_async(kwargs={"run_id": run.pk}, countdown=wait)
-        except Exception:  # broker down: the nightly run catches up
-            NetworkRun.objects.filter(pk=run.pk).update(
-                status=NetworkRun.Status.FAILED, error="could not queue"
-            )
+    def failed(exc: Exception) -> None:  # broker down: the nightly run catches up
+        NetworkRun.objects.filter(pk=run.pk).update(
+            status=NetworkRun.Status.FAILED, error="could not queue"
+        )
 
-    transaction.on_commit(publish)
+    enqueue_on_commit(network_recompute, run_id=run.pk, countdown=wait, on_failure=failed)
 
 
 @shared_task(**RETRY)

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class RelationsConfig(AppConfig):
     name = "relations"
     verbose_name = _("Relations")
+
+    def ready(self) -> None:
+        from relations import record_changes
+
+        record_changes.connect()

@@ -31,17 +31,59 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def audit_record(
-    *, actor: User | None, action: str, obj: Any, changes: dict | None = None
+def audit_event(
+    *,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    changes: dict | None = None,
+    object_id: str | None = None,
+    object_repr: str | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """The one shape of an audit row (unsaved; `audit_record` writes it).
+
+    `obj` is named by its model's label, its id and its text, unless `object_id`
+    and `object_repr` say otherwise (an import's batch, an API token, an unknown
+    user's sign-in: `obj` may then be the model itself). An anonymous actor is
+    recorded as none; the changes are stored as JSON values (records by their id).
+    """
+    return AuditEvent(
         actor=actor if actor and actor.is_authenticated else None,
         action=action,
         object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_id=str(obj.pk) if object_id is None else object_id,
+        object_repr=(str(obj) if object_repr is None else object_repr)[:200],
         changes={k: _jsonable(v) for k, v in (changes or {}).items()},
     )
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: Any,
+    changes: dict | None = None,
+    object_id: str | None = None,
+    object_repr: str | None = None,
+) -> AuditEvent:
+    """Write the audit row of a change (see `audit_event`), in the caller's transaction:
+    every audited write (services, the admin, the API, sign-in security) goes through here
+    or, for many rows at once, `audit_record_many`."""
+    event = audit_event(
+        actor=actor,
+        action=action,
+        obj=obj,
+        changes=changes,
+        object_id=object_id,
+        object_repr=object_repr,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Write rows made by `audit_event` in one statement (bulk writers: imports)."""
+    return AuditEvent.objects.bulk_create(events)
 
 
 def snapshot(obj: Any) -> dict:
@@ -117,16 +159,8 @@ def _audit_relationships_created(missing: list[Relationship], *, by: User | None
         ).select_related("user", "stakeholder")
         if (r.user_id, r.stakeholder_id) in pairs
     ]
-    actor = by if by is not None and by.is_authenticated else None
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            action=AuditEvent.Action.CREATE,
-            object_type=Relationship._meta.label_lower,
-            object_id=str(r.pk),
-            object_repr=str(r)[:200],
-            changes=snapshot(r),
-        )
+    audit_record_many(
+        audit_event(actor=by, action=AuditEvent.Action.CREATE, obj=r, changes=snapshot(r))
         for r in created
     )
 

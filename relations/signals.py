@@ -1,15 +1,19 @@
 """Signals other apps listen to; `relations` itself depends on no other app of ours."""
 
-from contextvars import ContextVar
-
 from django.dispatch import Signal
 
-# Sent by bulk writers (the importer) that bypass the model signals: after their
-# interactions and participant rows were inserted, and before they are deleted.
-# Keyword argument: `interaction_ids`. metrics marks the touched scores stale.
-interactions_bulk_changed = Signal()
-
-# True while a bulk writer deletes interactions or stakeholders whose touched
-# interactions it has already announced with `interactions_bulk_changed`: the
-# per-row pre_delete receivers may then skip their own (one query per row) work.
-bulk_changes_announced: ContextVar[bool] = ContextVar("bulk_changes_announced", default=False)
+# Sent inside the transaction of every write to the records that scores and the
+# network are computed from, naming what changed, so that the apps deriving
+# figures from them (metrics, networks) mark those figures stale. One row at a
+# time (services, the admin, the shell), `relations.record_changes` sends it
+# from the model signals; bulk writers that bypass them (the importer, merges)
+# send it themselves. Keyword arguments, each an iterable, empty when nothing of
+# that kind changed:
+# - `interactions`: ids of interactions created, edited, about to be deleted or
+#   to lose a participant (sent while their rows are still there);
+# - `stakeholders`: ids of stakeholders whose own figures' inputs changed (their
+#   settings, or a commitment or an outcome filed under them);
+# - `pairs`: (user id, stakeholder id) of the relationships whose inputs changed;
+# - `links`: ids of stakeholder links saved or deleted;
+# - `goals`: ids of the goals whose linked stakeholders changed.
+records_changed = Signal()

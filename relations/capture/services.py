@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from relations.capture.models import CalendarFeed, CaptureBatch
 from relations.models import AuditEvent, Interaction, Stakeholder
+from relations.publishing import enqueue_on_commit
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import (
     audit_record,
@@ -302,7 +303,14 @@ def calendar_feed_request(*, url: str, by: User) -> CaptureBatch:
         feed=feed,
         status=CaptureBatch.Status.PENDING,
     )
-    transaction.on_commit(lambda: calendar_feed_capture.delay(batch.pk))
+
+    def failed(exc: Exception) -> None:
+        # Recorded like a failed fetch, so the nightly refresh does not wait on it forever.
+        CaptureBatch.objects.filter(pk=batch.pk, status=CaptureBatch.Status.PENDING).update(
+            status=CaptureBatch.Status.FAILED, error=f"Could not queue the fetch: {exc}"[:500]
+        )
+
+    enqueue_on_commit(calendar_feed_capture, batch.pk, on_failure=failed)
     return batch
 
 

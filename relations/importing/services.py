@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,9 +49,16 @@ from relations.models import (
     Stakeholder,
     Tag,
 )
+from relations.publishing import enqueue_on_commit
+from relations.record_changes import announced
 from relations.roles import DIRECTOR, MANAGER
-from relations.services import audit_record, interactions_created_announce
-from relations.signals import bulk_changes_announced, interactions_bulk_changed
+from relations.services import (
+    audit_event,
+    audit_record,
+    audit_record_many,
+    interactions_created_announce,
+)
+from relations.signals import records_changed
 
 logger = logging.getLogger(__name__)
 
@@ -239,10 +246,13 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
     job.attempts = 1
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["mapping", "duplicates", "status", "attempts", "heartbeat_at"])
-    _publish_after_commit(
-        job,
-        lambda: import_run.delay(job.pk, 1),
-        on_failure={"status": ImportJob.Status.FAILED, "finished_at": timezone.now()},
+    enqueue_on_commit(
+        import_run,
+        job.pk,
+        1,
+        on_failure=_job_not_started(
+            job, status=ImportJob.Status.FAILED, finished_at=timezone.now()
+        ),
     )
     return job
 
@@ -256,27 +266,23 @@ def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
     job.heartbeat_at = timezone.now()
     job.error = ""
     job.save(update_fields=["status", "undo_by", "attempts", "heartbeat_at", "error"])
-    _publish_after_commit(
-        job,
-        lambda: import_undo.delay(job.pk, by.pk),
-        on_failure={"status": ImportJob.Status.DONE},
+    enqueue_on_commit(
+        import_undo, job.pk, by.pk, on_failure=_job_not_started(job, status=ImportJob.Status.DONE)
     )
     return job
 
 
-def _publish_after_commit(job: ImportJob, publish, on_failure: dict) -> None:
-    def run() -> None:
-        try:
-            publish()
-        except Exception as exc:
-            logger.exception("Could not run import job %s", job.pk)
-            ImportJob.objects.filter(pk=job.pk).update(
-                **on_failure,
-                error=_("The job could not be started (%(reason)s). Nothing was changed.")
-                % {"reason": str(exc)[:300]},
-            )
+def _job_not_started(job: ImportJob, **fields: Any) -> Callable[[Exception], None]:
+    """What to record when the job's task could not be queued: `fields`, and the reason."""
 
-    transaction.on_commit(run)
+    def record(exc: Exception) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(
+            **fields,
+            error=_("The job could not be started (%(reason)s). Nothing was changed.")
+            % {"reason": str(exc)[:300]},
+        )
+
+    return record
 
 
 # --------------------------------------------------------------------------
@@ -431,21 +437,13 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
                 "Import job %s made no progress; queued again (attempt %s)", job.pk, job.attempts
             )
             # An undo is one transaction: run again, it finds the job undone or undoes it.
-            requeue = (
-                functools.partial(_requeue, import_undo, job.pk, job.undo_by_id)
-                if undoing
-                else functools.partial(_requeue, import_run, job.pk, job.attempts)
-            )
-            transaction.on_commit(requeue)
+            # Broker down: the heartbeat ages again and the next sweep retries.
+            if undoing:
+                enqueue_on_commit(import_undo, job.pk, job.undo_by_id)
+            else:
+                enqueue_on_commit(import_run, job.pk, job.attempts)
             counts["requeued"] += 1
     return counts
-
-
-def _requeue(task, job_id: int, argument: int | None) -> None:
-    try:
-        task.delay(job_id, argument)
-    except Exception:  # broker down: the heartbeat ages again and the next sweep retries
-        logger.warning("Could not queue import job %s again", job_id, exc_info=True)
 
 
 def _give_up(job: ImportJob, now: datetime) -> None:
@@ -565,14 +563,11 @@ def records_remove(job: ImportJob, by: User | None = None) -> dict[str, int]:
             reverted["tags_removed"] = entry["tags"]
         if reverted:
             counts["reverted"] += 1
-            audit.append(_audit_event(by, AuditEvent.Action.UPDATE, obj, reverted))
-    created = job.created or {}
-    announced = bulk_changes_announced.set(True)
-    try:
-        _records_delete(created, counts)
-    finally:
-        bulk_changes_announced.reset(announced)
-    AuditEvent.objects.bulk_create(audit)
+            audit.append(
+                audit_event(actor=by, action=AuditEvent.Action.UPDATE, obj=obj, changes=reverted)
+            )
+    _records_delete(job.created or {}, counts)
+    audit_record_many(audit)
     return dict(counts)
 
 
@@ -581,9 +576,11 @@ def _records_delete(created: dict, counts: dict[str, int]) -> None:
     (the scores they fed are marked stale) rather than one query per deleted row."""
     interaction_ids = id_ranges_expand(created.get("relations.interaction", []))
     for chunk in _chunks(interaction_ids):
-        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=chunk)
+        records_changed.send(sender=ImportJob, interactions=chunk)
         counts["interactions"] += (
-            Interaction.objects.filter(pk__in=chunk).delete()[1].get("relations.Interaction", 0)
+            announced(Interaction.objects.filter(pk__in=chunk))
+            .delete()[1]
+            .get("relations.Interaction", 0)
         )
     pairs = [tuple(p) for p in created.get("relationships", [])]
     for chunk in _chunks(pairs):
@@ -606,9 +603,11 @@ def _records_delete(created: dict, counts: dict[str, int]) -> None:
         touched = StakeholderInteraction.objects.filter(stakeholder_id__in=chunk).values_list(
             "interaction_id", flat=True
         )
-        interactions_bulk_changed.send(sender=ImportJob, interaction_ids=list(touched))
+        records_changed.send(sender=ImportJob, interactions=list(touched))
         counts["stakeholders"] += (
-            Stakeholder.objects.filter(pk__in=chunk).delete()[1].get("relations.Stakeholder", 0)
+            announced(Stakeholder.objects.filter(pk__in=chunk))
+            .delete()[1]
+            .get("relations.Stakeholder", 0)
         )
     for chunk in _chunks(id_ranges_expand(created.get("relations.organization", []))):
         counts["organizations"] += (
@@ -640,23 +639,6 @@ def id_ranges_expand(ranges: Iterable[Sequence[int]]) -> list[int]:
 def _chunks(items: Sequence) -> Iterable[Sequence]:
     for start in range(0, len(items), DELETE_CHUNK):
         yield items[start : start + DELETE_CHUNK]
-
-
-def _audit_event(actor: User | None, action: str, obj: models.Model, changes: dict) -> AuditEvent:
-    return AuditEvent(
-        actor=actor,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
-        changes={k: _jsonable_deep(v) for k, v in changes.items()},
-    )
-
-
-def _jsonable_deep(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return [_jsonable_deep(v) for v in value]
-    return _jsonable(value)
 
 
 # --------------------------------------------------------------------------
@@ -817,24 +799,28 @@ class Importer:
                 entry["tags"] = tags
             self.merged.append(entry)
             audit.append(
-                _audit_event(
-                    self.user,
-                    AuditEvent.Action.UPDATE,
-                    obj,
-                    {**changes, "import": self.job.pk, **({"tags_added": tags} if tags else {})},
+                audit_event(
+                    actor=self.user,
+                    action=AuditEvent.Action.UPDATE,
+                    obj=obj,
+                    changes={
+                        **changes,
+                        "import": self.job.pk,
+                        **({"tags_added": tags} if tags else {}),
+                    },
                 )
             )
-        AuditEvent.objects.bulk_create(audit)
+        audit_record_many(audit)
 
     def audit_created(self, objs: Sequence[models.Model]) -> None:
         """One audit event per batch and model, naming the ids the import created
         (an event per record would double the cost of a large import)."""
         if not objs:
             return
-        AuditEvent.objects.create(
+        audit_record(
             actor=self.user,
             action=AuditEvent.Action.CREATE,
-            object_type=objs[0]._meta.label_lower,
+            obj=objs[0],
             object_id=f"import:{self.job.pk}",
             object_repr=(
                 _("%(count)d records imported from %(file)s")
@@ -1264,7 +1250,7 @@ class InteractionImporter(Importer):
         self._relationships_ensure(new)
         self.audit_created(objs)
         if objs:
-            interactions_bulk_changed.send(sender=ImportJob, interaction_ids=[o.pk for o in objs])
+            records_changed.send(sender=ImportJob, interactions=[o.pk for o in objs])
         self.save_merges(targets)
 
     def _relationships_ensure(self, new: list[tuple[Interaction, dict]]) -> None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from relations.integrations.outbound import UnsafeDestination, check_destination  # noqa: F401 (re-exported)
 from relations.models import Webhook, WebhookDelivery
+from relations.publishing import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -107,11 +108,10 @@ def webhook_emit_many(
                 except DeliveryFailed:
                     logger.info("Webhook delivery %s failed; no broker to retry it", delivery.pk)
             return
+        # One callback for the batch (an import queues thousands); broker down: the
+        # sweep sends them later.
         for delivery_id in ids:
-            try:
-                webhook_deliver.delay(delivery_id)
-            except Exception:  # broker down: the sweep sends it later
-                logger.warning("Could not queue webhook delivery %s", delivery_id, exc_info=True)
+            enqueue(webhook_deliver, delivery_id)
 
     transaction.on_commit(publish)
     return ids

@@ -6,7 +6,7 @@ their pulses), goal links, tags, and any other record that points at a
 stakeholder. Blank fields of `keep` are filled from `absorb`; `absorb` is then
 deleted. Both records are audited, and the scores the merge touches are marked
 stale in the same transaction (recomputed by the worker after commit, then the
-network; see `stakeholders_merged`).
+network; see `relations.signals.records_changed`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from relations.models import (
@@ -33,10 +32,7 @@ from relations.models import (
 )
 from relations.roles import is_director, is_staff_member
 from relations.services import audit_record, diff, snapshot
-
-# Sent inside the merge's transaction with the ids of everything whose scores
-# changed; metrics marks them stale (relations depends on nothing of ours).
-stakeholders_merged = Signal()
+from relations.signals import records_changed
 
 STAKEHOLDER_FILL_FIELDS = (
     "organization",
@@ -305,7 +301,6 @@ def stakeholder_merge(*, keep: Stakeholder, absorb: Stakeholder, by: User) -> St
     )
 
     _fill_blanks(keep, absorb, STAKEHOLDER_FILL_FIELDS)
-    absorb_pk = absorb.pk
     _absorbed_delete(
         keep=keep,
         absorb=absorb,
@@ -317,12 +312,13 @@ def stakeholder_merge(*, keep: Stakeholder, absorb: Stakeholder, by: User) -> St
             "moved_other": other,
         },
     )
-    stakeholders_merged.send(
+    # The rows moved with bulk updates, which send no model signals.
+    user_ids = relationship_users | commitment_users | outcome_users
+    records_changed.send(
         sender=Stakeholder,
-        keep_id=keep.pk,
-        absorbed_id=absorb_pk,
-        interaction_ids=interaction_ids,
-        user_ids=relationship_users | commitment_users | outcome_users,
+        interactions=interaction_ids,
+        stakeholders=[keep.pk],
+        pairs=[(u, keep.pk) for u in user_ids if u is not None],
     )
     return keep
 

@@ -15,7 +15,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -33,6 +32,7 @@ from relations.privacy.forms import (
     RetentionReviewForm,
     StakeholderPrivacyForm,
 )
+from relations.publishing import enqueue_on_commit
 from relations.roles import is_director
 from relations.views import paginate, staff_required
 
@@ -272,9 +272,8 @@ def retention_review(request: HttpRequest) -> HttpResponse:
             else:
                 ids = [s.pk for s in chosen]
                 actor_id = request.user.pk
-                transaction.on_commit(
-                    lambda: tasks.retention_anonymise.delay(ids, actor_id, reason)
-                )
+                # Broker down: they stay on this list, to be chosen again.
+                enqueue_on_commit(tasks.retention_anonymise, ids, actor_id, reason)
                 messages.success(
                     request,
                     _("Anonymising %(count)d records; they leave this list as they are done.")

@@ -161,7 +161,8 @@ def test_stakeholder_merge_keeps_everything_of_both(
 
 
 def test_merge_tells_metrics_every_touched_score(manager, other_manager, duplicates):
-    from relations.merging.services import stakeholder_merge, stakeholders_merged
+    from relations.merging.services import stakeholder_merge
+    from relations.signals import records_changed
 
     keep, absorb = duplicates["keep"], duplicates["absorb"]
     received = []
@@ -169,15 +170,19 @@ def test_merge_tells_metrics_every_touched_score(manager, other_manager, duplica
     def receiver(sender, **kwargs):
         received.append(kwargs)
 
-    stakeholders_merged.connect(receiver, dispatch_uid="test-merge")
+    records_changed.connect(receiver, dispatch_uid="test-merge")
     try:
         stakeholder_merge(keep=keep, absorb=absorb, by=manager)
     finally:
-        stakeholders_merged.disconnect(dispatch_uid="test-merge")
-    [sent] = received
-    assert sent["keep_id"] == keep.pk and sent["absorbed_id"] == absorb.pk
-    assert set(sent["interaction_ids"]) == {duplicates["both"].pk, duplicates["only"].pk}
-    assert sent["user_ids"] == {manager.pk, other_manager.pk}
+        records_changed.disconnect(dispatch_uid="test-merge")
+
+    def told(kind: str) -> set:
+        return {item for sent in received for item in sent.get(kind, ())}
+
+    assert told("interactions") == {duplicates["both"].pk, duplicates["only"].pk}
+    # The absorbed record's scores go with it; the kept one's are recomputed.
+    assert told("stakeholders") == {keep.pk}
+    assert told("pairs") == {(manager.pk, keep.pk), (other_manager.pk, keep.pk)}
 
 
 def test_merge_permissions_and_bad_input(manager, other_manager, director, duplicates, api_for):
