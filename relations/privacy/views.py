@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relations import tasks
-from relations.forms import apply_validation_error
 from relations.models import DataProtectionAction, Stakeholder
+from relations.pages import apply_validation_error, paginate, staff_required
 from relations.privacy import services as privacy
 from relations.privacy.forms import (
     ErasureForm,
@@ -34,7 +34,6 @@ from relations.privacy.forms import (
     StakeholderPrivacyForm,
 )
 from relations.roles import is_director
-from relations.views import paginate, staff_required
 
 # A review page lists at most this many flagged records at once: decisions are
 # taken in batches, and the page stays bounded.
