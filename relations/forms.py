@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from relations import registry
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -144,23 +145,22 @@ class StakeholderFilterForm(forms.Form):
             # Key-person risk: directors see everyone's, a manager only their own.
             if data["sole_thread"].pk != self.user.pk and not is_director(self.user):
                 return queryset.none()
-            queryset = queryset.filter(
-                threads__is_key=True,
-                threads__thread_count=1,
-                threads__sole_thread_user=data["sole_thread"],
-            )
+            queryset = self.figure_filter("sole_thread", queryset)
         if (data["contact"] or data["at_risk"]) and not is_director(self.user):
             queryset = queryset.involving(self.user)
         if data["at_risk"]:
-            queryset = queryset.filter(score__at_risk=True)
+            queryset = self.figure_filter("at_risk", queryset)
         if data["contact"]:
-            from dashboards.scorecards import contact_as_of, stakeholders_in_contact_state
-
-            moment = contact_as_of(data["as_of"])
-            queryset = queryset.filter(
-                pk__in=stakeholders_in_contact_state(queryset, data["contact"], moment)
-            )
+            queryset = self.figure_filter("contact", queryset)
         return queryset
+
+    def figure_filter(self, field: str, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:
+        """Rows selected by a field about figures relations does not hold: the app that
+        computes them registers how (`relations.registry.stakeholder_filter_register`)."""
+        apply = registry.stakeholder_filter(field)
+        if apply is None:
+            return queryset
+        return apply(self, queryset, self.cleaned_data[field])
 
     def sole_thread_label(self) -> str:
         """Says what the hidden filter of a followed link selects."""
