@@ -6,6 +6,9 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from metrics.api import urls as metrics_api
+from relations.api import urls as relations_api
+
 # Swagger UI's page carries one inline <style>; relax style-src for that page alone.
 _docs_csp = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
@@ -18,7 +21,10 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", include("relations.api.urls")),
+    # One "api" namespace for relations' records and the scores metrics adds to them.
+    path(
+        "api/v1/", include(([*relations_api.urlpatterns, *metrics_api.record_urlpatterns], "api"))
+    ),
     path("api/v1/", include("networks.api.urls")),
     path("api/v1/", include("metrics.api.urls")),
     path("api/v1/", include("dashboards.api.urls")),

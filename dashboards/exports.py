@@ -14,7 +14,7 @@ from dashboards.views import ScopeForm, director_required
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.exports.services import csv_stream
-from relations.views import staff_required
+from relations.pages import staff_required
 
 HEALTH_MEASURES = (
     "health_index",

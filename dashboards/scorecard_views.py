@@ -22,11 +22,10 @@ from django.utils.translation import gettext_lazy
 from dashboards import figures as dashboards
 from dashboards import scorecards
 from dashboards.scorecards import Period
-from relations.forms import DateInput, staff_users
 from relations.ids import parse_id
 from relations.models import Team
+from relations.pages import DateInput, staff_required, staff_users
 from relations.roles import is_director
-from relations.views import staff_required
 
 
 def _preset_label(days: int) -> str:

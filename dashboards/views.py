@@ -29,7 +29,6 @@ from dashboards.scorecards import TAKING_BALANCE
 from metrics.pulse import PULSE_DUE_DAYS, pulse_due_cutoff
 from networks.models import NetworkHealth
 from networks.services import health_current
-from relations.forms import staff_users
 from relations.ids import parse_id
 from relations.models import (
     AuthenticityPulse,
@@ -42,8 +41,8 @@ from relations.models import (
     StrategicGoal,
     Team,
 )
+from relations.pages import paginate, staff_required, staff_users
 from relations.roles import is_director
-from relations.views import paginate, staff_required
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
 GOAL_SIDE_LIST = 50

@@ -5,6 +5,7 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self) -> None:
-        from . import signals
+        from . import registrations, signals
 
         signals.connect()
+        registrations.register()

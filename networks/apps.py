@@ -5,6 +5,7 @@ class NetworksConfig(AppConfig):
     name = "networks"
 
     def ready(self) -> None:
-        from . import signals
+        from . import registrations, signals
 
         signals.connect()
+        registrations.register()

@@ -20,16 +20,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from metrics.models import RelationshipScore
-from relations.forms import (
+from relations.models import Stakeholder, StrategicGoal, Team
+from relations.pages import (
     PICKER_OPTION_LIMIT,
     apply_validation_error,
+    safe_next,
+    staff_required,
     staff_users,
     user_label,
 )
-from relations.models import Stakeholder, StrategicGoal, Team
 from relations.roles import is_director
 from relations.services import stakeholder_hand_over
-from relations.views import safe_next, staff_required
 
 from .models import NetworkRun, StakeholderThreads
 

@@ -7,13 +7,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relations.ids import parse_id
+from relations import registry
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -23,12 +22,14 @@ from relations.models import (
     Stakeholder,
     Tag,
 )
-from relations.roles import DIRECTOR, MANAGER, is_director
-
-# A plain <select> without JavaScript lists at most this many options; the
-# type-ahead (Tom Select) fetches the rest, so a page stays small whatever the
-# number of stakeholders or organisations.
-PICKER_OPTION_LIMIT = 100
+from relations.pages import (
+    DateInput,
+    limited_choices,
+    selected_pks,
+    staff_users,
+    user_label,
+)
+from relations.roles import is_director
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -42,20 +43,6 @@ SENTIMENT_CHOICES = [
 ]
 
 
-def staff_users() -> QuerySet[User]:
-    """Active internal users: every manager, director and superuser."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def user_label(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 def stakeholder_label(stakeholder: Stakeholder) -> str:
     # Callers select_related("organization") so that labels cost no query.
     if stakeholder.organization_id:
@@ -63,43 +50,11 @@ def stakeholder_label(stakeholder: Stakeholder) -> str:
     return stakeholder.name
 
 
-def _selected_pks(value: Any) -> list[str]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, str | int):
-        value = [value]
-    pks = []
-    for item in value:
-        pk = getattr(item, "pk", item)
-        if parse_id(pk) is not None:
-            pks.append(str(pk))
-    return pks
-
-
-def limited_choices(
-    queryset: QuerySet, selected: Any, label: Any, *, blank: str | None = None
-) -> list[tuple[Any, str]]:
-    """Choices for a picker: the selected rows plus the first PICKER_OPTION_LIMIT (2 queries)."""
-    pks = _selected_pks(selected)
-    rows = list(queryset.filter(pk__in=pks)) if pks else []
-    seen = {row.pk for row in rows}
-    rows += [row for row in queryset[:PICKER_OPTION_LIMIT] if row.pk not in seen]
-    choices = [(row.pk, label(row)) for row in rows]
-    return [("", blank), *choices] if blank is not None else choices
-
-
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def __init__(self, attrs: dict | None = None) -> None:
         super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class StakeholderFilterForm(forms.Form):
@@ -190,23 +145,22 @@ class StakeholderFilterForm(forms.Form):
             # Key-person risk: directors see everyone's, a manager only their own.
             if data["sole_thread"].pk != self.user.pk and not is_director(self.user):
                 return queryset.none()
-            queryset = queryset.filter(
-                threads__is_key=True,
-                threads__thread_count=1,
-                threads__sole_thread_user=data["sole_thread"],
-            )
+            queryset = self.figure_filter("sole_thread", queryset)
         if (data["contact"] or data["at_risk"]) and not is_director(self.user):
             queryset = queryset.involving(self.user)
         if data["at_risk"]:
-            queryset = queryset.filter(score__at_risk=True)
+            queryset = self.figure_filter("at_risk", queryset)
         if data["contact"]:
-            from dashboards.scorecards import contact_as_of, stakeholders_in_contact_state
-
-            moment = contact_as_of(data["as_of"])
-            queryset = queryset.filter(
-                pk__in=stakeholders_in_contact_state(queryset, data["contact"], moment)
-            )
+            queryset = self.figure_filter("contact", queryset)
         return queryset
+
+    def figure_filter(self, field: str, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:
+        """Rows selected by a field about figures relations does not hold: the app that
+        computes them registers how (`relations.registry.stakeholder_filter_register`)."""
+        apply = registry.stakeholder_filter(field)
+        if apply is None:
+            return queryset
+        return apply(self, queryset, self.cleaned_data[field])
 
     def sole_thread_label(self) -> str:
         """Says what the hidden filter of a followed link selects."""
@@ -368,7 +322,7 @@ class InteractionForm(forms.ModelForm):
     def clean_stakeholders(self) -> Any:
         # Keep the picked order, so that "the first stakeholder" is the one the user put first.
         chosen = list(self.cleaned_data["stakeholders"])
-        order = _selected_pks(self.data.getlist(self.add_prefix("stakeholders")))
+        order = selected_pks(self.data.getlist(self.add_prefix("stakeholders")))
         position = {pk: i for i, pk in enumerate(order)}
         chosen.sort(key=lambda s: position.get(str(s.pk), len(position)))
         return chosen
@@ -380,7 +334,7 @@ class InteractionForm(forms.ModelForm):
 
     def selected_stakeholder_choices(self) -> list[tuple[Any, str]]:
         """The stakeholders currently in the picker, for the commitments' stakeholder select."""
-        picked = set(_selected_pks(self["stakeholders"].value()))
+        picked = set(selected_pks(self["stakeholders"].value()))
         return [
             (pk, label)
             for pk, label in self.fields["stakeholders"].widget.choices
@@ -547,12 +501,3 @@ class PulseForm(forms.ModelForm):
 
 class CommitmentStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Commitment.Status.choices)
-
-
-def apply_validation_error(form: forms.Form, error: ValidationError) -> None:
-    """Attach a model ValidationError raised inside a service to the form's fields."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)

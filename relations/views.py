@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import (
@@ -22,7 +18,6 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,11 +29,8 @@ from relations.forms import (
     PulseForm,
     RelationshipPlanForm,
     StakeholderFilterForm,
-    apply_validation_error,
     commitment_formset,
-    staff_users,
     stakeholder_label,
-    user_label,
 )
 from relations.ids import parse_id
 from relations.models import (
@@ -50,7 +42,16 @@ from relations.models import (
     Relationship,
     Stakeholder,
 )
-from relations.roles import is_director, is_staff_member
+from relations.pages import (
+    apply_validation_error,
+    is_partial,
+    paginate,
+    safe_next,
+    staff_required,
+    staff_users,
+    user_label,
+)
+from relations.roles import is_director
 from relations.services import (
     EditConflict,
     audit_record,
@@ -64,7 +65,6 @@ from relations.services import (
     snapshot,
 )
 
-PAGE_SIZE = 25
 # Type-ahead answers stay short: the user refines the query rather than scrolls.
 AUTOCOMPLETE_LIMIT = 20
 # Side lists on detail pages (open commitments) are capped so the page stays bounded.
@@ -76,39 +76,6 @@ EDIT_CONFLICT_MESSAGE = gettext_lazy(
     "Someone else changed this interaction while you were editing it. "
     "Nothing was saved: reload the page to see their changes, then edit again."
 )
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in staff only: anonymous users go to the sign-in page, others get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_staff_member(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
-def is_partial(request: HttpRequest) -> bool:
-    """An htmx request for a fragment. A boosted link and htmx's history restore
-    (the back button after hx-push-url) want the whole page."""
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 # --- Stakeholders and organisations ---------------------------------------------

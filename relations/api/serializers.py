@@ -975,61 +975,6 @@ class PulseSerializer(TimestampedSerializer):
         return services.pulse_update(instance, by=_request_user(self.context), **validated_data)
 
 
-# --- Scores (served from the rows the worker stores; never computed in a request) -------
-
-
-class RiskReasonSerializer(serializers.Serializer):
-    """One reason a stakeholder is at risk, as the worker stores it (and webhooks send it)."""
-
-    code = serializers.CharField(
-        help_text="low_trust, trust_falling, key_overdue or low_reciprocity."
-    )
-    message = serializers.CharField(help_text="The reason in English, with its figures.")
-
-    def to_representation(self, reason: Any) -> dict:
-        if isinstance(reason, str):  # a bare message, as rows written by hand may hold
-            return {"code": "", "message": reason}
-        return {"code": reason.get("code", ""), "message": reason.get("message", "")}
-
-
-class ScoresSerializer(serializers.Serializer):
-    """Stakeholder- or relationship-level scores (DESIGN §3); null means "not enough data"."""
-
-    reciprocity = serializers.FloatField(allow_null=True)
-    reciprocity_balance = serializers.FloatField(allow_null=True)
-    given = serializers.FloatField(allow_null=True)
-    received = serializers.FloatField(allow_null=True)
-    strength = serializers.FloatField(allow_null=True)
-    sentiment = serializers.FloatField(allow_null=True)
-    reliability = serializers.FloatField(allow_null=True)
-    trust = serializers.FloatField(allow_null=True)
-    investment = serializers.FloatField(allow_null=True)
-    ror = serializers.FloatField(allow_null=True)
-    last_contact = serializers.DateTimeField(allow_null=True)
-    days_since_contact = serializers.SerializerMethodField()
-    overdue = serializers.SerializerMethodField()
-    at_risk = serializers.BooleanField()
-    # Objects, not strings: a CharField child rendered each stored reason as Python repr.
-    risk_reasons = RiskReasonSerializer(many=True)
-    computed_at = serializers.DateTimeField()
-    explanation = serializers.JSONField(
-        help_text="The components of each score and the items that moved it most."
-    )
-
-    def get_fields(self) -> dict:
-        fields = super().get_fields()
-        # `return` is a Python keyword, so it cannot be a class attribute above.
-        fields["return"] = serializers.FloatField(source="return_value", allow_null=True)
-        return fields
-
-    def get_days_since_contact(self, score: Any) -> int | None:
-        # As of now, not of computed_at: it moves with the clock between recomputations.
-        return score.contact_status()[0]
-
-    def get_overdue(self, score: Any) -> bool | None:
-        return score.contact_status()[1]
-
-
 __all__ = [
     "CommitmentSerializer",
     "GoalSerializer",
@@ -1038,7 +983,6 @@ __all__ = [
     "OrganizationSerializer",
     "OutcomeSerializer",
     "RelationshipSerializer",
-    "ScoresSerializer",
     "StakeholderLinkSerializer",
     "StakeholderSerializer",
     "TeamSerializer",

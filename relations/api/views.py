@@ -155,24 +155,6 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
         instance.delete()
 
 
-SCORES_NOT_COMPUTED = "Scores have not been computed yet; they appear within seconds of a change."
-
-
-def _score_answer(score: Any) -> Response:
-    """The stored scores, read with their record (`select_related("score")`: metrics
-    depends on relations, so the reverse one-to-one is named, not imported)."""
-    if score is None:
-        return Response({"detail": SCORES_NOT_COMPUTED}, status=status.HTTP_404_NOT_FOUND)
-    return Response(serializers.ScoresSerializer(score).data)
-
-
-SCORES_SCHEMA = extend_schema(
-    responses={200: serializers.ScoresSerializer},
-    description="The stored scores (DESIGN §3). 404 when the record is not visible to you, "
-    "or when its scores have not been computed yet (`detail` says which).",
-)
-
-
 class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """Staff members (read only), for choosing participants, owners and responsibles."""
 
@@ -235,18 +217,9 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     # as much as running the query (issue 9). Each request chains from a clone, as DRF
     # does with a view's `queryset`.
     queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag())
-    # The scores answer needs the row's id, whether its scores are visible to the caller
-    # and the stored scores, in one query; none of the stakeholder's own columns.
-    scores_queryset = Stakeholder.objects.only("pk", "score").select_related("score")
 
     def base_queryset(self) -> models.QuerySet:
         return self.queryset.all()
-
-    def get_queryset(self) -> models.QuerySet:
-        if self.action == "scores":
-            user = self.request.user
-            return self.scores_queryset.all().visible_to(user).with_scores_visible(user)
-        return super().get_queryset()
 
     def can_change(self, user: User, obj: Stakeholder) -> bool:
         # An erased record stays anonymous: nobody fills it in again.
@@ -317,15 +290,6 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
             }
         )
 
-    @SCORES_SCHEMA
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def scores(self, request: Request, pk: str | None = None) -> Response:
-        """Directors see everyone's scores; a manager those of stakeholders they own or know."""
-        stakeholder = self.get_object()
-        if not stakeholder.scores_visible:
-            raise NotFound
-        return _score_answer(getattr(stakeholder, "score", None))
-
 
 class StakeholderLinkViewSet(CsvExportMixin, RapportViewSet):
     model = StakeholderLink
@@ -362,19 +326,10 @@ class RelationshipViewSet(CsvExportMixin, RapportViewSet):
     ordering_fields = ["next_review", "started_on", "created_at", "id"]
 
     def base_queryset(self) -> models.QuerySet:
-        if self.action == "scores":
-            return Relationship.objects.select_related("score")  # one query with the row
         return Relationship.objects.select_related("stakeholder")
 
     def can_change(self, user: User, obj: Relationship) -> bool:
         return is_director(user) or user.pk in (obj.user_id, obj.stakeholder.owner_id)
-
-    @SCORES_SCHEMA
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
-    def scores(self, request: Request, pk: str | None = None) -> Response:
-        """Visible with the relationship: its user, the stakeholder's owner and members,
-        directors."""
-        return _score_answer(getattr(self.get_object(), "score", None))
 
 
 RELATIONSHIP_ID_PARAMETER = OpenApiParameter(

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from relations.models import AuditEvent
+from relations.pages import staff_required
 from relations.roles import is_director
-from relations.views import staff_required
 
 AUDIT_PAGE_SIZE = 50
 # The object types of the trail: the domain, API tokens, and users (security events).

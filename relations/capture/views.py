@@ -26,8 +26,8 @@ from relations.capture.services import (
 )
 from relations.integrations.outbound import UnsafeDestination
 from relations.models import Interaction, Stakeholder
+from relations.pages import staff_required
 from relations.roles import is_director
-from relations.views import staff_required
 
 RECENT_CAPTURES = 20
 ACCEPTED_UPLOADS = ".ics,.ical,.eml,.mbox,text/calendar,message/rfc822,application/mbox"

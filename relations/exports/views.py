@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 from relations.exports.services import queryset_csv
 from relations.forms import StakeholderFilterForm
 from relations.models import Commitment, Stakeholder
-from relations.views import COMMITMENT_TABS, organizations_listed, staff_required
+from relations.pages import staff_required
+from relations.views import COMMITMENT_TABS, organizations_listed
 
 
 def _user(user) -> str:

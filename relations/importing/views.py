@@ -14,7 +14,7 @@ from relations.importing import services
 from relations.importing.forms import MappingForm, UploadForm
 from relations.importing.models import ImportJob
 from relations.importing.parsing import ImportFileError
-from relations.views import paginate, staff_required
+from relations.pages import paginate, staff_required
 
 # The preview shows enough rows to recognise the columns, not the file.
 PREVIEW_ROWS = 5

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from relations import registry
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -48,8 +49,6 @@ STAKEHOLDER_FILL_FIELDS = (
     "objection_note",
 )
 ORGANIZATION_FILL_FIELDS = ("sector", "country", "website", "notes")
-# Scores, snapshots and network metrics are derived: deleted with `absorb`, recomputed for `keep`.
-DERIVED_APPS = {"metrics", "networks"}
 
 
 def can_merge(user: User, record: Stakeholder | Organization) -> bool:
@@ -228,7 +227,7 @@ def _move_other_references(keep: Stakeholder, absorb: Stakeholder, handled: set)
         if (
             relation.one_to_one
             or relation.many_to_many
-            or model._meta.app_label in DERIVED_APPS
+            or model._meta.app_label in registry.derived_data_apps()
             or model in handled
         ):
             continue

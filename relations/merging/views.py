@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from relations.forms import limited_choices, stakeholder_label
+from relations.forms import stakeholder_label
 from relations.merging.services import (
     can_merge,
     organization_merge,
@@ -21,7 +21,7 @@ from relations.merging.services import (
     stakeholder_merge_preview,
 )
 from relations.models import Organization, Stakeholder
-from relations.views import staff_required
+from relations.pages import limited_choices, staff_required
 
 
 class MergeForm(forms.Form):

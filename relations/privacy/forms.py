@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from relations.forms import DateInput
 from relations.models import DataProtectionAction, Stakeholder
+from relations.pages import DateInput
 from relations.privacy.services import PRIVACY_FIELDS
 
 

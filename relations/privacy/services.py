@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from relations import registry
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -69,9 +70,14 @@ LONG_TEXT_MIN_LENGTH = 12
 # Parts of the name searched for in the person's own interactions, commitments…
 # ("Lunch with Jane"); shorter parts ("de", "van") would match too much.
 NAME_PART_MIN_LENGTH = 3
-# Apps whose tables are searched for mentions of an erased person. Django's admin
-# keeps the name of an edited record in its log.
-SCRUBBED_APPS = ("relations", "metrics", "networks", "admin")
+
+
+def scrubbed_apps() -> tuple[str, ...]:
+    """Apps whose tables are searched for mentions of an erased person: relations, the
+    apps that registered personal data (`relations.registry`), and Django's admin, which
+    keeps the name of an edited record in its log."""
+    return ("relations", *registry.personal_data_apps(), "admin")
+
 
 DEFAULT_RETENTION_DAYS = 3 * 365
 
@@ -187,34 +193,25 @@ def stakeholder_export_data(stakeholder: Stakeholder) -> dict[str, Any]:
     record["owner"] = _user_ref(person.owner)
     record["tags"] = sorted(t.name for t in person.tags.all())
 
-    score_model = apps.get_model("metrics", "StakeholderScore")
-    relationship_score_model = apps.get_model("metrics", "RelationshipScore")
-    score_fields = (
-        "given",
-        "received",
-        "reciprocity",
-        "reciprocity_balance",
-        "strength",
-        "sentiment",
-        "reliability",
-        "trust",
-        "investment",
-        "return_value",
-        "ror",
-        "at_risk",
-        "risk_reasons",
-        "last_contact",
-        "computed_at",
-    )
-    score = score_model.objects.filter(stakeholder_id=pk).first()
+    sections = {
+        section.name: _row(obj, section.fields) if obj else None
+        for section in registry.export_sections()
+        for obj in [section.model.objects.filter(**{section.key: pk}).first()]
+    }
 
     relationships = list(Relationship.objects.filter(stakeholder_id=pk).select_related("user"))
-    relationship_scores = {
-        s.relationship_id: s
-        for s in relationship_score_model.objects.filter(
-            relationship_id__in=[r.pk for r in relationships]
+    relationship_sections = [
+        (
+            section,
+            {
+                getattr(row, section.key): row
+                for row in section.model.objects.filter(
+                    **{f"{section.key}__in": [r.pk for r in relationships]}
+                )
+            },
         )
-    }
+        for section in registry.relationship_export_sections()
+    ]
     interactions = list(
         Interaction.objects.of_stakeholder(pk)
         .order_by("occurred_at", "pk")
@@ -224,7 +221,7 @@ def stakeholder_export_data(stakeholder: Stakeholder) -> dict[str, Any]:
         "format": "rapport.stakeholder-export/1",
         "exported_at": timezone.now(),
         "stakeholder": record,
-        "scores": _row(score, score_fields) if score else None,
+        **sections,
         "relationships": [
             {
                 **_row(
@@ -240,11 +237,10 @@ def stakeholder_export_data(stakeholder: Stakeholder) -> dict[str, Any]:
                     ),
                 ),
                 "user": _user_ref(r.user),
-                "scores": (
-                    _row(relationship_scores[r.pk], score_fields)
-                    if r.pk in relationship_scores
-                    else None
-                ),
+                **{
+                    section.name: _row(rows[r.pk], section.fields) if r.pk in rows else None
+                    for section, rows in relationship_sections
+                },
             }
             for r in relationships
         ],
@@ -523,7 +519,7 @@ def _scrub_everywhere(
     text_regex = needles_regex(needles)
     json_regex = needles_regex(needles + [n for part in name_parts for n in search_needles(part)])
     changed = 0
-    for label in SCRUBBED_APPS:
+    for label in scrubbed_apps():
         try:
             config = apps.get_app_config(label)
         except LookupError:

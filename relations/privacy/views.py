@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
@@ -22,9 +23,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from relations import tasks
-from relations.forms import apply_validation_error
-from relations.models import DataProtectionAction, Stakeholder
+from relations import registry, tasks
+from relations.models import (
+    AuditEvent,
+    AuthenticityPulse,
+    Commitment,
+    DataProtectionAction,
+    Interaction,
+    Outcome,
+    Relationship,
+    Stakeholder,
+    StakeholderLink,
+)
+from relations.pages import apply_validation_error, paginate, staff_required
 from relations.privacy import services as privacy
 from relations.privacy.forms import (
     ErasureForm,
@@ -34,7 +45,6 @@ from relations.privacy.forms import (
 )
 from relations.publishing import enqueue_on_commit
 from relations.roles import is_director
-from relations.views import paginate, staff_required
 
 # A review page lists at most this many flagged records at once: decisions are
 # taken in batches, and the page stays bounded.
@@ -158,31 +168,34 @@ def _readable(value: Any) -> str:
 
 # The model behind each section of the export: its field names label the rows.
 EXPORT_MODELS = {
-    "stakeholder": ("relations", "Stakeholder"),
-    "scores": ("metrics", "StakeholderScore"),
-    "relationships": ("relations", "Relationship"),
-    "interactions": ("relations", "Interaction"),
-    "commitments": ("relations", "Commitment"),
-    "outcomes": ("relations", "Outcome"),
-    "links": ("relations", "StakeholderLink"),
-    "pulses": ("relations", "AuthenticityPulse"),
-    "audit_events": ("relations", "AuditEvent"),
-    "data_protection_actions": ("relations", "DataProtectionAction"),
+    "stakeholder": Stakeholder,
+    "relationships": Relationship,
+    "interactions": Interaction,
+    "commitments": Commitment,
+    "outcomes": Outcome,
+    "links": StakeholderLink,
+    "pulses": AuthenticityPulse,
+    "audit_events": AuditEvent,
+    "data_protection_actions": DataProtectionAction,
 }
+
+
+def export_model(section: str) -> type[models.Model] | None:
+    """The model behind a section: relations' own, or one another app registered."""
+    registered = {s.name: s.model for s in registry.export_sections()}
+    return EXPORT_MODELS.get(section) or registered.get(section)
 
 
 def _readable_rows(section: str, records: Any) -> list[list[tuple[str, str]]]:
     """Rows of (label, value) in the reader's language: field names and choices
     as the model names them."""
-    from django.apps import apps
-
     if records is None:
         return []
     if isinstance(records, dict):
         records = [records]
     fields = {}
-    if section in EXPORT_MODELS:
-        model = apps.get_model(*EXPORT_MODELS[section])
+    model = export_model(section)
+    if model is not None:
         fields = {f.name: f for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
         fields.update({f.attname: f for f in model._meta.concrete_fields})
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from django import template
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.safestring import SafeString, mark_safe
 
+from relations import registry
 from relations.models import Commitment, Interaction
 
 register = template.Library()
@@ -53,3 +55,10 @@ def signed(value: int | None) -> str:
     if value is None:
         return "—"
     return f"+{value}" if value > 0 else str(value).replace("-", "−")
+
+
+@register.simple_tag(takes_context=True)
+def page_panels(context: template.Context, slot: str, obj: Any) -> SafeString:
+    """The panels other apps registered for this slot of a page (`relations.registry`):
+    relations' templates name no tag library of the apps above them."""
+    return mark_safe("".join(str(render(context, obj)) for render in registry.page_panels(slot)))

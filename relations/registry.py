@@ -1,0 +1,143 @@
+"""What the apps above relations add to it, registered from their `AppConfig.ready()`.
+
+relations depends on none of our other apps: it never imports, names or reverse-looks-up
+them. An app that builds on relations (scores, the network, the combined pages) tells it
+here what it adds instead:
+
+- panels on relations' detail pages (`page_panel_register`), rendered where the page's
+  template says `{% page_panels "stakeholder.scores" stakeholder %}`;
+- how the stakeholder list's figure filters select rows (`stakeholder_filter_register`);
+- which apps hold personal data that erasure must scrub (`personal_data_register`);
+- sections of a stakeholder's GDPR export (`export_section_register`,
+  `relationship_export_section_register`);
+- which apps hold derived data a merge drops with the absorbed record and recomputes
+  for the kept one (`derived_data_register`).
+
+Each registration is made once per process, when Django loads the apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.db.models import QuerySet
+
+# --- Panels on detail pages ------------------------------------------------------------
+
+# Renders one panel: (the page's template context, the page's object) -> HTML.
+PanelRenderer = Callable[[Any, Any], str]
+
+_panels: dict[str, list[PanelRenderer]] = {}
+
+
+def page_panel_register(slot: str, renderer: PanelRenderer) -> None:
+    """Add a panel to a page's slot ("stakeholder.scores", "relationship.pulse_trend")."""
+    _panels.setdefault(slot, []).append(renderer)
+
+
+def page_panels(slot: str) -> list[PanelRenderer]:
+    return list(_panels.get(slot, ()))
+
+
+def template_panel(
+    template_name: str, values: Callable[[Any, Any], dict[str, Any]]
+) -> PanelRenderer:
+    """A panel drawn by a template, as an inclusion tag would draw it: `values(context,
+    obj)` is the template's whole context (plus the CSRF token)."""
+
+    def render(context: Any, obj: Any) -> str:
+        template = context.template.engine.get_template(template_name)
+        new_context = context.new(values(context, obj))
+        csrf_token = context.get("csrf_token")
+        if csrf_token is not None:
+            new_context["csrf_token"] = csrf_token
+        return template.render(new_context)
+
+    return render
+
+
+# --- Filters of the stakeholder list ---------------------------------------------------
+
+# (the filter form, the rows so far, the field's cleaned value) -> the rows it keeps.
+StakeholderFilter = Callable[[Any, QuerySet, Any], QuerySet]
+
+_stakeholder_filters: dict[str, StakeholderFilter] = {}
+
+
+def stakeholder_filter_register(field: str, apply: StakeholderFilter) -> None:
+    """How a field of the stakeholder list's filter form selects rows, for the fields
+    about figures relations does not hold (scores, contact states, the network)."""
+    _stakeholder_filters[field] = apply
+
+
+def stakeholder_filter(field: str) -> StakeholderFilter | None:
+    return _stakeholder_filters.get(field)
+
+
+# --- Personal data: erasure ------------------------------------------------------------
+
+_personal_data_apps: list[str] = []
+
+
+def personal_data_register(app_label: str) -> None:
+    """Erasure searches this app's text and JSON columns for mentions of the person."""
+    if app_label not in _personal_data_apps:
+        _personal_data_apps.append(app_label)
+
+
+def personal_data_apps() -> tuple[str, ...]:
+    return tuple(_personal_data_apps)
+
+
+# --- Personal data: the GDPR export ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    """One row per record at most, of `model`, whose `key` column points at the record;
+    exported as the named `fields`."""
+
+    name: str
+    model: type[models.Model]
+    key: str
+    fields: Sequence[str]
+
+
+_export_sections: list[ExportSection] = []
+_relationship_export_sections: list[ExportSection] = []
+
+
+def export_section_register(section: ExportSection) -> None:
+    """A section of a stakeholder's export, placed after the stakeholder's record."""
+    _export_sections.append(section)
+
+
+def export_sections() -> list[ExportSection]:
+    return list(_export_sections)
+
+
+def relationship_export_section_register(section: ExportSection) -> None:
+    """A section of each relationship in a stakeholder's export, after its user."""
+    _relationship_export_sections.append(section)
+
+
+def relationship_export_sections() -> list[ExportSection]:
+    return list(_relationship_export_sections)
+
+
+# --- Merges ----------------------------------------------------------------------------
+
+_derived_apps: set[str] = set()
+
+
+def derived_data_register(app_label: str) -> None:
+    """This app's rows about a stakeholder are derived (scores, network metrics): a merge
+    deletes the absorbed record's and recomputes the kept one's, never moves them."""
+    _derived_apps.add(app_label)
+
+
+def derived_data_apps() -> frozenset[str]:
+    return frozenset(_derived_apps)
