@@ -36,6 +36,15 @@ TOP_K = 3
 # trust drop of exactly 0.15 (computed as 0.1499999…) still counts.
 _EPS = 1e-9
 
+# DESIGN §3 "at risk" (stakeholder level), defined once: `risk_reasons` applies
+# them to one group, and the write-back's array pass picks its candidates with them.
+RISK_LOW_TRUST = 0.4  # trust below this
+RISK_TRUST_FALL = 0.15  # or trust fell by at least this ...
+RISK_TRUST_FALL_DAYS = 90  # ... against the snapshot this many days earlier
+RISK_OVERDUE_FACTOR = 1.5  # or a key stakeholder's days since contact > this × cadence
+RISK_LOW_RECIPROCITY = 0.3  # or reciprocity below this ...
+RISK_RECIPROCITY_MIN_VOLUME = 2  # ... while G + R is at least this
+
 # Commitment status codes used in CommitmentRows.status.
 OPEN = 0
 KEPT = 1
@@ -876,43 +885,45 @@ def risk_reasons(
     not "overdue", a missing snapshot is not a fall.
     """
     reasons: list[dict[str, str]] = []
-    if trust is not None and trust < 0.4 - _EPS:
-        reasons.append({"code": "low_trust", "message": f"Trust {trust:.2f} is below 0.40"})
+    if trust is not None and trust < RISK_LOW_TRUST - _EPS:
+        reasons.append(
+            {"code": "low_trust", "message": f"Trust {trust:.2f} is below {RISK_LOW_TRUST:.2f}"}
+        )
     if (
         trust is not None
         and trust_90_days_ago is not None
-        and trust_90_days_ago - trust >= 0.15 - _EPS
+        and trust_90_days_ago - trust >= RISK_TRUST_FALL - _EPS
     ):
         reasons.append(
             {
                 "code": "trust_falling",
                 "message": f"Trust fell from {trust_90_days_ago:.2f} to {trust:.2f} "
-                "over 90 days (by 0.15 or more)",
+                f"over {RISK_TRUST_FALL_DAYS} days (by {RISK_TRUST_FALL:.2f} or more)",
             }
         )
     if (
         is_key
         and days_since_contact is not None
         and cadence_days is not None
-        and days_since_contact > 1.5 * cadence_days
+        and days_since_contact > RISK_OVERDUE_FACTOR * cadence_days
     ):
         reasons.append(
             {
                 "code": "key_overdue",
                 "message": f"Key stakeholder last contacted {days_since_contact} days ago, "
-                f"more than 50% past its {cadence_days}-day cadence",
+                f"more than {RISK_OVERDUE_FACTOR - 1:.0%} past its {cadence_days}-day cadence",
             }
         )
     if (
         reciprocity is not None
         and given_plus_received is not None
-        and reciprocity < 0.3 - _EPS
-        and given_plus_received >= 2 - _EPS
+        and reciprocity < RISK_LOW_RECIPROCITY - _EPS
+        and given_plus_received >= RISK_RECIPROCITY_MIN_VOLUME - _EPS
     ):
         reasons.append(
             {
                 "code": "low_reciprocity",
-                "message": f"Reciprocity {reciprocity:.2f} is below 0.30",
+                "message": f"Reciprocity {reciprocity:.2f} is below {RISK_LOW_RECIPROCITY:.2f}",
             }
         )
     return reasons

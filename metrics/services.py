@@ -64,9 +64,9 @@ UPSERT_BATCH = 1000
 COPY_THRESHOLD = 200
 # Markers processed per transaction: bounds the lock time and the memory of one pass.
 PENDING_BATCH = 5000
-# "The snapshot 90 days earlier" (DESIGN §3): the latest one within a week before
-# that day, so a missed nightly run does not switch the rule off.
-TRUST_FALL_DAYS = 90
+# "The snapshot 90 days earlier" (DESIGN §3, `scoring.RISK_TRUST_FALL_DAYS`): the
+# latest one within a week before that day, so a missed nightly run does not
+# switch the rule off.
 SNAPSHOT_SLACK_DAYS = 7
 # pg_advisory_xact_lock key serialising recomputations: two workers scoring the
 # same stakeholder at once could otherwise commit an older reading last.
@@ -856,7 +856,7 @@ def _owned_columns(prefix: str, rows: list[tuple]) -> dict[str, np.ndarray]:
 def _snapshot_window(at: datetime) -> list[Any]:
     """Parameters (last day, day before the first) of the snapshots that count as
     "90 days earlier" than `at`: the week up to T − 90 days, the latest first."""
-    target = at.astimezone(UTC).date() - timedelta(days=TRUST_FALL_DAYS)
+    target = at.astimezone(UTC).date() - timedelta(days=scoring.RISK_TRUST_FALL_DAYS)
     adapt = connection.ops.adapt_datefield_value
     return [adapt(target), adapt(target - timedelta(days=SNAPSHOT_SLACK_DAYS))]
 
@@ -1001,10 +1001,18 @@ def _risk(
     cadence = groups.cadence_days
     with np.errstate(invalid="ignore"):
         candidate = (
-            (trust < 0.4 + slack)
-            | (trust_before - trust >= 0.15 - slack)
-            | (groups.is_key & contacted & (cadence > 0) & (days > 1.5 * cadence - 1))
-            | ((reciprocity < 0.3 + slack) & (given_plus_received >= 2 - slack))
+            (trust < scoring.RISK_LOW_TRUST + slack)
+            | (trust_before - trust >= scoring.RISK_TRUST_FALL - slack)
+            | (
+                groups.is_key
+                & contacted
+                & (cadence > 0)
+                & (days > scoring.RISK_OVERDUE_FACTOR * cadence - 1)
+            )
+            | (
+                (reciprocity < scoring.RISK_LOW_RECIPROCITY + slack)
+                & (given_plus_received >= scoring.RISK_RECIPROCITY_MIN_VOLUME - slack)
+            )
         )
     reasons: list[list[dict[str, str]]] = [[] for _ in range(len(groups))]
     for g in np.flatnonzero(candidate).tolist():
