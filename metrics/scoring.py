@@ -21,9 +21,9 @@ without settings.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -70,8 +70,6 @@ DEFAULT_KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
     }
 )
 _TRUST_COMPONENTS = ("reliability", "sentiment", "reciprocity")
-
-_DEFAULT_CADENCE = {5: 30, 4: 45, 3: 60, 2: 90, 1: 120}
 
 
 @dataclass(frozen=True)
@@ -251,16 +249,6 @@ def status_array(statuses: Sequence[str] | np.ndarray) -> np.ndarray:
     except KeyError as exc:
         raise ValueError(f"unknown commitment status {exc.args[0]!r}") from None
     return table[inverse.reshape(-1)]
-
-
-def to_posix(value: datetime | date) -> float:
-    """POSIX seconds of an aware datetime, or of a date's 00:00 UTC."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            # A naive time would silently shift every decay by the server's offset.
-            raise ValueError("naive datetime: give an aware (UTC) datetime")
-        return value.timestamp()
-    return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
 
 
 def utc_day_start(at: float) -> float:
@@ -861,14 +849,6 @@ def is_overdue(days_since_contact: int | None, cadence_days: int | None) -> bool
     return days_since_contact > cadence_days
 
 
-def default_cadence_days(importance: int) -> int:
-    """Target contact interval by importance: 5→30, 4→45, 3→60, 2→90, 1→120."""
-    try:
-        return _DEFAULT_CADENCE[int(importance)]
-    except KeyError:
-        raise ValueError(f"importance must be 1..5, not {importance!r}") from None
-
-
 def risk_reasons(
     *,
     trust: float | None,
@@ -927,104 +907,3 @@ def risk_reasons(
             }
         )
     return reasons
-
-
-# --------------------------------------------------------------------------
-# Scalar convenience (tests, single groups): facts -> one-group arrays
-
-
-@dataclass(frozen=True)
-class InteractionFact:
-    id: int
-    occurred_at: datetime
-    kind: str = "meeting"
-    value_given: float = 0.0
-    value_received: float = 0.0
-    sentiment: float | None = None
-    duration_minutes: float = 0.0
-    cost: float = 0.0
-    n_internal: int = 1
-    n_stakeholders: int = 1
-
-
-@dataclass(frozen=True)
-class CommitmentFact:
-    id: int
-    due: date
-    status: str = "open"
-
-
-@dataclass(frozen=True)
-class OutcomeFact:
-    id: int
-    occurred_on: date
-    value: float
-
-
-Group = tuple[Sequence[InteractionFact], Sequence[CommitmentFact], Sequence[OutcomeFact]]
-
-
-def rows_from_facts(
-    groups: Iterable[Group], settings: ScoreSettings = DEFAULT_SETTINGS
-) -> tuple[int, InteractionRows, CommitmentRows, OutcomeRows]:
-    """Column arrays for groups given as (interactions, commitments, outcomes)."""
-    i_rows: list[tuple] = []
-    c_rows: list[tuple] = []
-    o_rows: list[tuple] = []
-    kinds: list[str] = []
-    n = 0
-    for g, (ints, coms, outs) in enumerate(groups):
-        n = g + 1
-        for f in ints:
-            kinds.append(f.kind)
-            i_rows.append(
-                (
-                    g,
-                    f.id,
-                    to_posix(f.occurred_at),
-                    float(f.value_given),
-                    float(f.value_received),
-                    math.nan if f.sentiment is None else float(f.sentiment),
-                    float(f.duration_minutes),
-                    float(f.cost),
-                    f.n_internal,
-                    f.n_stakeholders,
-                )
-            )
-        c_rows.extend((g, f.id, to_posix(f.due), STATUS_CODES[f.status]) for f in coms)
-        o_rows.extend((g, f.id, to_posix(f.occurred_on), float(f.value)) for f in outs)
-
-    def col(rows: list[tuple], j: int) -> list:
-        return [r[j] for r in rows]
-
-    interactions = InteractionRows(
-        group=col(i_rows, 0),
-        interaction_id=col(i_rows, 1),
-        occurred_at=col(i_rows, 2),
-        kind_weight=kind_weight_array(kinds, settings),
-        value_given=col(i_rows, 3),
-        value_received=col(i_rows, 4),
-        sentiment=col(i_rows, 5),
-        duration_minutes=col(i_rows, 6),
-        cost=col(i_rows, 7),
-        n_internal=col(i_rows, 8),
-        n_stakeholders=col(i_rows, 9),
-    )
-    commitments = CommitmentRows(col(c_rows, 0), col(c_rows, 1), col(c_rows, 2), col(c_rows, 3))
-    outcomes = OutcomeRows(col(o_rows, 0), col(o_rows, 1), col(o_rows, 2), col(o_rows, 3))
-    return n, interactions, commitments, outcomes
-
-
-def score_one(
-    interactions: Sequence[InteractionFact],
-    commitments: Sequence[CommitmentFact],
-    outcomes: Sequence[OutcomeFact],
-    *,
-    at: datetime,
-    level: Level = Level.STAKEHOLDER,
-    settings: ScoreSettings = DEFAULT_SETTINGS,
-) -> dict[str, Any]:
-    """Scores of one group (``row`` plus ``explanation``) through score_groups."""
-    _, ia, cm, oc = rows_from_facts([(interactions, commitments, outcomes)], settings)
-    scores = score_groups(1, ia, cm, oc, at=to_posix(at), level=level, settings=settings)
-    return {**scores.row(0), "explanation": scores.explanation_for(0)}

@@ -16,6 +16,7 @@ from metrics import scoring, services
 from metrics.fields import PackedExplanation
 from metrics.models import RelationshipScore, StakeholderScore
 from metrics.services import CURRENT_FIELDS
+from tests.metrics.facts import rows_from_facts
 from tests.metrics.test_metrics_full_vs_incremental import dataset, stored  # noqa: F401
 from tests.metrics.test_scoring import random_groups
 from tests.metrics.timebase import T
@@ -67,7 +68,7 @@ def test_risk_candidates_miss_no_reason():
     """The array pre-selection plus risk_reasons gives every group's reasons, as
     risk_reasons over every group would (thresholds hit exactly included)."""
     rng = random.Random(9)
-    n, ia, cm, oc = scoring.rows_from_facts(random_groups(rng, 300))
+    n, ia, cm, oc = rows_from_facts(random_groups(rng, 300))
     scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
     nprng = np.random.default_rng(9)
     groups = services.Groups(
@@ -102,7 +103,7 @@ def test_risk_candidates_miss_no_reason():
 
 
 def test_explanation_field_reads_packed_and_json(stakeholder):
-    n, ia, cm, oc = scoring.rows_from_facts(random_groups(random.Random(1), 1))
+    n, ia, cm, oc = rows_from_facts(random_groups(random.Random(1), 1))
     scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
     packed = PackedExplanation(scoring.explanations_pack(scores)[0].tobytes())
     score = StakeholderScore.objects.create(
