@@ -300,24 +300,19 @@ def _stakeholder_groups_from(rows: list[tuple], few: bool, trust_as_of: datetime
 
 
 def relationship_groups(
-    relationship_ids: Iterable[int] | None = None,
-    pairs: Iterable[tuple[int, int]] | None = None,
-    *,
-    trust_as_of: datetime | None = None,
+    pairs: Iterable[tuple[int, int]] | None = None, *, trust_as_of: datetime | None = None
 ) -> Groups:
-    """Relationships by id, or by (user_id, stakeholder_id) pairs; all when both are None.
+    """Relationships by (user_id, stakeholder_id) pairs; all when None.
 
     With `trust_as_of` (a few of them), with the trust of their snapshot 90 days before it.
     """
     wanted = None if pairs is None else {(int(u), int(s)) for u, s in pairs}
-    statement = _relationship_groups_statement(relationship_ids, wanted, trust_as_of)
+    statement = _relationship_groups_statement(wanted, trust_as_of)
     return _relationship_groups_from(_fetch(*statement), wanted, trust_as_of)
 
 
 def _relationship_groups_statement(
-    relationship_ids: Iterable[int] | None,
-    wanted: set[tuple[int, int]] | None,
-    trust_as_of: datetime | None,
+    wanted: set[tuple[int, int]] | None, trust_as_of: datetime | None
 ) -> Statement:
     columns = (
         "r.id, r.user_id, r.stakeholder_id, COALESCE(s.cadence_days, 0), s.importance,"
@@ -328,10 +323,6 @@ def _relationship_groups_statement(
         columns += f", {_trust_before_sql(RelationshipScoreSnapshot, 'relationship_id', 'r.id')}"
         params += _snapshot_window(trust_as_of)
     conditions = []
-    if relationship_ids is not None:
-        among, more = _any("r.id", sorted({int(i) for i in relationship_ids}))
-        conditions.append(among)
-        params += more
     if wanted is not None:
         for column, values in (
             ("r.user_id", {u for u, _ in wanted}),
@@ -1292,29 +1283,6 @@ def _upsert_statements(groups: Groups, scored: Scored) -> list[Statement]:
     return statements
 
 
-def stakeholder_scores_recompute(stakeholder_ids: Iterable[int], at: datetime | None = None) -> int:
-    """Recompute and store the stakeholder-level scores of these stakeholders as of `at`."""
-    return scores_recompute(stakeholder_ids=stakeholder_ids, at=at)[0]
-
-
-def relationship_scores_recompute(
-    relationship_ids: Iterable[int] | None = None,
-    *,
-    pairs: Iterable[tuple[int, int]] | None = None,
-    at: datetime | None = None,
-) -> int:
-    """Recompute and store relationship-level scores, by relationship id or (user, stakeholder)."""
-    if relationship_ids is None and pairs is None:
-        raise ValueError("name the relationships (ids or pairs); use scores_recompute_all for all")
-    if relationship_ids is None:
-        return scores_recompute(pairs=pairs, at=at)[1]
-    at = _as_datetime(at)
-    groups = relationship_groups(set(relationship_ids))
-    if not len(groups):
-        return 0
-    return _store(groups, groups_score(groups, at))
-
-
 def scores_recompute(
     stakeholder_ids: Iterable[int] = (),
     pairs: Iterable[tuple[int, int]] = (),
@@ -1334,7 +1302,7 @@ def scores_recompute(
         return 0, 0
     reads = [
         _stakeholder_groups_statement(stakeholder_ids, at),
-        _relationship_groups_statement(None, wanted, at),
+        _relationship_groups_statement(wanted, at),
         *_few_statements(stakeholder_ids | {s for _, s in wanted}, {u for u, _ in wanted}, at),
         (f"SELECT id, events FROM {Webhook._meta.db_table} WHERE active", []),
     ]

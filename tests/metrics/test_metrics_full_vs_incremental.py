@@ -21,6 +21,7 @@ from metrics.services import CURRENT_FIELDS
 from relations.models import Commitment, Interaction, Outcome, Relationship
 from relations.services import relationships_ensure
 from tests.factories import OrganizationFactory, StakeholderFactory, UserFactory
+from tests.metrics.recomputing import relationship_scores_recompute, stakeholder_scores_recompute
 from tests.metrics.timebase import T
 
 KINDS = [k for k, _ in Interaction.Kind.choices]
@@ -109,10 +110,10 @@ def test_full_equals_incremental_on_every_field(dataset):
     ids = [s.pk for s in dataset["stakeholders"]]
     random.Random(3).shuffle(ids)
     for start, size in ((0, 1), (1, 5), (6, 13), (19, 21)):
-        services.stakeholder_scores_recompute(ids[start : start + size], at=T)
+        stakeholder_scores_recompute(ids[start : start + size], at=T)
     relationship_ids = list(Relationship.objects.values_list("pk", flat=True))
     for start in range(0, len(relationship_ids), 37):
-        services.relationship_scores_recompute(relationship_ids[start : start + 37], at=T)
+        relationship_scores_recompute(relationship_ids[start : start + 37], at=T)
 
     assert stored(StakeholderScore) == full_stakeholders  # exact: no tolerance
     assert stored(RelationshipScore) == full_relationships
