@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from metrics import scoring
+from metrics.conf import score_settings
 from metrics.models import RelationshipScore, StakeholderScore
-from metrics.services import Epoch, score_settings
+from metrics.sql import Epoch
 from relations.models import (
     GoalStakeholder,
     Interaction,

@@ -19,7 +19,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from metrics.services import scores_recompute_all
+from metrics.recompute import scores_recompute_all
 from relations.bench import loadgen
 from relations.bench.middleware import QUERIES_HEADER, TIME_HEADER
 from relations.models import Interaction

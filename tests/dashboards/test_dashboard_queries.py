@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from metrics.models import PendingRecompute, RecomputeJob
-from metrics.services import scores_recompute_all, snapshots_write
+from metrics.recompute import scores_recompute_all
+from metrics.writeback import snapshots_write
 from networks.models import NetworkHealth, NetworkRun, NodeMetric
 from networks.services import network_recompute
 from relations import demo

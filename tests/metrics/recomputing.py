@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from metrics.services import scores_recompute
+from metrics.recompute import scores_recompute
 from relations.models import Relationship
 
 

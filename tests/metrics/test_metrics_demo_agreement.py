@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from metrics import services
+from metrics import recompute
 from metrics.models import RelationshipScore, StakeholderScore
-from metrics.services import CURRENT_FIELDS
+from metrics.writeback import CURRENT_FIELDS
 from relations.models import Relationship, Stakeholder
 from tests.metrics.recomputing import relationship_scores_recompute, stakeholder_scores_recompute
 from tests.metrics.timebase import T
@@ -30,7 +30,7 @@ MEDIUM = pytest.param(
 @pytest.mark.parametrize("size", ["tiny", "small", MEDIUM])
 def test_full_equals_incremental_on_the_demo(db, size):
     demo.demo_seed(size=size, seed=1, today=T.date())
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     full = stored(StakeholderScore, "stakeholder_id"), stored(RelationshipScore, "relationship_id")
     StakeholderScore.objects.all().delete()
     RelationshipScore.objects.all().delete()

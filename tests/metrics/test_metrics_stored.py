@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from metrics import scoring, services
+from metrics import conf, recompute, row_sets, scored_objects, scoring, writeback
 from metrics.models import (
     RelationshipScore,
     RelationshipScoreSnapshot,
@@ -114,12 +114,12 @@ def test_stored_values_equal_score_groups_output(stakeholder, world):
     second = world["second"]
     stakeholder_scores_recompute([stakeholder.pk, second.pk], at=T)
 
-    groups = services.stakeholder_groups([stakeholder.pk, second.pk])
-    cfg = services.score_settings()
-    rows = services.few_read(groups.stakeholder_ids, (), T, cfg)
+    groups = scored_objects.stakeholder_groups([stakeholder.pk, second.pk])
+    cfg = conf.score_settings()
+    rows = row_sets.few_read(groups.stakeholder_ids, (), T, cfg)
     expected = scoring.score_groups(
         len(groups),
-        *services._rows_of(groups, rows),
+        *row_sets.rows_of(groups, rows),
         at=T.timestamp(),
         level=scoring.Level.STAKEHOLDER,
         settings=cfg,
@@ -186,14 +186,14 @@ def test_snapshots_are_upserted_per_day(manager, stakeholder, world):
     relationship_scores_recompute(Relationship.objects.values_list("pk", flat=True), at=T)
     day = T.date()
 
-    services.snapshots_write(day)
+    writeback.snapshots_write(day)
     first = StakeholderScoreSnapshot.objects.get(stakeholder=stakeholder, date=day)
     assert first.trust == StakeholderScore.objects.get(stakeholder=stakeholder).trust
     assert RelationshipScoreSnapshot.objects.filter(date=day).count() == 4  # 2 users × 2
 
     # Later that day the scores change: the same day's snapshot is replaced, not duplicated.
     StakeholderScore.objects.filter(stakeholder=stakeholder).update(trust=0.123, at_risk=True)
-    services.snapshots_write(day)
+    writeback.snapshots_write(day)
 
     again = StakeholderScoreSnapshot.objects.get(stakeholder=stakeholder, date=day)
     assert (again.pk, again.trust, again.at_risk) == (first.pk, 0.123, True)
@@ -237,7 +237,7 @@ def test_full_recomputation_keeps_a_later_stakeholders_commitments_to_themselves
         stakeholder=newcomer, credited_to=users[0], value=700, occurred_on=days_before(5).date()
     )
 
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
 
     for relationship in Relationship.objects.filter(stakeholder=stakeholder):
         score = RelationshipScore.objects.get(relationship=relationship)

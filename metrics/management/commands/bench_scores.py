@@ -31,7 +31,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from metrics import services
+from metrics import recompute
 from metrics.models import RelationshipScore, StakeholderScore
 from relations.models import Interaction, Relationship, Stakeholder
 from relations.services import interaction_log
@@ -111,7 +111,7 @@ class Command(BaseCommand):
         full = []
         for run in range(repeat):
             start = time.perf_counter()
-            services.scores_recompute_all()
+            recompute.scores_recompute_all()
             full.append(time.perf_counter() - start)
             self.stdout.write(f"  full recomputation {run + 1}/{repeat}: {full[-1]:.2f} s")
         figures["full_seconds"] = summary(full)
@@ -207,20 +207,20 @@ class Command(BaseCommand):
         timings: list[float] = []
         created: list[int] = []
         with mock.patch("metrics.signals.recompute_publish"):
-            services.pending_recompute()  # whatever was pending before the benchmark
+            recompute.pending_recompute()  # whatever was pending before the benchmark
             try:
                 for stakeholder, owner in self._sample_targets(samples):
                     with transaction.atomic():
                         created.append(self._log(stakeholder, owner).pk)
                     start = time.perf_counter()
-                    processed = services.pending_recompute()
+                    processed = recompute.pending_recompute()
                     timings.append((time.perf_counter() - start) * 1000)
                     if processed != 2:
                         raise RuntimeError(f"expected 2 markers per interaction, got {processed}")
             finally:
                 # Leave the data as it was: the benchmark's interactions go again.
                 Interaction.objects.filter(pk__in=created).delete()
-                services.pending_recompute()
+                recompute.pending_recompute()
         return timings
 
     @staticmethod
