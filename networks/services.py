@@ -18,8 +18,8 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db import connection, models, transaction
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -620,8 +620,7 @@ def graph_view(
 def key_person_risk_rows(user_ids: Iterable[int] | None = None) -> list[dict]:
     """Users with the key stakeholders for which they are the only thread, most first."""
     rows = (
-        StakeholderThreads.objects.filter(is_key=True, thread_count=1)
-        .exclude(sole_thread_user=None)
+        StakeholderThreads.objects.key_person_risk()
         .order_by("sole_thread_user_id", "stakeholder_id")
         .values_list("sole_thread_user_id", "stakeholder_id")
     )
@@ -632,6 +631,19 @@ def key_person_risk_rows(user_ids: Iterable[int] | None = None) -> list[dict]:
         by_user.setdefault(user_id, []).append(stakeholder_id)
     ordered = sorted(by_user.items(), key=lambda item: (-len(item[1]), item[0]))
     return [{"user": user_id, "single_threaded": ids} for user_id, ids in ordered]
+
+
+def key_person_risk_people() -> models.QuerySet:
+    """Colleagues who are the only thread of at least one key stakeholder, each
+    annotated with how many (`at_risk`)."""
+    at_risk = (
+        StakeholderThreads.objects.key_person_risk()
+        .filter(sole_thread_user=OuterRef("pk"))
+        .values("sole_thread_user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return User.objects.annotate(at_risk=Subquery(at_risk)).filter(at_risk__gt=0)
 
 
 def health_current(scope: str = NetworkHealth.Scope.ORGANISATION, scope_id: int = 0):
