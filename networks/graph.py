@@ -311,7 +311,7 @@ class NetworkData:
         return self._cached("networkx", make)
 
 
-# --- Threads and key-person risk -------------------------------------------
+# --- Threads -------------------------------------------------------------------
 
 
 def _thread_lists(data: NetworkData, engine: Engine) -> list[list[int]]:
@@ -357,40 +357,6 @@ def threads(data: NetworkData, engine: Engine = "igraph") -> dict[int, list[int]
     """
     lists = _thread_lists(data, engine)
     return {int(sid): lists[i] for i, sid in enumerate(data.stakeholder_ids)}
-
-
-def single_threaded(data: NetworkData, engine: Engine = "igraph") -> dict[int, int]:
-    """Key stakeholder id -> the id of its only thread, for key stakeholders with exactly one."""
-    lists = _thread_lists(data, engine)
-    return {
-        int(sid): lists[i][0]
-        for i, sid in enumerate(data.stakeholder_ids)
-        if data.key[i] and len(lists[i]) == 1
-    }
-
-
-def unthreaded(data: NetworkData, engine: Engine = "igraph") -> list[int]:
-    """Sorted ids of the key stakeholders that have no thread at all."""
-    lists = _thread_lists(data, engine)
-    return sorted(
-        int(sid) for i, sid in enumerate(data.stakeholder_ids) if data.key[i] and not lists[i]
-    )
-
-
-def key_person_risk(data: NetworkData, engine: Engine = "igraph") -> list[tuple[int, list[int]]]:
-    """``[(user_id, [key stakeholder ids for which the user is the only thread]), ...]``.
-
-    Most at risk first: the user who would take the most key relationships with
-    them if they left; ties by user id so the order is stable between runs.
-    Users who are nobody's only thread are left out.
-    """
-    by_user: dict[int, list[int]] = {}
-    for stakeholder_id, user_id in single_threaded(data, engine).items():
-        by_user.setdefault(user_id, []).append(stakeholder_id)
-    return sorted(
-        ((user_id, sorted(ids)) for user_id, ids in by_user.items()),
-        key=lambda item: (-len(item[1]), item[0]),
-    )
 
 
 # --- Warm introduction paths ------------------------------------------------
