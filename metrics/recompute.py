@@ -271,7 +271,7 @@ def _recomputation_lock_held() -> Iterator[None]:
 @contextmanager
 def _without_jit() -> Iterator[None]:
     """PostgreSQL's JIT off for a full run: its scans and joins over every row are
-    simple, and compiling each costs a quarter of a second (measured at `large`)."""
+    simple, and compiling each costs more than it saves (docs/benchmarks.md)."""
     if connection.vendor != "postgresql":
         yield
         return

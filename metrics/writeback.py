@@ -235,8 +235,8 @@ REPLACE_LOCK_TIMEOUT = "2s"
 def _emptied(model: type[models.Model], cursor: Any) -> bool:
     """TRUNCATE the score table, if its lock comes within REPLACE_LOCK_TIMEOUT.
 
-    Readers wait for the rest of the transaction (the refill: a second or two
-    for the large demo) rather than seeing an empty table. Only for tables
+    Readers wait for the rest of the transaction (the refill) rather than
+    seeing an empty table. Only for tables
     whose every column a recomputation writes, so that nothing else is lost.
     """
     written = {model._meta.pk.name, *CURRENT_FIELDS}

@@ -81,10 +81,9 @@ def co_participation_edges(at: datetime) -> graph.EdgeList:
     """Stakeholder pairs that met in the same interactions, with the DESIGN §3
     strength `1 − exp(−E/3)` over their shared interactions (decayed as of `at`)."""
     empty = (_array([], np.int64), _array([], np.int64), _array([], np.float64))
-    # Reading the interaction-stakeholder ids into numpy instead (a binary COPY
-    # costs a Python call per row; one packed bytea did better) and grouping
-    # there was tried on PostgreSQL at `large`: 1.13 s against this query's
-    # 0.95 s, so the plain query stays.
+    # Reading the interaction-stakeholder ids into numpy and grouping there was
+    # tried on PostgreSQL and was slower than this query (docs/benchmarks.md),
+    # so the plain query stays.
     interaction, stakeholder, epoch, kinds = _shared_rows(at)
     if not interaction.size:
         return empty
@@ -204,10 +203,10 @@ def graph_restore(blob: bytes) -> graph.NetworkData:
 def _copy_text(model, columns: list[str], lines: Iterable[str]) -> None:
     """Write tab-separated ``lines`` into ``model``'s table with PostgreSQL COPY.
 
-    COPY streams the rows in one statement: at the ``large`` size (52,000 node
-    rows and 50,000 thread rows) it takes a fraction of a second, where
-    bulk_create's batched INSERTs took about 3 s. Values are numbers, ISO
-    timestamps and JSON lists of ints, none of which needs COPY escaping.
+    COPY streams the rows in one statement, several times faster than
+    bulk_create's batched INSERTs at the ``large`` size (docs/benchmarks.md).
+    Values are numbers, ISO timestamps and JSON lists of ints, none of which
+    needs COPY escaping.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
