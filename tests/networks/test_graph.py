@@ -27,7 +27,6 @@ from networks.graph import (
     intro_paths,
     merge_edges,
     network_health,
-    node_metrics,
     threads,
 )
 
@@ -323,10 +322,10 @@ def test_sources_and_exact_threshold_follow_the_graph_size():
 def test_node_metrics_align_with_node_keys():
     data = two_cliques_with_a_bridge()
 
-    metrics = node_metrics(data, seed=1)
+    brokers, burt = betweenness(data, seed=1), constraint(data)
 
-    assert len(metrics.betweenness.values) == len(metrics.constraint) == len(data.node_keys())
-    assert metrics.communities.count == 2
+    assert len(brokers.values) == len(burt) == len(data.node_keys())
+    assert communities(data, seed=1).count == 2
 
 
 def test_sampled_betweenness_is_unbiased():
