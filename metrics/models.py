@@ -1,7 +1,7 @@
 """Stored scores (DESIGN §3), their daily snapshots, and the bookkeeping of recomputation (§5).
 
 Pages and the API read these rows; they never compute a score in a request.
-The worker writes them (`metrics.services`), after every committed change and
+The worker writes them (`metrics.recompute`), after every committed change and
 every night.
 """
 

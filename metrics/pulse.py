@@ -1,4 +1,4 @@
-"""The authenticity pulse beside computed trust (issue 10): pure functions, no ORM.
+"""The authenticity pulse beside computed trust: pure functions, no ORM.
 
 A pulse is the owner's own 1–5 assessment of integrity, transparency and
 reliability, mapped to the 0–1 scale of trust (`AuthenticityPulse.score`). These
@@ -15,7 +15,8 @@ from typing import Literal
 # more than a full step on every dimension, so it is a real disagreement between
 # what the owner feels and what the logged data says, not rounding.
 PULSE_GAP_THRESHOLD = 0.3
-# Issue 10: a key relationship without a pulse for 90 days is reminded on the home.
+# The product rule: the manager home reminds the owner of a key relationship that
+# has had no pulse for 90 days.
 PULSE_DUE_DAYS = 90
 # The relationship page lists this many pulses; the trend covers the same ones.
 PULSE_HISTORY_ROWS = 12
@@ -34,11 +35,6 @@ class PulseGap:
     @property
     def size(self) -> float:
         return round(abs(self.pulse - self.trust), _GAP_PRECISION)
-
-
-def pulse_score(integrity: int, transparency: int, reliability: int) -> float:
-    """The mean of the three 1–5 dimensions on the 0–1 scale of trust."""
-    return ((integrity + transparency + reliability) / 3 - 1) / 4
 
 
 def pulse_gap(

@@ -21,9 +21,9 @@ without settings.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -35,6 +35,15 @@ TOP_K = 3
 # Threshold comparisons in risk_reasons tolerate float noise, so that e.g. a
 # trust drop of exactly 0.15 (computed as 0.1499999…) still counts.
 _EPS = 1e-9
+
+# DESIGN §3 "at risk" (stakeholder level), defined once: `risk_reasons` applies
+# them to one group, and the write-back's array pass picks its candidates with them.
+RISK_LOW_TRUST = 0.4  # trust below this
+RISK_TRUST_FALL = 0.15  # or trust fell by at least this ...
+RISK_TRUST_FALL_DAYS = 90  # ... against the snapshot this many days earlier
+RISK_OVERDUE_FACTOR = 1.5  # or a key stakeholder's days since contact > this × cadence
+RISK_LOW_RECIPROCITY = 0.3  # or reciprocity below this ...
+RISK_RECIPROCITY_MIN_VOLUME = 2  # ... while G + R is at least this
 
 # Commitment status codes used in CommitmentRows.status.
 OPEN = 0
@@ -61,8 +70,6 @@ DEFAULT_KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
     }
 )
 _TRUST_COMPONENTS = ("reliability", "sentiment", "reciprocity")
-
-_DEFAULT_CADENCE = {5: 30, 4: 45, 3: 60, 2: 90, 1: 120}
 
 
 @dataclass(frozen=True)
@@ -242,16 +249,6 @@ def status_array(statuses: Sequence[str] | np.ndarray) -> np.ndarray:
     except KeyError as exc:
         raise ValueError(f"unknown commitment status {exc.args[0]!r}") from None
     return table[inverse.reshape(-1)]
-
-
-def to_posix(value: datetime | date) -> float:
-    """POSIX seconds of an aware datetime, or of a date's 00:00 UTC."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            # A naive time would silently shift every decay by the server's offset.
-            raise ValueError("naive datetime: give an aware (UTC) datetime")
-        return value.timestamp()
-    return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
 
 
 def utc_day_start(at: float) -> float:
@@ -852,14 +849,6 @@ def is_overdue(days_since_contact: int | None, cadence_days: int | None) -> bool
     return days_since_contact > cadence_days
 
 
-def default_cadence_days(importance: int) -> int:
-    """Target contact interval by importance: 5→30, 4→45, 3→60, 2→90, 1→120."""
-    try:
-        return _DEFAULT_CADENCE[int(importance)]
-    except KeyError:
-        raise ValueError(f"importance must be 1..5, not {importance!r}") from None
-
-
 def risk_reasons(
     *,
     trust: float | None,
@@ -876,144 +865,45 @@ def risk_reasons(
     not "overdue", a missing snapshot is not a fall.
     """
     reasons: list[dict[str, str]] = []
-    if trust is not None and trust < 0.4 - _EPS:
-        reasons.append({"code": "low_trust", "message": f"Trust {trust:.2f} is below 0.40"})
+    if trust is not None and trust < RISK_LOW_TRUST - _EPS:
+        reasons.append(
+            {"code": "low_trust", "message": f"Trust {trust:.2f} is below {RISK_LOW_TRUST:.2f}"}
+        )
     if (
         trust is not None
         and trust_90_days_ago is not None
-        and trust_90_days_ago - trust >= 0.15 - _EPS
+        and trust_90_days_ago - trust >= RISK_TRUST_FALL - _EPS
     ):
         reasons.append(
             {
                 "code": "trust_falling",
                 "message": f"Trust fell from {trust_90_days_ago:.2f} to {trust:.2f} "
-                "over 90 days (by 0.15 or more)",
+                f"over {RISK_TRUST_FALL_DAYS} days (by {RISK_TRUST_FALL:.2f} or more)",
             }
         )
     if (
         is_key
         and days_since_contact is not None
         and cadence_days is not None
-        and days_since_contact > 1.5 * cadence_days
+        and days_since_contact > RISK_OVERDUE_FACTOR * cadence_days
     ):
         reasons.append(
             {
                 "code": "key_overdue",
                 "message": f"Key stakeholder last contacted {days_since_contact} days ago, "
-                f"more than 50% past its {cadence_days}-day cadence",
+                f"more than {RISK_OVERDUE_FACTOR - 1:.0%} past its {cadence_days}-day cadence",
             }
         )
     if (
         reciprocity is not None
         and given_plus_received is not None
-        and reciprocity < 0.3 - _EPS
-        and given_plus_received >= 2 - _EPS
+        and reciprocity < RISK_LOW_RECIPROCITY - _EPS
+        and given_plus_received >= RISK_RECIPROCITY_MIN_VOLUME - _EPS
     ):
         reasons.append(
             {
                 "code": "low_reciprocity",
-                "message": f"Reciprocity {reciprocity:.2f} is below 0.30",
+                "message": f"Reciprocity {reciprocity:.2f} is below {RISK_LOW_RECIPROCITY:.2f}",
             }
         )
     return reasons
-
-
-# --------------------------------------------------------------------------
-# Scalar convenience (tests, single groups): facts -> one-group arrays
-
-
-@dataclass(frozen=True)
-class InteractionFact:
-    id: int
-    occurred_at: datetime
-    kind: str = "meeting"
-    value_given: float = 0.0
-    value_received: float = 0.0
-    sentiment: float | None = None
-    duration_minutes: float = 0.0
-    cost: float = 0.0
-    n_internal: int = 1
-    n_stakeholders: int = 1
-
-
-@dataclass(frozen=True)
-class CommitmentFact:
-    id: int
-    due: date
-    status: str = "open"
-
-
-@dataclass(frozen=True)
-class OutcomeFact:
-    id: int
-    occurred_on: date
-    value: float
-
-
-Group = tuple[Sequence[InteractionFact], Sequence[CommitmentFact], Sequence[OutcomeFact]]
-
-
-def rows_from_facts(
-    groups: Iterable[Group], settings: ScoreSettings = DEFAULT_SETTINGS
-) -> tuple[int, InteractionRows, CommitmentRows, OutcomeRows]:
-    """Column arrays for groups given as (interactions, commitments, outcomes)."""
-    i_rows: list[tuple] = []
-    c_rows: list[tuple] = []
-    o_rows: list[tuple] = []
-    kinds: list[str] = []
-    n = 0
-    for g, (ints, coms, outs) in enumerate(groups):
-        n = g + 1
-        for f in ints:
-            kinds.append(f.kind)
-            i_rows.append(
-                (
-                    g,
-                    f.id,
-                    to_posix(f.occurred_at),
-                    float(f.value_given),
-                    float(f.value_received),
-                    math.nan if f.sentiment is None else float(f.sentiment),
-                    float(f.duration_minutes),
-                    float(f.cost),
-                    f.n_internal,
-                    f.n_stakeholders,
-                )
-            )
-        c_rows.extend((g, f.id, to_posix(f.due), STATUS_CODES[f.status]) for f in coms)
-        o_rows.extend((g, f.id, to_posix(f.occurred_on), float(f.value)) for f in outs)
-
-    def col(rows: list[tuple], j: int) -> list:
-        return [r[j] for r in rows]
-
-    interactions = InteractionRows(
-        group=col(i_rows, 0),
-        interaction_id=col(i_rows, 1),
-        occurred_at=col(i_rows, 2),
-        kind_weight=kind_weight_array(kinds, settings),
-        value_given=col(i_rows, 3),
-        value_received=col(i_rows, 4),
-        sentiment=col(i_rows, 5),
-        duration_minutes=col(i_rows, 6),
-        cost=col(i_rows, 7),
-        n_internal=col(i_rows, 8),
-        n_stakeholders=col(i_rows, 9),
-    )
-    commitments = CommitmentRows(col(c_rows, 0), col(c_rows, 1), col(c_rows, 2), col(c_rows, 3))
-    outcomes = OutcomeRows(col(o_rows, 0), col(o_rows, 1), col(o_rows, 2), col(o_rows, 3))
-    return n, interactions, commitments, outcomes
-
-
-def score_one(
-    interactions: Sequence[InteractionFact],
-    commitments: Sequence[CommitmentFact],
-    outcomes: Sequence[OutcomeFact],
-    *,
-    at: datetime,
-    level: Level = Level.STAKEHOLDER,
-    settings: ScoreSettings = DEFAULT_SETTINGS,
-) -> dict[str, Any]:
-    """Scores of one group (``row`` plus ``explanation``) through score_groups."""
-    _, ia, cm, oc = rows_from_facts([(interactions, commitments, outcomes)], settings)
-    scores = score_groups(1, ia, cm, oc, at=to_posix(at), level=level, settings=settings)
-    return {**scores.row(0), "explanation": scores.explanation_for(0)}

@@ -1,4 +1,4 @@
-"""Worker tasks of DESIGN §5: thin wrappers around `metrics.services`.
+"""Worker tasks of DESIGN §5: thin wrappers around `metrics.recompute` and `metrics.services`.
 
 All are idempotent (they recompute from the data and upsert), acknowledged
 late (a killed worker's task is redelivered) and retried with back-off when
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from relations.publishing import enqueue_on_commit
 
-from . import services
+from . import recompute, services, writeback
 from .models import RecomputeJob
 from .signals import scores_recomputed
 
@@ -34,7 +34,7 @@ SWEEP_GRACE = timedelta(seconds=5)
 @shared_task(**RETRY)
 def recompute_pending() -> int:
     """Recompute the scores named by the dirty markers; returns how many were processed."""
-    processed = services.pending_recompute()
+    processed = recompute.pending_recompute()
     if processed:
         scores_recomputed.send(sender=recompute_pending, full=False)
     return processed
@@ -43,7 +43,7 @@ def recompute_pending() -> int:
 @shared_task(**RETRY)
 def sweep_pending() -> int:
     """Periodic repair: markers whose task was lost (broker down, worker killed)."""
-    processed = services.pending_recompute(older_than=SWEEP_GRACE)
+    processed = recompute.pending_recompute(older_than=SWEEP_GRACE)
     if processed:
         scores_recomputed.send(sender=sweep_pending, full=False)
     return processed
@@ -65,8 +65,8 @@ def recompute_all(job_id: int) -> str:
 def nightly_refresh(at_iso: str | None = None) -> str:
     """Decay for everyone and the day's snapshots (idempotent: the snapshot is upserted)."""
     at = datetime.fromisoformat(at_iso) if at_iso else timezone.now()
-    services.scores_recompute_all(at=at)
-    services.snapshots_write(at.astimezone(UTC).date())
+    recompute.scores_recompute_all(at=at)
+    writeback.snapshots_write(at.astimezone(UTC).date())
     return at.isoformat()
 
 

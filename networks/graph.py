@@ -6,8 +6,8 @@ hands it to the functions below; the dashboard, the API and the worker all call
 the same functions.
 
 Two engines compute the graph metrics. python-igraph (and scipy for paths) is
-the production engine: on a 50,000-node, 250,000-edge graph it is 10-40x faster
-than networkx (see RECIPES.md, "Performance facts"). networkx is the readable
+the production engine: at the sizes Rapport serves it is an order of magnitude
+or more faster than networkx (docs/benchmarks.md). networkx is the readable
 reference implementation; the tests check on small graphs that both engines give
 the same answers, so a reviewer can read the networkx branch to know what the
 igraph branch means.
@@ -49,17 +49,12 @@ THREAD_STRENGTH = 0.3
 COVERAGE_STRENGTH = 0.5
 
 # Sources sampled on graphs larger than exact_threshold(k) = 2k nodes
-# (RAPPORT_BETWEENNESS_K overrides it). Measured against exact hop-count
-# betweenness of the real `large` demo graph (52,000 nodes, 187,522 edges;
-# exact took 900 s on 2 processes): the median relative error over the exact
-# top-100 nodes, seeds 0/1/2, was 28/22/27% at k=250, 18/16/21% at 500,
-# 14.4/14.1/13.1% at 750, 12.5/13.4/11.6% at 1,000, 10.5/10.8/11.1% at 1,500
-# and 9.3/9.8/9.9% at 2,000 (over the sorted top-100 values: 9.3/7.7/5.7% at
-# 1,000; raw figures in the issue 5 report). 1,000 is the smallest round k
-# with a margin under the 15% target; 750 sits on it. The synthetic graph of
-# tests/networks/synthetic.py needed 2,000 for 12-14%: the error depends on
-# the graph's shape, not its size, so re-measure if real data differs. The
-# error falls as 1/sqrt(k): halving it costs four times the sources.
+# (RAPPORT_BETWEENNESS_K overrides it): the smallest round k whose median error
+# over the top-100 nodes of the `large` demo graph stays under the 15% target with
+# a margin (the measurements: docs/benchmarks.md, "Design notes behind the
+# numbers"). The error depends on the graph's shape, not its size, so re-measure
+# if real data differs. It falls as 1/sqrt(k): halving it costs four times the
+# sources.
 DEFAULT_BETWEENNESS_K = 1_000
 # Up to this many nodes betweenness is exact (see exact_threshold()).
 DEFAULT_EXACT_THRESHOLD = 2 * DEFAULT_BETWEENNESS_K
@@ -311,7 +306,7 @@ class NetworkData:
         return self._cached("networkx", make)
 
 
-# --- Threads and key-person risk -------------------------------------------
+# --- Threads -------------------------------------------------------------------
 
 
 def _thread_lists(data: NetworkData, engine: Engine) -> list[list[int]]:
@@ -359,40 +354,6 @@ def threads(data: NetworkData, engine: Engine = "igraph") -> dict[int, list[int]
     return {int(sid): lists[i] for i, sid in enumerate(data.stakeholder_ids)}
 
 
-def single_threaded(data: NetworkData, engine: Engine = "igraph") -> dict[int, int]:
-    """Key stakeholder id -> the id of its only thread, for key stakeholders with exactly one."""
-    lists = _thread_lists(data, engine)
-    return {
-        int(sid): lists[i][0]
-        for i, sid in enumerate(data.stakeholder_ids)
-        if data.key[i] and len(lists[i]) == 1
-    }
-
-
-def unthreaded(data: NetworkData, engine: Engine = "igraph") -> list[int]:
-    """Sorted ids of the key stakeholders that have no thread at all."""
-    lists = _thread_lists(data, engine)
-    return sorted(
-        int(sid) for i, sid in enumerate(data.stakeholder_ids) if data.key[i] and not lists[i]
-    )
-
-
-def key_person_risk(data: NetworkData, engine: Engine = "igraph") -> list[tuple[int, list[int]]]:
-    """``[(user_id, [key stakeholder ids for which the user is the only thread]), ...]``.
-
-    Most at risk first: the user who would take the most key relationships with
-    them if they left; ties by user id so the order is stable between runs.
-    Users who are nobody's only thread are left out.
-    """
-    by_user: dict[int, list[int]] = {}
-    for stakeholder_id, user_id in single_threaded(data, engine).items():
-        by_user.setdefault(user_id, []).append(stakeholder_id)
-    return sorted(
-        ((user_id, sorted(ids)) for user_id, ids in by_user.items()),
-        key=lambda item: (-len(item[1]), item[0]),
-    )
-
-
 # --- Warm introduction paths ------------------------------------------------
 
 
@@ -415,7 +376,7 @@ class IntroPathIndex:
 
     Build it once per network computation and keep it (in process memory) for
     the requests that follow: each request then costs one single-source
-    Dijkstra, about 25 ms on a 52,000-node, 250,000-edge graph with scipy.
+    Dijkstra (timed in docs/benchmarks.md).
 
     The search runs from the target outwards over a directed copy of the graph
     in which stakeholder-stakeholder edges go both ways and user-stakeholder
@@ -559,15 +520,14 @@ def betweenness(
 
     Path length: by default (``weighted=False``) every tie is one hop, a broker
     being whoever sits on the shortest chains of acquaintance. A weighted pass
-    (Dijkstra) costs about four times a breadth-first one (at the ``large``
-    size, 500 sources took 21 s of CPU against 5.5 s), and the 1,000 sources
-    that accuracy needs (DEFAULT_BETWEENNESS_K) already cost 13-16 s of CPU
-    unweighted. Tie strength still shapes brokerage through Burt's constraint
-    and the warm introduction paths, both weighted. ``weighted=True`` measures
-    paths with the length ``1 / strength`` (a strong tie is a short hop); we
-    chose it over ``-ln(strength)`` because it is never zero (a link of
-    strength 1.0 would give a zero-length edge, which makes shortest-path
-    counts ill-defined) and stays within [1, 20].
+    (Dijkstra) costs about four times a breadth-first one, and the 1,000
+    sources that accuracy needs (DEFAULT_BETWEENNESS_K) are costly already
+    unweighted (docs/benchmarks.md). Tie strength still shapes brokerage
+    through Burt's constraint and the warm introduction paths, both weighted.
+    ``weighted=True`` measures paths with the length ``1 / strength`` (a strong
+    tie is a short hop); we chose it over ``-ln(strength)`` because it is never
+    zero (a link of strength 1.0 would give a zero-length edge, which makes
+    shortest-path counts ill-defined) and stays within [1, 20].
 
     Sampling: with more than ``exact_threshold`` nodes the value is estimated
     from ``k`` source nodes drawn with numpy from ``seed`` (uniformly, without
@@ -823,40 +783,3 @@ def network_health(
         "key_stakeholders": n_key,
         "health_index": health_index,
     }
-
-
-# --- All node metrics at once ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NodeMetrics:
-    """The per-node figures the nightly network computation stores, by node index."""
-
-    betweenness: Betweenness
-    constraint: np.ndarray
-    communities: Communities
-
-
-def node_metrics(
-    data: NetworkData,
-    seed: int = 0,
-    engine: Engine = "igraph",
-    exact_threshold: int = DEFAULT_EXACT_THRESHOLD,
-    k: int = DEFAULT_BETWEENNESS_K,
-    weighted: bool = DEFAULT_BETWEENNESS_WEIGHTED,
-    processes: int = 1,
-) -> NodeMetrics:
-    """Betweenness, constraint and Louvain community of every node, in ``node_keys()`` order."""
-    return NodeMetrics(
-        betweenness=betweenness(
-            data,
-            exact_threshold=exact_threshold,
-            k=k,
-            seed=seed,
-            engine=engine,
-            weighted=weighted,
-            processes=processes,
-        ),
-        constraint=constraint(data, engine=engine),
-        communities=communities(data, seed=seed, engine=engine),
-    )

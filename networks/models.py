@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from relations.models import Stakeholder
 
+from .querysets import StakeholderThreadsQuerySet
+
 
 class NetworkRun(models.Model):
     """One computation of the whole network; the latest finished one is served."""
@@ -90,6 +92,8 @@ class StakeholderThreads(models.Model):
         related_name="sole_threads",
     )
     computed_at = models.DateTimeField()
+
+    objects = StakeholderThreadsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stakeholder threads")

@@ -18,14 +18,15 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db import connection, models, transaction
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from metrics import scoring
+from metrics.conf import score_settings
 from metrics.models import RelationshipScore, StakeholderScore
-from metrics.services import Epoch, score_settings
+from metrics.sql import Epoch
 from relations.models import (
     GoalStakeholder,
     Interaction,
@@ -80,10 +81,9 @@ def co_participation_edges(at: datetime) -> graph.EdgeList:
     """Stakeholder pairs that met in the same interactions, with the DESIGN §3
     strength `1 − exp(−E/3)` over their shared interactions (decayed as of `at`)."""
     empty = (_array([], np.int64), _array([], np.int64), _array([], np.float64))
-    # Reading the interaction-stakeholder ids into numpy instead (a binary COPY
-    # costs a Python call per row; one packed bytea did better) and grouping
-    # there was tried on PostgreSQL at `large`: 1.13 s against this query's
-    # 0.95 s, so the plain query stays.
+    # Reading the interaction-stakeholder ids into numpy and grouping there was
+    # tried on PostgreSQL and was slower than this query (docs/benchmarks.md),
+    # so the plain query stays.
     interaction, stakeholder, epoch, kinds = _shared_rows(at)
     if not interaction.size:
         return empty
@@ -203,10 +203,10 @@ def graph_restore(blob: bytes) -> graph.NetworkData:
 def _copy_text(model, columns: list[str], lines: Iterable[str]) -> None:
     """Write tab-separated ``lines`` into ``model``'s table with PostgreSQL COPY.
 
-    COPY streams the rows in one statement: at the ``large`` size (52,000 node
-    rows and 50,000 thread rows) it takes a fraction of a second, where
-    bulk_create's batched INSERTs took about 3 s. Values are numbers, ISO
-    timestamps and JSON lists of ints, none of which needs COPY escaping.
+    COPY streams the rows in one statement, several times faster than
+    bulk_create's batched INSERTs at the ``large`` size (docs/benchmarks.md).
+    Values are numbers, ISO timestamps and JSON lists of ints, none of which
+    needs COPY escaping.
     """
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
@@ -619,8 +619,7 @@ def graph_view(
 def key_person_risk_rows(user_ids: Iterable[int] | None = None) -> list[dict]:
     """Users with the key stakeholders for which they are the only thread, most first."""
     rows = (
-        StakeholderThreads.objects.filter(is_key=True, thread_count=1)
-        .exclude(sole_thread_user=None)
+        StakeholderThreads.objects.key_person_risk()
         .order_by("sole_thread_user_id", "stakeholder_id")
         .values_list("sole_thread_user_id", "stakeholder_id")
     )
@@ -631,6 +630,19 @@ def key_person_risk_rows(user_ids: Iterable[int] | None = None) -> list[dict]:
         by_user.setdefault(user_id, []).append(stakeholder_id)
     ordered = sorted(by_user.items(), key=lambda item: (-len(item[1]), item[0]))
     return [{"user": user_id, "single_threaded": ids} for user_id, ids in ordered]
+
+
+def key_person_risk_people() -> models.QuerySet:
+    """Colleagues who are the only thread of at least one key stakeholder, each
+    annotated with how many (`at_risk`)."""
+    at_risk = (
+        StakeholderThreads.objects.key_person_risk()
+        .filter(sole_thread_user=OuterRef("pk"))
+        .values("sole_thread_user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return User.objects.annotate(at_risk=Subquery(at_risk)).filter(at_risk__gt=0)
 
 
 def health_current(scope: str = NetworkHealth.Scope.ORGANISATION, scope_id: int = 0):

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +33,7 @@ from relations.roles import is_director
 from relations.services import stakeholder_hand_over
 
 from .models import NetworkRun, StakeholderThreads
+from .services import key_person_risk_people
 
 # People per key-person-risk page: each brings a table of stakeholders.
 KPR_USERS_PER_PAGE = 10
@@ -128,10 +129,7 @@ def _successor_choices() -> list[tuple[int, str]]:
 def key_person_risk(request: HttpRequest) -> HttpResponse:
     """Per colleague, the key stakeholders for whom they are the only thread."""
     user = request.user
-    single = Q(sole_threads__is_key=True, sole_threads__thread_count=1)
-    people = User.objects.annotate(at_risk=Count("sole_threads", filter=single)).filter(
-        at_risk__gt=0
-    )
+    people = key_person_risk_people()
     if not is_director(user):
         people = people.filter(pk=user.pk)
     page = Paginator(
@@ -141,9 +139,8 @@ def key_person_risk(request: HttpRequest) -> HttpResponse:
     on_page = list(page.object_list)
 
     threads = (
-        StakeholderThreads.objects.filter(
-            is_key=True, thread_count=1, sole_thread_user__in=[p.pk for p in on_page]
-        )
+        StakeholderThreads.objects.key_person_risk()
+        .filter(sole_thread_user__in=[p.pk for p in on_page])
         .select_related("stakeholder__organization", "stakeholder__owner")
         .annotate(
             rank=Window(

@@ -1,4 +1,4 @@
-"""Formatting of scorecard changes (issue 10)."""
+"""Formatting of scorecard changes."""
 
 from __future__ import annotations
 

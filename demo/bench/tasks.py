@@ -10,13 +10,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from metrics import services
+from metrics import recompute
 
 
 @shared_task(ignore_result=False)  # the benchmark joins the results; the app ignores its own
 def bench_recompute(stakeholder_id: int, owner_id: int | None) -> int:
     with transaction.atomic():
-        services._serialize_recomputation()
+        recompute.recomputation_lock()
         pairs = [] if owner_id is None else [(owner_id, stakeholder_id)]
-        services.scores_recompute([stakeholder_id], pairs)
+        recompute.scores_recompute([stakeholder_id], pairs)
     return stakeholder_id

@@ -19,8 +19,8 @@ from relations.models import Stakeholder
 from relations.roles import is_director
 
 from ..models import RecomputeJob, StakeholderScoreSnapshot
-from ..services import SNAPSHOT_FIELDS
 from ..tasks import recompute_job_start
+from ..writeback import SNAPSHOT_FIELDS
 
 
 class RecomputeJobSerializer(serializers.ModelSerializer):

@@ -26,6 +26,7 @@ from relations.models import (
     Team,
 )
 from tests.api.test_api_queries import make_rows
+from tests.metrics.facts import rows_from_facts
 from tests.metrics.test_scoring import random_groups
 from tests.metrics.timebase import T
 
@@ -98,7 +99,7 @@ def test_fields_copies_are_independent():
 def test_a_field_with_its_own_descriptor_is_read_through_it(stakeholder):
     # Explanations are stored packed and rendered by their descriptor on first read:
     # the instance's __dict__ holds the packed bytes, the attribute the rendered dict.
-    n, ia, cm, oc = scoring.rows_from_facts(random_groups(random.Random(1), 1))
+    n, ia, cm, oc = rows_from_facts(random_groups(random.Random(1), 1))
     scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
     packed = PackedExplanation(scoring.explanations_pack(scores)[0].tobytes())
     StakeholderScore.objects.create(stakeholder=stakeholder, explanation=packed, computed_at=T)

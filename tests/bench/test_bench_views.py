@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from demo.bench import loadgen
 from demo.bench.middleware import QUERIES_HEADER, TIME_HEADER
-from metrics.services import scores_recompute_all
+from metrics.recompute import scores_recompute_all
 from relations.models import Interaction
 from tests.clients import token_client
 from tests.factories import InteractionFactory, StakeholderFactory

@@ -30,7 +30,7 @@ class TestManagerHome:
         assert f'href="/interactions/new/?stakeholder={eve.pk}"' in html
 
     def test_any_logged_contact_resets_the_queue(self, known, manager, other_manager, client_for):
-        from metrics.services import scores_recompute_all
+        from metrics.recompute import scores_recompute_all
         from tests.dashboards.conftest import meet
 
         # Otto, not Eve's owner, talks to Eve: the contact counts for everyone.
@@ -210,7 +210,7 @@ class TestOrganizationRollupAndLedger:
     def test_rollup_trend_from_snapshots(self, known, director, client_for):
         today = timezone.now().date()
         StakeholderScore.objects.filter(stakeholder=known["alba"]).update(trust=0.9)
-        from metrics.services import snapshots_write
+        from metrics.writeback import snapshots_write
 
         snapshots_write(today)
         html = client_for(director).get(known["acme"].get_absolute_url()).content.decode()

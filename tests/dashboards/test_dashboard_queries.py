@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from demo import seed as demo
 from metrics.models import PendingRecompute, RecomputeJob
-from metrics.services import scores_recompute_all, snapshots_write
+from metrics.recompute import scores_recompute_all
+from metrics.writeback import snapshots_write
 from networks.models import NetworkHealth, NetworkRun, NodeMetric
 from networks.services import network_recompute
 from relations.models import Organization, Stakeholder, StrategicGoal, Team

@@ -60,7 +60,7 @@ def seed(*, managers: int, stakeholders: int) -> dict:
 
 
 def _rows(model, key: str) -> dict[int, dict]:
-    from metrics.services import CURRENT_FIELDS
+    from metrics.writeback import CURRENT_FIELDS
 
     # .values() hands back the explanation as stored (packed numbers); compare it
     # the way every reader sees it, rendered.
@@ -103,13 +103,13 @@ def compare_with_full_recomputation() -> dict:
 
     The stored scores are read first; the full recomputation then overwrites them
     (it is what a clean run would store)."""
-    from metrics import services
+    from metrics import recompute
     from metrics.models import PendingRecompute, RelationshipScore, StakeholderScore
 
     pending = PendingRecompute.objects.count()
     stored_stakeholders = _rows(StakeholderScore, "stakeholder_id")
     stored_relationships = _rows(RelationshipScore, "relationship_id")
-    services.scores_recompute_all()
+    recompute.scores_recompute_all()
     fresh_stakeholders = _rows(StakeholderScore, "stakeholder_id")
     fresh_relationships = _rows(RelationshipScore, "relationship_id")
     differences: list[str] = []

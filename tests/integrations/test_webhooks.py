@@ -155,8 +155,8 @@ def test_logging_an_interaction_emits_interaction_created(
 def test_recomputed_scores_are_announced_and_a_new_risk_once(
     director, manager, stakeholder, allow_loopback
 ):
-    from metrics.services import stakeholder_scores_recompute
     from relations.services import interaction_log
+    from tests.metrics.recomputing import stakeholder_scores_recompute
 
     webhooks.webhook_create(
         owner=director,

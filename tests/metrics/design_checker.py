@@ -4,8 +4,8 @@ This module is a deliberately independent, from-the-spec re-implementation of th
 stakeholder- and relationship-level scores of /work/shared/DESIGN.md §3 (with the §6
 rule "a date (not a date-time) counts as 00:00 UTC of that day in every formula; the
 RoR window holds items dated after T − ROR_WINDOW_DAYS and on or before T"). It was
-written without reading `metrics.scoring`, `metrics.services` or the reference
-implementation in tests/metrics/test_scoring.py, so that the two can disagree: it is
+written without reading `metrics.scoring`, the recomputation (then `metrics.services`) or
+the reference implementation in tests/metrics/test_scoring.py, so that the two can disagree: it is
 the "outside party" of the acceptance criterion, not a copy of the product.
 
 It works on plain records (no ORM, no numpy): straightforward loops over every item,

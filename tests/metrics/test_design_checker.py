@@ -396,7 +396,7 @@ def trust_before(scored: Stakeholder | Relationship, at: datetime) -> float | No
     """The trust of "the snapshot 90 days earlier": the one dated T's UTC date − 90.
 
     The product also accepts the latest snapshot with a trust within the week before that
-    day (metrics.services.SNAPSHOT_SLACK_DAYS: a missed nightly run must not switch the
+    day (metrics.scored_objects.SNAPSHOT_SLACK_DAYS: a missed nightly run must not switch the
     rule off). The histories here give each T at most one snapshot in that week, so both
     readings agree."""
     day = at.astimezone(UTC).date() - timedelta(days=90)

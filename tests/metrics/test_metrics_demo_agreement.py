@@ -4,10 +4,11 @@ import os
 
 import pytest
 
-from metrics import services
+from metrics import recompute
 from metrics.models import RelationshipScore, StakeholderScore
-from metrics.services import CURRENT_FIELDS
+from metrics.writeback import CURRENT_FIELDS
 from relations.models import Relationship, Stakeholder
+from tests.metrics.recomputing import relationship_scores_recompute, stakeholder_scores_recompute
 from tests.metrics.timebase import T
 
 demo = pytest.importorskip("demo.seed")
@@ -29,7 +30,7 @@ MEDIUM = pytest.param(
 @pytest.mark.parametrize("size", ["tiny", "small", MEDIUM])
 def test_full_equals_incremental_on_the_demo(db, size):
     demo.demo_seed(size=size, seed=1, today=T.date())
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     full = stored(StakeholderScore, "stakeholder_id"), stored(RelationshipScore, "relationship_id")
     StakeholderScore.objects.all().delete()
     RelationshipScore.objects.all().delete()
@@ -38,10 +39,10 @@ def test_full_equals_incremental_on_the_demo(db, size):
     batch = 97 if size != "medium" else 997
     stakeholder_ids = list(Stakeholder.objects.values_list("pk", flat=True))
     for start in range(0, len(stakeholder_ids), batch):
-        services.stakeholder_scores_recompute(stakeholder_ids[start : start + batch], at=T)
+        stakeholder_scores_recompute(stakeholder_ids[start : start + batch], at=T)
     relationship_ids = list(Relationship.objects.values_list("pk", flat=True))
     for start in range(0, len(relationship_ids), batch):
-        services.relationship_scores_recompute(relationship_ids[start : start + batch], at=T)
+        relationship_scores_recompute(relationship_ids[start : start + batch], at=T)
 
     incremental = (
         stored(StakeholderScore, "stakeholder_id"),

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from metrics import services
+from metrics import recompute
 from metrics.models import (
     PendingRecompute,
     RecomputeJob,
@@ -17,10 +17,11 @@ from metrics.models import (
     StakeholderScore,
     StakeholderScoreSnapshot,
 )
-from metrics.services import CURRENT_FIELDS
+from metrics.writeback import CURRENT_FIELDS
 from relations.models import Commitment, Interaction, Outcome, Relationship
 from relations.services import relationships_ensure
 from tests.factories import OrganizationFactory, StakeholderFactory, UserFactory
+from tests.metrics.recomputing import relationship_scores_recompute, stakeholder_scores_recompute
 from tests.metrics.timebase import T
 
 KINDS = [k for k, _ in Interaction.Kind.choices]
@@ -98,7 +99,7 @@ def stored(model) -> dict:
 
 
 def test_full_equals_incremental_on_every_field(dataset):
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     full_stakeholders, full_relationships = stored(StakeholderScore), stored(RelationshipScore)
     assert len(full_stakeholders) == 40 and len(full_relationships) == 8 * 40
     assert sum(r["strength"] is not None for r in full_relationships.values()) > 100
@@ -109,10 +110,10 @@ def test_full_equals_incremental_on_every_field(dataset):
     ids = [s.pk for s in dataset["stakeholders"]]
     random.Random(3).shuffle(ids)
     for start, size in ((0, 1), (1, 5), (6, 13), (19, 21)):
-        services.stakeholder_scores_recompute(ids[start : start + size], at=T)
+        stakeholder_scores_recompute(ids[start : start + size], at=T)
     relationship_ids = list(Relationship.objects.values_list("pk", flat=True))
     for start in range(0, len(relationship_ids), 37):
-        services.relationship_scores_recompute(relationship_ids[start : start + 37], at=T)
+        relationship_scores_recompute(relationship_ids[start : start + 37], at=T)
 
     assert stored(StakeholderScore) == full_stakeholders  # exact: no tolerance
     assert stored(RelationshipScore) == full_relationships
@@ -120,7 +121,7 @@ def test_full_equals_incremental_on_every_field(dataset):
 
 def test_markers_path_equals_full(dataset):
     """The worker's path (markers → pairs) stores the same numbers as the full run."""
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     full_relationships = stored(RelationshipScore)
     RelationshipScore.objects.all().delete()
     PendingRecompute.objects.bulk_create(
@@ -128,7 +129,7 @@ def test_markers_path_equals_full(dataset):
         for u, s in Relationship.objects.values_list("user_id", "stakeholder_id")
     )
 
-    assert services.pending_recompute(at=T) == 320
+    assert recompute.pending_recompute(at=T) == 320
 
     assert stored(RelationshipScore) == full_relationships
 
@@ -140,7 +141,7 @@ def test_full_recomputation_query_count_does_not_grow_with_data(
     # snapshots 90 days back, then upserts in batches of 1000 (1 + 1 here);
     # plus marker ids, their delete (none) and savepoints around the bulk inserts.
     with django_assert_max_num_queries(30):
-        services.scores_recompute_all(at=T)
+        recompute.scores_recompute_all(at=T)
 
 
 @pytest.mark.parametrize("stakeholders", [1, 12])
@@ -163,7 +164,7 @@ def test_worker_path_round_trips_do_not_grow_with_history_or_markers(
     )
 
     with django_assert_max_num_queries(5 if connection.vendor == "postgresql" else 14):
-        assert services.pending_recompute(at=T) >= stakeholders
+        assert recompute.pending_recompute(at=T) >= stakeholders
 
 
 def test_command_reports_progress_and_records_the_job(dataset, capsys):

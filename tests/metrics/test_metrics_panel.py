@@ -3,9 +3,9 @@
 import pytest
 from django.template.loader import render_to_string
 
-from metrics import services
 from metrics.models import RelationshipScore, StakeholderScore
 from tests.factories import StakeholderFactory
+from tests.metrics.recomputing import relationship_scores_recompute, stakeholder_scores_recompute
 from tests.metrics.timebase import T, days_before
 
 
@@ -19,8 +19,8 @@ def scored(manager, stakeholder, log):
         value_received=1,
         sentiment=1,
     )
-    services.stakeholder_scores_recompute([stakeholder.pk], at=T)
-    services.relationship_scores_recompute(pairs=[(manager.pk, stakeholder.pk)], at=T)
+    stakeholder_scores_recompute([stakeholder.pk], at=T)
+    relationship_scores_recompute(pairs=[(manager.pk, stakeholder.pk)], at=T)
     return StakeholderScore.objects.get(stakeholder=stakeholder)
 
 

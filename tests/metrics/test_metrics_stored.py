@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from metrics import scoring, services
+from metrics import conf, recompute, row_sets, scored_objects, scoring, writeback
 from metrics.models import (
     RelationshipScore,
     RelationshipScoreSnapshot,
@@ -15,6 +15,7 @@ from metrics.models import (
 )
 from relations.models import Relationship
 from tests.factories import CommitmentFactory, OutcomeFactory, StakeholderFactory, UserFactory
+from tests.metrics.recomputing import relationship_scores_recompute, stakeholder_scores_recompute
 from tests.metrics.timebase import T, days_before
 
 
@@ -64,7 +65,7 @@ def world(manager, other_manager, stakeholder, log):
 def test_stakeholder_scores_are_the_formulas_worked_by_hand(stakeholder, world):
     assert not StakeholderScore.objects.exists()
 
-    services.stakeholder_scores_recompute([stakeholder.pk], at=T)
+    stakeholder_scores_recompute([stakeholder.pk], at=T)
 
     score = StakeholderScore.objects.get(stakeholder=stakeholder)
     given, received = 0.5 * 4 + 1 * 0, 0.5 * 2 + 1 * 2
@@ -95,7 +96,7 @@ def test_stakeholder_scores_are_the_formulas_worked_by_hand(stakeholder, world):
 def test_relationship_scores_use_only_the_pairs_rows(manager, stakeholder, world):
     relationship = Relationship.objects.get(user=manager, stakeholder=stakeholder)
 
-    services.relationship_scores_recompute([relationship.pk], at=T)
+    relationship_scores_recompute([relationship.pk], at=T)
 
     score = RelationshipScore.objects.get(relationship=relationship)
     assert score.given == pytest.approx(2.0)
@@ -111,14 +112,14 @@ def test_relationship_scores_use_only_the_pairs_rows(manager, stakeholder, world
 def test_stored_values_equal_score_groups_output(stakeholder, world):
     """Everything stored is what the maths module returns for the same rows."""
     second = world["second"]
-    services.stakeholder_scores_recompute([stakeholder.pk, second.pk], at=T)
+    stakeholder_scores_recompute([stakeholder.pk, second.pk], at=T)
 
-    groups = services.stakeholder_groups([stakeholder.pk, second.pk])
-    cfg = services.score_settings()
-    rows = services.few_read(groups.stakeholder_ids, (), T, cfg)
+    groups = scored_objects.stakeholder_groups([stakeholder.pk, second.pk])
+    cfg = conf.score_settings()
+    rows = row_sets.few_read(groups.stakeholder_ids, (), T, cfg)
     expected = scoring.score_groups(
         len(groups),
-        *services._rows_of(groups, rows),
+        *row_sets.rows_of(groups, rows),
         at=T.timestamp(),
         level=scoring.Level.STAKEHOLDER,
         settings=cfg,
@@ -138,7 +139,7 @@ def test_stored_values_equal_score_groups_output(stakeholder, world):
 def test_nothing_to_score_stores_nulls_not_defaults(manager):
     lonely = StakeholderFactory(owner=manager)
 
-    services.stakeholder_scores_recompute([lonely.pk], at=T)
+    stakeholder_scores_recompute([lonely.pk], at=T)
 
     score = StakeholderScore.objects.get(stakeholder=lonely)
     assert score.trust is None and score.strength is None and score.reciprocity is None
@@ -158,7 +159,7 @@ def test_at_risk_reasons_low_trust_and_key_overdue(manager, log):
         sentiment=-2,
     )
 
-    services.stakeholder_scores_recompute([key.pk], at=T)
+    stakeholder_scores_recompute([key.pk], at=T)
 
     score = StakeholderScore.objects.get(stakeholder=key)
     assert score.at_risk is True
@@ -173,7 +174,7 @@ def test_trust_fall_against_the_snapshot_90_days_earlier(stakeholder, world):
         stakeholder=stakeholder, date=days_before(90).date(), trust=0.95
     )
 
-    services.stakeholder_scores_recompute([stakeholder.pk], at=T)
+    stakeholder_scores_recompute([stakeholder.pk], at=T)
 
     score = StakeholderScore.objects.get(stakeholder=stakeholder)
     assert score.trust < 0.8
@@ -181,18 +182,18 @@ def test_trust_fall_against_the_snapshot_90_days_earlier(stakeholder, world):
 
 
 def test_snapshots_are_upserted_per_day(manager, stakeholder, world):
-    services.stakeholder_scores_recompute([stakeholder.pk], at=T)
-    services.relationship_scores_recompute(Relationship.objects.values_list("pk", flat=True), at=T)
+    stakeholder_scores_recompute([stakeholder.pk], at=T)
+    relationship_scores_recompute(Relationship.objects.values_list("pk", flat=True), at=T)
     day = T.date()
 
-    services.snapshots_write(day)
+    writeback.snapshots_write(day)
     first = StakeholderScoreSnapshot.objects.get(stakeholder=stakeholder, date=day)
     assert first.trust == StakeholderScore.objects.get(stakeholder=stakeholder).trust
     assert RelationshipScoreSnapshot.objects.filter(date=day).count() == 4  # 2 users × 2
 
     # Later that day the scores change: the same day's snapshot is replaced, not duplicated.
     StakeholderScore.objects.filter(stakeholder=stakeholder).update(trust=0.123, at_risk=True)
-    services.snapshots_write(day)
+    writeback.snapshots_write(day)
 
     again = StakeholderScoreSnapshot.objects.get(stakeholder=stakeholder, date=day)
     assert (again.pk, again.trust, again.at_risk) == (first.pk, 0.123, True)
@@ -201,7 +202,7 @@ def test_snapshots_are_upserted_per_day(manager, stakeholder, world):
 
 def test_contact_status_moves_with_the_clock(manager, stakeholder, log):
     log([manager], [stakeholder], occurred_at=days_before(40))
-    services.stakeholder_scores_recompute([stakeholder.pk], at=T)
+    stakeholder_scores_recompute([stakeholder.pk], at=T)
     score = StakeholderScore.objects.get(stakeholder=stakeholder)
     assert (score.days_since_contact, score.overdue) == (40, False)  # cadence 45
 
@@ -211,7 +212,7 @@ def test_contact_status_moves_with_the_clock(manager, stakeholder, log):
 def test_relationship_of_an_unrelated_user_is_not_scored(stakeholder, world):
     outsider = UserFactory(username="olga")
 
-    stored = services.relationship_scores_recompute(pairs=[(outsider.pk, stakeholder.pk)], at=T)
+    stored = relationship_scores_recompute(pairs=[(outsider.pk, stakeholder.pk)], at=T)
 
     assert stored == 0
     assert not RelationshipScore.objects.exists()
@@ -236,7 +237,7 @@ def test_full_recomputation_keeps_a_later_stakeholders_commitments_to_themselves
         stakeholder=newcomer, credited_to=users[0], value=700, occurred_on=days_before(5).date()
     )
 
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
 
     for relationship in Relationship.objects.filter(stakeholder=stakeholder):
         score = RelationshipScore.objects.get(relationship=relationship)

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from metrics import services, tasks
+from metrics import recompute, tasks
 from metrics.models import PendingRecompute, RelationshipScore, StakeholderScore
 from relations.models import Commitment, Interaction, Outcome, Relationship
 from relations.services import commitment_set_status, interaction_delete, interaction_update
@@ -220,7 +220,7 @@ def test_recompute_task_is_idempotent(manager, trio, log, django_capture_on_comm
     first = StakeholderScore.objects.get(stakeholder=trio[0])
 
     assert tasks.recompute_pending.delay().get() == 0  # nothing left to do
-    services.pending_recompute()
+    recompute.pending_recompute()
 
     again = StakeholderScore.objects.get(stakeholder=trio[0])
     assert (again.given, again.computed_at) == (first.given, first.computed_at)
@@ -230,7 +230,7 @@ def test_markers_of_a_vanished_stakeholder_are_dropped(manager, trio, queued):
     PendingRecompute.objects.create(stakeholder_id=10**9, user_id=None)
     PendingRecompute.objects.create(stakeholder_id=trio[0].pk, user_id=UserFactory().pk)
 
-    assert services.pending_recompute() == 2
+    assert recompute.pending_recompute() == 2
 
     assert not PendingRecompute.objects.exists()
     assert not RelationshipScore.objects.exists()  # no such relationship

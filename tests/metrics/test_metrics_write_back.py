@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from metrics import scoring, services
+from metrics import pgcopy, recompute, scored_objects, scoring, writeback
 from metrics.fields import PackedExplanation
 from metrics.models import RelationshipScore, StakeholderScore
-from metrics.services import CURRENT_FIELDS
+from metrics.writeback import CURRENT_FIELDS
+from tests.metrics.facts import rows_from_facts
 from tests.metrics.test_metrics_full_vs_incremental import dataset, stored  # noqa: F401
 from tests.metrics.test_scoring import random_groups
 from tests.metrics.timebase import T
@@ -38,7 +39,7 @@ def test_days_since_array_equals_the_scalar_rule():
             [np.nan, at, at + 5 * day],  # never, now, in the future
         ]
     )
-    got = services.days_since_array(last, at)
+    got = recompute.days_since_array(last, at)
     for value, days in zip(last.tolist(), got.tolist(), strict=True):
         if value == value:
             assert days == scoring.days_since(value, at), value
@@ -57,7 +58,7 @@ def test_posix_to_micros_rounds_as_datetime_does():
     )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for value, micros in zip(
-        seconds.tolist(), services.posix_to_micros(seconds).tolist(), strict=True
+        seconds.tolist(), pgcopy.posix_to_micros(seconds).tolist(), strict=True
     ):
         delta = datetime.fromtimestamp(value, UTC) - epoch
         assert micros == (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
@@ -67,10 +68,10 @@ def test_risk_candidates_miss_no_reason():
     """The array pre-selection plus risk_reasons gives every group's reasons, as
     risk_reasons over every group would (thresholds hit exactly included)."""
     rng = random.Random(9)
-    n, ia, cm, oc = scoring.rows_from_facts(random_groups(rng, 300))
+    n, ia, cm, oc = rows_from_facts(random_groups(rng, 300))
     scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
     nprng = np.random.default_rng(9)
-    groups = services.Groups(
+    groups = scored_objects.Groups(
         level=scoring.Level.STAKEHOLDER,
         object_ids=np.arange(n),
         keys=np.arange(n),
@@ -84,8 +85,8 @@ def test_risk_candidates_miss_no_reason():
     before = np.where(
         nprng.random(n) < 0.3, np.nan, scores.trust + nprng.choice([0.15, 0.3, 0.0], n)
     )
-    days = services.days_since_array(scores.last_contact, scores.at)
-    reasons = services._risk(scores, groups, before, days)
+    days = recompute.days_since_array(scores.last_contact, scores.at)
+    reasons = recompute.risk_reasons_of(scores, groups, before, days)
     assert sum(bool(r) for r in reasons) > 20
     for g in range(n):
         known = not np.isnan(scores.last_contact[g])
@@ -102,7 +103,7 @@ def test_risk_candidates_miss_no_reason():
 
 
 def test_explanation_field_reads_packed_and_json(stakeholder):
-    n, ia, cm, oc = scoring.rows_from_facts(random_groups(random.Random(1), 1))
+    n, ia, cm, oc = rows_from_facts(random_groups(random.Random(1), 1))
     scores = scoring.score_groups(n, ia, cm, oc, at=T.timestamp(), level=scoring.Level.STAKEHOLDER)
     packed = PackedExplanation(scoring.explanations_pack(scores)[0].tobytes())
     score = StakeholderScore.objects.create(
@@ -126,7 +127,7 @@ def test_explanation_field_reads_packed_and_json(stakeholder):
 
 
 def test_full_recomputation_stores_explanations_packed(dataset):  # noqa: F811
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     for model in (StakeholderScore, RelationshipScore):
         raw = model.objects.values_list("explanation", flat=True)[:5]
         assert all(isinstance(value, PackedExplanation) for value in raw)
@@ -140,15 +141,15 @@ def test_refill_and_in_place_update_store_the_same(dataset, monkeypatch):  # noq
     a table it updates the rows in place instead, with the same result. (Committed
     transactions: TRUNCATE waits for other sessions, and for deferred checks of
     this one's own earlier writes, which also make it update in place.)"""
-    monkeypatch.setattr(services, "REPLACE_LOCK_TIMEOUT", "50ms")
+    monkeypatch.setattr(writeback, "REPLACE_LOCK_TIMEOUT", "50ms")
     emptied = []
-    real = services._emptied
+    real = writeback._emptied
 
     def spy(model, cursor):
         emptied.append(result := real(model, cursor))
         return result
 
-    monkeypatch.setattr(services, "_emptied", spy)
+    monkeypatch.setattr(writeback, "_emptied", spy)
     import psycopg
 
     settings = connection.settings_dict
@@ -163,15 +164,15 @@ def test_refill_and_in_place_update_store_the_same(dataset, monkeypatch):  # noq
         # Another session reading the table: TRUNCATE would wait for it.
         other.execute("SET lock_timeout = '5s'")
         other.execute(f"LOCK TABLE {RelationshipScore._meta.db_table} IN ACCESS SHARE MODE")
-        services.scores_recompute_all(at=T)  # inserted: the table was empty
-        services.scores_recompute_all(at=T)  # updated in place
+        recompute.scores_recompute_all(at=T)  # inserted: the table was empty
+        recompute.scores_recompute_all(at=T)  # updated in place
     finally:
         other.rollback()
         other.close()
     in_place = stored(RelationshipScore)
     assert len(in_place) == 320
 
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     # The relationship level only (the stakeholders are too few to COPY).
     assert emptied == [False, False, True]
     assert stored(RelationshipScore) == in_place
@@ -180,10 +181,10 @@ def test_refill_and_in_place_update_store_the_same(dataset, monkeypatch):  # noq
 @postgresql_only
 def test_copy_write_back_equals_the_orm_path(dataset, monkeypatch):  # noqa: F811
     """Binary COPY (above COPY_THRESHOLD rows) and bulk_create store the same values."""
-    services.scores_recompute_all(at=T)
+    recompute.scores_recompute_all(at=T)
     by_copy = stored(RelationshipScore)
     RelationshipScore.objects.all().delete()
-    monkeypatch.setattr(services, "COPY_THRESHOLD", 10**9)
-    services.scores_recompute_all(at=T)
+    monkeypatch.setattr(writeback, "COPY_THRESHOLD", 10**9)
+    recompute.scores_recompute_all(at=T)
     assert stored(RelationshipScore) == by_copy
     assert set(next(iter(by_copy.values()))) == {"relationship_id", *CURRENT_FIELDS}

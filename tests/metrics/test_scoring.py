@@ -21,27 +21,28 @@ from metrics.scoring import (
     KEPT,
     OPEN,
     SCORE_FIELDS,
-    CommitmentFact,
     CommitmentRows,
-    InteractionFact,
     InteractionRows,
     Level,
-    OutcomeFact,
     OutcomeRows,
     ScoreSettings,
     days_since,
-    default_cadence_days,
     explanation_unpack,
     explanations_pack,
     is_overdue,
     kind_weight_array,
     risk_reasons,
-    rows_from_facts,
     score_groups,
-    score_one,
     status_array,
-    to_posix,
     top_items,
+)
+from tests.metrics.facts import (
+    CommitmentFact,
+    InteractionFact,
+    OutcomeFact,
+    rows_from_facts,
+    score_one,
+    to_posix,
 )
 
 # Midnight, so that "n days ago" is an exact decay exponent of n/180.
@@ -391,12 +392,6 @@ def test_days_since_and_is_overdue():
     assert is_overdue(31, 30) is True
     assert is_overdue(30, 30) is False
     assert is_overdue(None, 30) is None
-
-
-def test_default_cadence():
-    assert [default_cadence_days(i) for i in (5, 4, 3, 2, 1)] == [30, 45, 60, 90, 120]
-    with pytest.raises(ValueError):
-        default_cadence_days(0)
 
 
 def risk(**kw):

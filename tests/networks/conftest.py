@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from metrics.services import scores_recompute_all
+from metrics.recompute import scores_recompute_all
 from networks import services
 from relations.models import StakeholderLink
 from relations.services import interaction_log

@@ -25,13 +25,9 @@ from networks.graph import (
     constraint,
     exact_threshold,
     intro_paths,
-    key_person_risk,
     merge_edges,
     network_health,
-    node_metrics,
-    single_threaded,
     threads,
-    unthreaded,
 )
 
 ENGINES = ["igraph", "networkx"]
@@ -133,7 +129,7 @@ def test_an_edge_to_an_unknown_id_is_refused():
         NetworkData.build([1], [10], user_edges=([1], [99], [0.5]))
 
 
-# --- Threads and key-person risk ---------------------------------------------------
+# --- Threads ---------------------------------------------------
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -148,22 +144,9 @@ def test_single_threaded_and_unthreaded_key_stakeholders(engine):
     )
 
     assert threads(data, engine) == {10: [1], 20: [], 30: [1, 2], 40: [1], 50: []}
-    assert single_threaded(data, engine) == {10: 1}
-    assert unthreaded(data, engine) == [20, 50]
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_key_person_risk_puts_the_user_holding_most_key_stakeholders_alone_first(engine):
-    # U3 is the only thread of three key stakeholders, U1 and U2 of two each
-    # (tie: lower id first), U4 shares all of its stakeholders, U5 is the only
-    # thread of a stakeholder that is not key.
-    edges = [(3, 31, 0.8), (3, 32, 0.8), (3, 33, 0.8)]
-    edges += [(2, 21, 0.5), (2, 22, 0.5), (1, 11, 0.5), (1, 12, 0.5)]
-    edges += [(4, 41, 0.9), (3, 41, 0.9), (5, 51, 0.9)]
-    stakeholders = [11, 12, 21, 22, 31, 32, 33, 41, 51]
-    data = network(edges, stakeholders=stakeholders, key=[s != 51 for s in stakeholders])
-
-    assert key_person_risk(data, engine) == [(3, [31, 32, 33]), (1, [11, 12]), (2, [21, 22])]
+    # Of the four key stakeholders S10 is single-threaded, S20 and S50 unthreaded.
+    health = network_health(data)
+    assert (health["single_threaded_share"], health["unthreaded_share"]) == (1 / 4, 2 / 4)
 
 
 # --- Warm introduction paths --------------------------------------------------------
@@ -339,10 +322,10 @@ def test_sources_and_exact_threshold_follow_the_graph_size():
 def test_node_metrics_align_with_node_keys():
     data = two_cliques_with_a_bridge()
 
-    metrics = node_metrics(data, seed=1)
+    brokers, burt = betweenness(data, seed=1), constraint(data)
 
-    assert len(metrics.betweenness.values) == len(metrics.constraint) == len(data.node_keys())
-    assert metrics.communities.count == 2
+    assert len(brokers.values) == len(burt) == len(data.node_keys())
+    assert communities(data, seed=1).count == 2
 
 
 def test_sampled_betweenness_is_unbiased():
@@ -456,7 +439,6 @@ def test_engines_agree_on_random_graphs(seed):
     data = random_network(np.random.default_rng(seed))
 
     assert threads(data, "igraph") == threads(data, "networkx")
-    assert key_person_risk(data, "igraph") == key_person_risk(data, "networkx")
 
     fast, reference = IntroPathIndex(data, "igraph"), IntroPathIndex(data, "networkx")
     for stakeholder_id in data.stakeholder_ids[:10]:
@@ -498,7 +480,7 @@ def test_isolated_nodes_have_no_constraint_and_their_own_community():
 def test_an_empty_network_gives_empty_answers_not_errors():
     data = NetworkData.build([], [])
 
-    assert threads(data) == {} and key_person_risk(data) == []
+    assert threads(data) == {}
     assert betweenness(data).values.size == 0 and constraint(data).size == 0
     assert communities(data).count == 0
     assert intro_paths(IntroPathIndex(data), 5) == []

@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from metrics.models import RelationshipScore
 from networks import graph, services
 from networks.models import NetworkHealth, NetworkRun, NodeMetric, StakeholderThreads
+from relations.models import Relationship
 from relations.services import interaction_log
-from tests.factories import StakeholderFactory
+from tests.factories import StakeholderFactory, UserFactory
 
 
 def test_threads_and_key_person_risk(designed, manager, other_manager):
@@ -26,6 +28,44 @@ def test_threads_and_key_person_risk(designed, manager, other_manager):
     assert services.key_person_risk_rows() == [
         {"user": manager.pk, "single_threaded": [designed["alba"].pk]}
     ]
+
+
+def test_key_person_risk_puts_the_user_holding_most_key_stakeholders_alone_first(db):
+    # U3 is the only thread of three key stakeholders, U1 and U2 of two each
+    # (tie: lower id first), U4 shares all of its stakeholders, U5 is the only
+    # thread of a stakeholder that is not key.
+    users = {n: UserFactory() for n in (1, 2, 3, 4, 5)}
+    stakeholders = {
+        n: StakeholderFactory(importance=1 if n == 51 else 5)
+        for n in (11, 12, 21, 22, 31, 32, 33, 41, 51)
+    }
+    edges = [(3, 31, 0.8), (3, 32, 0.8), (3, 33, 0.8)]
+    edges += [(2, 21, 0.5), (2, 22, 0.5), (1, 11, 0.5), (1, 12, 0.5)]
+    edges += [(4, 41, 0.9), (3, 41, 0.9), (5, 51, 0.9)]
+    for user, stakeholder, strength in edges:
+        relationship = Relationship.objects.create(
+            user=users[user], stakeholder=stakeholders[stakeholder], role="owner"
+        )
+        RelationshipScore.objects.create(
+            relationship=relationship, strength=strength, computed_at=timezone.now()
+        )
+
+    services.network_recompute()
+
+    def ids(*numbers: int) -> list[int]:
+        return [stakeholders[n].pk for n in numbers]
+
+    assert services.key_person_risk_rows() == [
+        {"user": users[3].pk, "single_threaded": ids(31, 32, 33)},
+        {"user": users[1].pk, "single_threaded": ids(11, 12)},
+        {"user": users[2].pk, "single_threaded": ids(21, 22)},
+    ]
+    # The page's people: the same colleagues, with the same counts.
+    assert {user.pk: user.at_risk for user in services.key_person_risk_people()} == {
+        users[3].pk: 3,
+        users[1].pk: 2,
+        users[2].pk: 2,
+    }
 
 
 def test_strongest_intro_path_goes_through_the_stronger_longer_route(designed, manager):

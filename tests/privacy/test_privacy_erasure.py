@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from metrics.models import RelationshipScore, StakeholderScore
-from metrics.services import scores_recompute_all
+from metrics.recompute import scores_recompute_all
 from networks import services as network_services
 from networks.models import NetworkHealth
 from relations.models import (

@@ -9,7 +9,6 @@ from metrics.pulse import (
     PULSE_GAP_THRESHOLD,
     pulse_due,
     pulse_gap,
-    pulse_score,
     sparkline_points,
 )
 from relations.models import AuthenticityPulse
@@ -44,12 +43,15 @@ def test_close_values_and_missing_data_are_not_a_disagreement():
     assert pulse_gap(0.5, None) is None
 
 
-def test_pulse_score_maps_one_to_five_onto_trusts_scale_like_the_model():
-    assert pulse_score(1, 1, 1) == 0.0
-    assert pulse_score(5, 5, 5) == 1.0
-    assert pulse_score(4, 3, 5) == 0.75
-    pulse = AuthenticityPulse(integrity=4, transparency=3, reliability=5)
-    assert pulse.score == pulse_score(4, 3, 5)
+def test_pulse_score_maps_one_to_five_onto_trusts_scale():
+    def score(integrity: int, transparency: int, reliability: int) -> float:
+        return AuthenticityPulse(
+            integrity=integrity, transparency=transparency, reliability=reliability
+        ).score
+
+    assert score(1, 1, 1) == 0.0
+    assert score(5, 5, 5) == 1.0
+    assert score(4, 3, 5) == 0.75
 
 
 def test_a_pulse_is_due_when_never_taken_or_ninety_days_old():

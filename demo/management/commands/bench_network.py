@@ -1,4 +1,4 @@
-"""`manage.py bench_network`: the network computation against its targets (issue 5).
+"""`manage.py bench_network`: the network computation against its targets.
 
 On the data in the database (seed and recompute scores first; `make bench` does):
 - the whole network computation (database read, metrics, write-back), repeated;
