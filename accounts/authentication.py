@@ -1,4 +1,4 @@
-"""Knox token authentication in one query (issue 9: API read throughput).
+"""Knox token authentication in one query (API read throughput).
 
 knox's own `TokenAuthentication` runs, per request, the token lookup (with its
 user), a sweep of the user's other tokens for expired ones, and then the role

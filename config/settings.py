@@ -416,7 +416,7 @@ if RAPPORT_BENCH_VIEWS:
     MIDDLEWARE.insert(0, "demo.bench.middleware.BenchTimingMiddleware")
 
 
-# --- Imports (issue 7; relations.importing) -----------------------------------------
+# --- Imports (relations.importing) -----------------------------------------
 # Largest accepted upload (bytes): 100,000 stakeholder rows take about 10 MB.
 RAPPORT_IMPORT_MAX_BYTES = int(os.environ.get("RAPPORT_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 RAPPORT_IMPORT_MAX_ROWS = int(os.environ.get("RAPPORT_IMPORT_MAX_ROWS", "200000"))
@@ -429,7 +429,7 @@ RAPPORT_IMPORT_STALE_SECONDS = int(os.environ.get("RAPPORT_IMPORT_STALE_SECONDS"
 # After this many times queued, a job that still does not finish is marked failed.
 RAPPORT_IMPORT_MAX_ATTEMPTS = int(os.environ.get("RAPPORT_IMPORT_MAX_ATTEMPTS", "3"))
 
-# Capture of calendars and e-mail (issue 7): the largest file or message accepted,
+# Capture of calendars and e-mail: the largest file or message accepted,
 # the outbound fetch of calendar feeds, and how far back recurring events are expanded.
 RAPPORT_CAPTURE_MAX_BYTES = int(os.environ.get("RAPPORT_CAPTURE_MAX_BYTES", str(5 * 1024 * 1024)))
 RAPPORT_CAPTURE_FETCH_TIMEOUT = float(os.environ.get("RAPPORT_CAPTURE_FETCH_TIMEOUT", "10"))

@@ -1,4 +1,4 @@
-"""The director dashboard's figures as CSV (issue 7): the tiles, the team and goal
+"""The director dashboard's figures as CSV: the tiles, the team and goal
 breakdowns, the trust and strength distribution and the power/interest grid, in one
 long table (section, name, measure, value) that a spreadsheet pivots easily."""
 

@@ -1,4 +1,4 @@
-"""The read side of the dashboards (issue 6): stored scores and network health,
+"""The read side of the dashboards: stored scores and network health,
 aggregated in SQL with a fixed number of queries whatever the size of the network.
 
 Nothing here computes a score: every figure comes from the rows the worker

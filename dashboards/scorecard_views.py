@@ -1,4 +1,4 @@
-"""Scorecard pages (issue 10): a person's own, and a team's for directors.
+"""Scorecard pages: a person's own, and a team's for directors.
 
 - `/people/<id>/scorecard/`: the person themselves or a director; anyone else 404.
 - `/team/` (everyone, or `?team=`) and `/teams/<id>/`: directors only (others 404).

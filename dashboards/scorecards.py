@@ -1,4 +1,4 @@
-"""Professional scorecards (issue 10): each staff member's follow-through and portfolio.
+"""Professional scorecards: each staff member's follow-through and portfolio.
 
 The maths are pure functions over plain numbers (`CommitmentFigures`, `CadenceFigures`,
 …, `coaching_signals`); `scorecards_for` gathers the numbers for any set of people

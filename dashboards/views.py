@@ -1,4 +1,4 @@
-"""Dashboards, the manager home, the portfolio, goals and relationship plans (issue 6).
+"""Dashboards, the manager home, the portfolio, goals and relationship plans.
 
 Thin: every figure is read from stored rows through `dashboards.figures`;
 visibility comes from the querysets of `relations` (DESIGN §7):

@@ -2,7 +2,7 @@
 
 One receiver of `relations.signals.records_changed`, which every write to
 interactions (their two participant sets included), commitments, outcomes and
-stakeholders sends in its transaction (`relations.record_changes` for writes of
+stakeholders sends in its transaction (`relations.signals` for writes of
 one row, the bulk writers themselves otherwise): it writes dirty markers for
 exactly the stakeholders and (user, stakeholder) relationships the change
 touches, in the same transaction, and after commit one task per transaction is

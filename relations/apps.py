@@ -7,6 +7,6 @@ class RelationsConfig(AppConfig):
     verbose_name = _("Relations")
 
     def ready(self) -> None:
-        from relations import record_changes
+        from relations import signals
 
-        record_changes.connect()
+        signals.connect()

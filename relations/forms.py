@@ -75,7 +75,7 @@ class StakeholderFilterForm(forms.Form):
         choices=[("", _("Any")), *[(i, str(i)) for i in range(5, 0, -1)]],
     )
     tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.all(), required=False)
-    # Behind the scorecards' figures (issue 10). Scores and contact dates filter only
+    # Behind the scorecards' figures. Scores and contact dates filter only
     # what the user may see the scores of (DESIGN §7).
     contact = forms.ChoiceField(
         label=_("Contact"),
@@ -179,7 +179,7 @@ OUTCOME_FILTERS = {
 
 
 class CommitmentFilterForm(forms.Form):
-    """Commitments behind a scorecard figure: whose, which outcome, due when (issue 10)."""
+    """Commitments behind a scorecard figure: whose, which outcome, due when."""
 
     responsible = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, widget=forms.HiddenInput

@@ -819,6 +819,6 @@ class DataProtectionAction(models.Model):
         return f"{self.get_kind_display()} #{self.stakeholder_id} ({self.at:%Y-%m-%d})"
 
 
-# Imports (issue 7) live in their own package; imported here so Django registers the model.
+# Imports live in their own package; imported here so Django registers the model.
 from relations.capture.models import CalendarFeed, CaptureBatch  # noqa: E402,F401  (registered with the app)
 from relations.importing.models import ImportJob  # noqa: E402, F401

@@ -453,7 +453,7 @@ def stakeholder_hand_over(
     return commitment
 
 
-# --- Authenticity pulses (issue 10) ---------------------------------------------------
+# --- Authenticity pulses ---------------------------------------------------
 
 PULSE_FIELDS = ("assessed_on", "integrity", "transparency", "reliability", "note")
 # A note is a sentence or two beside three numbers, not a report.

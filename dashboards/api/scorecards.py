@@ -1,4 +1,4 @@
-"""`GET /api/v1/users/{id}/scorecard/` and `/api/v1/teams/{id}/scorecard/` (issue 10).
+"""`GET /api/v1/users/{id}/scorecard/` and `/api/v1/teams/{id}/scorecard/`.
 
 A person's scorecard: the person themselves or a director; a team's: directors.
 Anyone else gets 404, as for any record they may not see (DESIGN §7).

@@ -1,4 +1,4 @@
-"""Benchmark-only machinery of `make bench` (issue 9).
+"""Benchmark-only machinery of `make bench`.
 
 The views and the middleware are switched on by `RAPPORT_BENCH_VIEWS=1` alone
 (config.settings, config.urls), which the benchmark sets on the server it starts;

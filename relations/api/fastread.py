@@ -3,7 +3,7 @@
 `FieldsOnceMixin` builds a serializer's fields from the model once per class;
 `FastReadMixin` is a faster `to_representation`.
 
-Profiling the stakeholder list (issue 9) put half its Python time in DRF's
+Profiling the stakeholder list put half its Python time in DRF's
 per-field `get_attribute`, which walks the source path, checks for callables
 and wraps foreign keys in `PKOnlyObject` for every field of every row. For the
 fields where that machinery cannot change the result this reads the model
@@ -102,7 +102,7 @@ class FieldsOnceMixin:
 
     DRF's `ModelSerializer.get_fields` introspects the model and builds every field
     again for each serializer instance: for a stakeholder detail that took as long as
-    the row's query (issue 9). The result depends on the class alone (`Meta`, the
+    the row's query. The result depends on the class alone (`Meta`, the
     declared fields, the field mapping), so it is kept on the class, and each instance
     gets a deep copy, exactly as DRF treats declared fields: `Field.__deepcopy__`
     creates the field again from its arguments, unbound, with validators shared. Not
@@ -126,7 +126,7 @@ class FastReadMixin(FieldsOnceMixin):
     """Mix into a ModelSerializer, before it: `to_representation` as DRF's, faster.
 
     A serializer that only reads (its `fields` never built) does not build its
-    fields at all: copying two dozen fields cost twenty times the reading (issue 9).
+    fields at all: copying two dozen fields cost twenty times the reading.
     The plan is made once per class from the class's unbound fields; a field whose
     `to_representation` is DRF's own for its arguments alone (`_STANDALONE`) is used
     as it is, any other one is copied and bound to this serializer, as `fields`

@@ -905,7 +905,7 @@ class GoalSerializer(TimestampedSerializer):
         return goal
 
 
-# --- Authenticity pulses (issue 10) -----------------------------------------------------
+# --- Authenticity pulses -----------------------------------------------------
 
 
 @extend_schema_serializer(
@@ -1021,7 +1021,7 @@ class WebhookSerializer(StrictModelSerializer):
         return sorted(set(value))
 
     def create(self, validated_data: dict) -> Webhook:
-        return Webhook.objects.create(secret=webhooks.new_secret(), **validated_data)
+        return webhooks.webhook_create(**validated_data)
 
     def to_representation(self, instance: Webhook) -> dict:
         data = super().to_representation(instance)

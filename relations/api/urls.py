@@ -19,7 +19,7 @@ router.register("goals", views.GoalViewSet, basename="goal")
 router.register("webhooks", views.WebhookViewSet, basename="webhook")
 router.register("imports", ImportJobViewSet, basename="import")
 
-# Pulses are nested under their relationship (issue 10): explicit paths, same viewset rules.
+# Pulses are nested under their relationship: explicit paths, same viewset rules.
 pulse_list = views.PulseViewSet.as_view(
     {"get": "list", "post": "create"}, basename="relationship-pulse", detail=False
 )

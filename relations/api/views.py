@@ -71,7 +71,7 @@ class DetailWithoutListFiltersMixin:
     DRF runs every filter backend in `get_object` too. Without a parameter they cannot
     change which row the lookup finds (a FilterSet given no data filters nothing,
     SearchFilter needs `?search=`, `.get()` drops the default ordering), yet building
-    the FilterSet and the backends cost about as much as the row's own query (issue 9:
+    the FilterSet and the backends cost about as much as the row's own query (
     API reads). With any parameter they run as before, so `?search=` that the record
     does not match still answers 404. Visibility is not a backend but `get_queryset`
     (`visible_to`), which always runs.
@@ -214,7 +214,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     search_fields = ["name", "email", "title", "organization__name"]
     ordering_fields = ["name", "importance", "influence", "interest", "created_at", "id"]
     # Annotated once, when the class is made: resolving the three subqueries cost about
-    # as much as running the query (issue 9). Each request chains from a clone, as DRF
+    # as much as running the query. Each request chains from a clone, as DRF
     # does with a view's `queryset`.
     queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag())
 
@@ -349,7 +349,7 @@ RELATIONSHIP_ID_PARAMETER = OpenApiParameter(
     destroy=extend_schema(parameters=[RELATIONSHIP_ID_PARAMETER]),
 )
 class PulseViewSet(RapportViewSet):
-    """Authenticity pulses of one relationship (issue 10), newest first.
+    """Authenticity pulses of one relationship, newest first.
 
     Seen by their author, the relationship's user and directors; recorded by the
     relationship's user, members (users with their own relationship to the same

@@ -10,15 +10,15 @@ Audit events are append-only. Three layers enforce it:
   `masking()`, which sets the transaction-local setting `rapport.audit_mask` to `on`
   (only `object_repr` and `changes` may change then).
 
-The two sanctioned changes both go through `masking()`, for GDPR erasure: the record
-that something happened stays, the personal values in it are replaced.
+The one sanctioned change goes through `masking()`, for GDPR erasure: the record that
+something happened stays, the personal values in it are replaced.
 `mask_for_erasure()` (relations.querysets, the erasure service's) finds and redacts
-every mention of a person; `mask_personal_data()` masks named fields of one record.
+every mention of a person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -46,7 +46,7 @@ APPEND_ONLY_TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION relations_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        -- AuditEvent.objects.mask_personal_data(): only the repr and the changes.
+        -- AuditEvent.objects.mask_for_erasure(): only the repr and the changes.
         IF current_setting('{MASK_SETTING}', true) = 'on'
            AND (NEW.id, NEW.at, NEW.action, NEW.object_type, NEW.object_id, NEW.actor_id)
                IS NOT DISTINCT FROM
@@ -157,51 +157,6 @@ class AuditEventQuerySet(ErasureQuerySet):
                 | Q(_changes_text__icontains=text)
             )
         return qs
-
-    @transaction.atomic
-    def mask_personal_data(
-        self,
-        object_type: str,
-        object_id: str | int,
-        fields: Iterable[str],
-        *,
-        object_repr: str | None = None,
-    ) -> int:
-        """Replace the values of `fields` in every audit entry of one object by MASKED.
-
-        The only sanctioned change to audit rows (GDPR erasure). `object_type` is a
-        model label such as "relations.stakeholder"; `object_repr`, when given,
-        replaces the recorded name too. Returns how many entries changed.
-        """
-        fields = set(fields)
-        rows = list(
-            self.model.objects.filter(object_type=object_type, object_id=str(object_id))
-            .only("pk", "changes", "object_repr")
-            .order_by()
-        )
-        changed = []
-        for row in rows:
-            masked = {
-                name: _masked_value(value) if name in fields else value
-                for name, value in (row.changes or {}).items()
-            }
-            new_repr = object_repr[:200] if object_repr is not None else row.object_repr
-            if masked != row.changes or new_repr != row.object_repr:
-                row.changes, row.object_repr = masked, new_repr
-                changed.append(row)
-        with masking():
-            for row in changed:
-                self.model.objects.filter(pk=row.pk).update(
-                    changes=row.changes, object_repr=row.object_repr
-                )
-        return len(changed)
-
-
-def _masked_value(value: Any) -> Any:
-    # An update's [before, after] pair keeps its shape, so the history still reads as a change.
-    if isinstance(value, list) and len(value) == 2:
-        return [MASKED if v not in (None, "") else v for v in value]
-    return MASKED if value not in (None, "") else value
 
 
 def change_rows(action: str, changes: dict) -> list[tuple[str, Any, Any]]:

@@ -1,4 +1,4 @@
-"""API of calendar and e-mail capture (issue 7).
+"""API of calendar and e-mail capture.
 
 `POST /api/v1/capture/email/` takes one raw RFC 822 message (`Content-Type:
 message/rfc822`), as a mail plug-in or a forwarding rule sends it;

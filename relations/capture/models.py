@@ -1,4 +1,4 @@
-"""What calendar and e-mail capture (issue 7) keeps: each import's result, and feeds to re-fetch.
+"""What calendar and e-mail capture keeps: each import's result, and feeds to re-fetch.
 
 Imported in relations.models, so that Django registers them with the app.
 """

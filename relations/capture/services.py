@@ -1,4 +1,4 @@
-"""Turning captured calendar events and e-mails into interactions (issue 7).
+"""Turning captured calendar events and e-mails into interactions.
 
 Matching: internal participants are the capturing user plus every active staff
 member whose e-mail address appears; stakeholders are those the capturing user

@@ -1,4 +1,4 @@
-"""Browser pages of calendar and e-mail capture (issue 7): /capture/."""
+"""Browser pages of calendar and e-mail capture: /capture/."""
 
 from __future__ import annotations
 

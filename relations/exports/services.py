@@ -1,4 +1,4 @@
-"""CSV exports of lists (issue 7): streamed, injection-safe, a bounded number of queries
+"""CSV exports of lists: streamed, injection-safe, a bounded number of queries
 per chunk of rows whatever the list's length."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""“Export CSV” of the browser's lists, with the filters the list shows (issue 7)."""
+"""“Export CSV” of the browser's lists, with the filters the list shows."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""CSV and vCard import (issue 7): parsing, column mapping, batched import, undo."""
+"""CSV and vCard import: parsing, column mapping, batched import, undo."""

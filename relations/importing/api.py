@@ -1,4 +1,4 @@
-"""`/api/v1/imports/`: the same imports as the pages, for integrations (issue 7).
+"""`/api/v1/imports/`: the same imports as the pages, for integrations.
 
 POST a multipart form (file, kind, optional mapping, duplicates): the file is
 checked and read at once (400 naming the field when it cannot be), then the

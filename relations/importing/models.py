@@ -1,4 +1,4 @@
-"""An import of a CSV or vCard file (issue 7): the file, its mapping, progress and report.
+"""An import of a CSV or vCard file: the file, its mapping, progress and report.
 
 The uploaded bytes are stored in the database (bounded by RAPPORT_IMPORT_MAX_BYTES),
 so a worker process, on this machine or in another container, reads exactly

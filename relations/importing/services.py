@@ -1,4 +1,4 @@
-"""Importing files (issue 7): create the job at upload, run it in batches, undo it.
+"""Importing files: create the job at upload, run it in batches, undo it.
 
 A job runs in batches of BATCH_SIZE rows, one transaction each; what a batch
 created or changed is recorded on the job in the same transaction, so the job
@@ -50,7 +50,6 @@ from relations.models import (
     Tag,
 )
 from relations.publishing import enqueue_on_commit
-from relations.record_changes import announced
 from relations.roles import DIRECTOR, MANAGER
 from relations.services import (
     audit_event,
@@ -58,7 +57,7 @@ from relations.services import (
     audit_record_many,
     interactions_created_announce,
 )
-from relations.signals import records_changed
+from relations.signals import announced, records_changed
 
 logger = logging.getLogger(__name__)
 

@@ -49,13 +49,17 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def webhook_create(*, owner, url: str, events: Iterable[str], description: str = "") -> Webhook:
+def webhook_create(
+    *, owner, url: str, events: Iterable[str], description: str = "", active: bool = True
+) -> Webhook:
+    """A subscription of `owner`'s, with a new signing secret (the API's create)."""
     check_destination(url)
     return Webhook.objects.create(
         owner=owner,
         url=url,
         events=sorted(set(events)),
         description=description,
+        active=active,
         secret=new_secret(),
     )
 

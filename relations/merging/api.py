@@ -1,4 +1,4 @@
-"""`POST /api/v1/stakeholders/{id}/merge/` and `/organizations/{id}/merge/` (issue 7)."""
+"""`POST /api/v1/stakeholders/{id}/merge/` and `/organizations/{id}/merge/`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Merging duplicate stakeholders and organisations (issue 7).
+"""Merging duplicate stakeholders and organisations.
 
 `keep` survives with everything of both: interactions, commitments, outcomes,
 links, relationships (one per user: the two of the same user become one, with

@@ -5,7 +5,7 @@
 Generates a CSV (UTF-8, semicolons, a quoted field with a newline in every
 hundredth row, 1 % bad rows, 1 % duplicates of earlier rows), uploads it as a
 job and runs the import task in this process on the configured database; then
-undoes it (timed too) unless --keep. Issue 7's target: 100,000 rows < 60 s on
+undoes it (timed too) unless --keep. The target: 100,000 rows < 60 s on
 PostgreSQL.
 """
 

@@ -1,4 +1,4 @@
-"""`manage.py bench_web`: the API, the pages, peak memory and worker throughput (issue 9).
+"""`manage.py bench_web`: the API, the pages, peak memory and worker throughput.
 
 On the data already in the database (`make bench` seeds it), as in production:
 gunicorn serves the app (sync workers) and a Celery worker consumes the default
