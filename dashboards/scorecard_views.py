@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy
 from dashboards import figures as dashboards
 from dashboards import scorecards
 from dashboards.scorecards import Period
-from relations.forms import DateInput, staff_users
+from relations.forms import DateInput
 from relations.ids import parse_id
 from relations.models import Team
-from relations.roles import is_director
+from relations.roles import is_director, staff_users
 from relations.views import staff_required
 
 

@@ -39,6 +39,7 @@ from relations.models import (
     StrategicGoal,
     Webhook,
 )
+from relations.querysets import KEY_IMPORTANCE
 
 from . import scoring
 from .fields import PackedExplanation
@@ -247,8 +248,9 @@ def _on_active_goal(stakeholder_column: str) -> str:
 
 
 def _is_key(importance: np.ndarray, on_goal: np.ndarray) -> np.ndarray:
-    # Key stakeholder (DESIGN §2): importance ≥ 4 or on an active strategic goal.
-    return (importance >= 4) | on_goal.astype(bool)
+    # `StakeholderQuerySet.key()` over arrays: importance ≥ KEY_IMPORTANCE or on an
+    # active strategic goal.
+    return (importance >= KEY_IMPORTANCE) | on_goal.astype(bool)
 
 
 def stakeholder_groups(

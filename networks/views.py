@@ -23,11 +23,10 @@ from metrics.models import RelationshipScore
 from relations.forms import (
     PICKER_OPTION_LIMIT,
     apply_validation_error,
-    staff_users,
     user_label,
 )
 from relations.models import Stakeholder, StrategicGoal, Team
-from relations.roles import is_director
+from relations.roles import is_director, staff_users
 from relations.services import stakeholder_hand_over
 from relations.views import safe_next, staff_required
 

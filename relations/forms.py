@@ -23,7 +23,7 @@ from relations.models import (
     Stakeholder,
     Tag,
 )
-from relations.roles import DIRECTOR, MANAGER, is_director
+from relations.roles import is_director, staff_users
 
 # A plain <select> without JavaScript lists at most this many options; the
 # type-ahead (Tom Select) fetches the rest, so a page stays small whatever the
@@ -40,16 +40,6 @@ SENTIMENT_CHOICES = [
     (1, _("+1 positive")),
     (2, _("+2 very positive")),
 ]
-
-
-def staff_users() -> QuerySet[User]:
-    """Active internal users: every manager, director and superuser."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 def user_label(user: User) -> str:

@@ -36,7 +36,6 @@ from relations.forms import (
     StakeholderFilterForm,
     apply_validation_error,
     commitment_formset,
-    staff_users,
     stakeholder_label,
     user_label,
 )
@@ -50,7 +49,7 @@ from relations.models import (
     Relationship,
     Stakeholder,
 )
-from relations.roles import is_director, is_staff_member
+from relations.roles import is_director, is_staff_member, staff_users
 from relations.services import (
     EditConflict,
     audit_record,
@@ -59,7 +58,6 @@ from relations.services import (
     interaction_delete,
     interaction_log,
     interaction_update,
-    pulse_can_record,
     pulse_record,
     snapshot,
 )
@@ -85,6 +83,19 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def director_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Directors only (DESIGN §7): anonymous users go to the sign-in page, others get 403."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_director(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -216,14 +227,6 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Relationships -----------------------------------------------------------------
 
 
-def relationship_plan_editable_by(relationship: Relationship, user: User) -> bool:
-    return (
-        is_director(user)
-        or relationship.user_id == user.pk
-        or relationship.stakeholder.owner_id == user.pk
-    )
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -234,7 +237,7 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    can_edit = relationship_plan_editable_by(relationship, user)
+    can_edit = relationship.editable_by(user)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -268,7 +271,7 @@ def _relationship_page(
     """The relationship page, with whichever of its forms was just submitted bound."""
     user = request.user
     if can_edit is None:
-        can_edit = relationship_plan_editable_by(relationship, user)
+        can_edit = relationship.editable_by(user)
     if form is None:
         form = RelationshipPlanForm(instance=relationship)
     shared = paginate(
@@ -291,7 +294,7 @@ def _relationship_page(
         .filter(relationship=relationship)
         .select_related("assessed_by")[:PULSE_HISTORY_ROWS]
     )
-    can_record_pulse = pulse_can_record(relationship, user)
+    can_record_pulse = relationship.pulse_recordable_by(user)
     context = {
         "relationship": relationship,
         "stakeholder": relationship.stakeholder,
@@ -318,7 +321,7 @@ def relationship_pulse_create(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not pulse_can_record(relationship, user):
+    if not relationship.pulse_recordable_by(user):
         raise PermissionDenied
     pulse_form = PulseForm(request.POST)
     if pulse_form.is_valid():

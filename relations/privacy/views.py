@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -34,7 +32,7 @@ from relations.privacy.forms import (
     StakeholderPrivacyForm,
 )
 from relations.roles import is_director
-from relations.views import paginate, staff_required
+from relations.views import director_required, paginate, staff_required
 
 # A review page lists at most this many flagged records at once: decisions are
 # taken in batches, and the page stays bounded.
@@ -53,17 +51,6 @@ EXPORT_SECTIONS = {
     "audit_events": gettext_lazy("Audit log"),
     "data_protection_actions": gettext_lazy("Data-protection register"),
 }
-
-
-def director_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @staff_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_director(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _visible_stakeholder(request: HttpRequest, pk: int) -> Stakeholder:
