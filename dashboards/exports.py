@@ -10,11 +10,11 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from dashboards import figures as dashboards
-from dashboards.views import ScopeForm, director_required
+from dashboards.views import ScopeForm
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.exports.services import csv_stream
-from relations.pages import staff_required
+from relations.pages import director_required
 
 HEALTH_MEASURES = (
     "health_index",
@@ -41,9 +41,8 @@ def _health_rows(section: str, name: str, health: NetworkHealth | None) -> Itera
         yield [section, name, label, getattr(health, measure)]
 
 
-@staff_required
+@director_required
 def dashboard_export(request: HttpRequest) -> StreamingHttpResponse:
-    director_required(request)
     scope = ScopeForm(request.GET or None).scope()
     rows: list[list] = []
     rows += _health_rows(

@@ -32,7 +32,6 @@ from metrics.models import RelationshipScoreSnapshot, StakeholderScore, Stakehol
 from networks.graph import COVERAGE_STRENGTH
 from networks.models import NetworkHealth
 from relations.models import (
-    GoalStakeholder,
     Interaction,
     Relationship,
     Stakeholder,
@@ -110,14 +109,10 @@ ORGANISATION = Scope(NetworkHealth.Scope.ORGANISATION, 0, "")
 
 def scope_stakeholders(scope: Scope) -> QuerySet[Stakeholder]:
     """The stakeholders of a scope, as the network health counts them (networks.services)."""
-    stakeholders = Stakeholder.objects.all()
-    if scope.kind == NetworkHealth.Scope.TEAM:
-        member = Team.members.through.objects.filter(team_id=scope.id, user_id=OuterRef("owner_id"))
-        return stakeholders.filter(Exists(member))
-    if scope.kind == NetworkHealth.Scope.GOAL:
-        linked = GoalStakeholder.objects.filter(goal_id=scope.id, stakeholder=OuterRef("pk"))
-        return stakeholders.filter(Exists(linked))
-    return stakeholders
+    return Stakeholder.objects.of_scope(
+        team=scope.id if scope.kind == NetworkHealth.Scope.TEAM else None,
+        goal=scope.id if scope.kind == NetworkHealth.Scope.GOAL else None,
+    )
 
 
 def key_stakeholders(scope: Scope) -> QuerySet[Stakeholder]:

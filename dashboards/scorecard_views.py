@@ -24,8 +24,8 @@ from dashboards import scorecards
 from dashboards.scorecards import Period
 from relations.ids import parse_id
 from relations.models import Team
-from relations.pages import DateInput, staff_required, staff_users
-from relations.roles import is_director
+from relations.pages import DateInput, staff_required
+from relations.roles import is_director, staff_users
 
 
 def _preset_label(days: int) -> str:

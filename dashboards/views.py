@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -41,16 +40,11 @@ from relations.models import (
     StrategicGoal,
     Team,
 )
-from relations.pages import paginate, staff_required, staff_users
-from relations.roles import is_director
+from relations.pages import director_required, paginate, staff_required
+from relations.roles import is_director, staff_users
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
 GOAL_SIDE_LIST = 50
-
-
-def director_required(request: HttpRequest) -> None:
-    if not is_director(request.user):
-        raise PermissionDenied
 
 
 def _days_label(days: int) -> str:
@@ -157,7 +151,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_interactions": Interaction.objects.visible_to(user)
         .filter(Exists(through))
         .prefetch_related("stakeholders", "internal_participants")[: dashboards.QUEUE_ROWS],
-        "health": health_current() if is_director(user) else None,
+        "health": (
+            health_current()
+            if NetworkHealth.scope_visible_to(user, NetworkHealth.Scope.ORGANISATION)
+            else None
+        ),
     }
     return render(request, "dashboards/home.html", context)
 
@@ -165,10 +163,9 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- Director dashboard ----------------------------------------------------------------
 
 
-@staff_required
+@director_required
 @reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
-    director_required(request)
     form = ScopeForm(request.GET or None)
     scope, period = form.scope(), form.trend_days()
     health = health_current(scope.kind, scope.id)
@@ -200,11 +197,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/dashboard.html", context)
 
 
-@staff_required
+@director_required
 @reads_from_replica
 def dashboard_figure(request: HttpRequest) -> HttpResponse:
     """The stakeholders behind one figure of the dashboard (directors)."""
-    director_required(request)
     form = ScopeForm(request.GET or None)
     figure = request.GET.get("figure", "key")
     if figure not in dashboards.FIGURES:
@@ -277,10 +273,6 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 # --- Strategic goals and relationship plans ------------------------------------------------
 
 
-def goal_figures_visible(goal: StrategicGoal, user: User) -> bool:
-    return is_director(user) or goal.owner_id == user.pk
-
-
 def _latest_health(field: str) -> Subquery:
     return Subquery(
         NetworkHealth.objects.filter(scope=NetworkHealth.Scope.GOAL, scope_id=OuterRef("pk"))
@@ -303,7 +295,9 @@ def goal_list(request: HttpRequest) -> HttpResponse:
         .order_by("status", "title", "pk")
     )
     page = paginate(request, goals)
-    context = {"page": page, "directors_view": is_director(request.user)}
+    for goal in page.object_list:
+        goal.figures_visible = goal.health_visible_to(request.user)
+    context = {"page": page}
     return render(request, "dashboards/goal_list.html", context)
 
 
@@ -311,7 +305,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
 def goal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     goal = get_object_or_404(StrategicGoal.objects.visible_to(user).select_related("owner"), pk=pk)
-    figures_visible = goal_figures_visible(goal, user)
+    figures_visible = goal.health_visible_to(user)
     scope = Scope(NetworkHealth.Scope.GOAL, goal.pk, goal.title)
     links = paginate(
         request,

@@ -1,5 +1,6 @@
 """Who may read stored scores (DESIGN §7): directors all; a manager those of their own
-relationships and of the stakeholders they own or take part in."""
+relationships and of the stakeholders they own or take part in. The rules themselves
+are `scores_visible_to` of the relations querysets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from relations.models import Stakeholder
+from relations.models import Relationship, Stakeholder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -20,7 +21,4 @@ class StakeholderScoreQuerySet(models.QuerySet):
 
 class RelationshipScoreQuerySet(models.QuerySet):
     def visible_to(self, user: User | AnonymousUser) -> RelationshipScoreQuerySet:
-        # A user's own relationships are with stakeholders they take part in.
-        return self.filter(
-            relationship__stakeholder__in=Stakeholder.objects.scores_visible_to(user)
-        )
+        return self.filter(relationship__in=Relationship.objects.scores_visible_to(user))

@@ -16,6 +16,7 @@ import numpy as np
 from django.db import connection, models
 
 from relations.models import GoalStakeholder, Relationship, Stakeholder, StrategicGoal
+from relations.querysets import KEY_IMPORTANCE
 
 from . import scoring
 from .models import RelationshipScoreSnapshot, StakeholderScore, StakeholderScoreSnapshot
@@ -71,8 +72,9 @@ def _on_active_goal(stakeholder_column: str) -> str:
 
 
 def _is_key(importance: np.ndarray, on_goal: np.ndarray) -> np.ndarray:
-    # Key stakeholder (DESIGN §2): importance ≥ 4 or on an active strategic goal.
-    return (importance >= 4) | on_goal.astype(bool)
+    # `StakeholderQuerySet.key()` over arrays: importance ≥ KEY_IMPORTANCE or on an
+    # active strategic goal.
+    return (importance >= KEY_IMPORTANCE) | on_goal.astype(bool)
 
 
 def stakeholder_groups(

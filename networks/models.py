@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relations.models import Stakeholder
+from relations.models import Stakeholder, StrategicGoal
+from relations.roles import is_director
 
 from .querysets import StakeholderThreadsQuerySet
 
@@ -153,6 +154,16 @@ class NetworkHealth(models.Model):
         "key_stakeholders",
         "health_index",
     )
+
+    @classmethod
+    def scope_visible_to(cls, user, scope: str, scope_id: int = 0) -> bool:
+        """Network-health figures (DESIGN §7) are for directors; a manager also sees
+        those of the goals they own. Pages and the API ask this, nothing else."""
+        if is_director(user):
+            return True
+        if scope == cls.Scope.GOAL:
+            return StrategicGoal.objects.health_visible_to(user).filter(pk=scope_id).exists()
+        return False
 
     def figures(self) -> dict:
         """The DESIGN §6 field names and values."""

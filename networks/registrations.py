@@ -25,6 +25,6 @@ def register() -> None:
         "stakeholder.introductions",
         registry.template_panel(
             "networks/partials/warm_introductions.html",
-            lambda context, stakeholder: network_tags.warm_introductions(stakeholder),
+            lambda context, stakeholder: network_tags.warm_introductions(context, stakeholder),
         ),
     )

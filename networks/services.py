@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
@@ -35,6 +36,7 @@ from relations.models import (
     StrategicGoal,
     Team,
 )
+from relations.roles import is_director
 
 from . import graph
 from .models import NetworkHealth, NetworkRun, NodeMetric, StakeholderThreads
@@ -470,24 +472,30 @@ def intro_path_index() -> tuple[NetworkRun | None, graph.IntroPathIndex | None]:
     return run, index
 
 
-def stakeholder_intro_paths(stakeholder_id: int, k: int = 3) -> list[dict]:
-    _, index = intro_path_index()
+def stakeholder_intro_paths(
+    stakeholder_id: int, user: User | AnonymousUser, k: int = 3
+) -> tuple[NetworkRun | None, list[dict]]:
+    """The warmest introduction paths to a stakeholder that `user` may see, with the run
+    they come from. A path's strength carries its colleague's relationship strength,
+    which is that colleague's and the directors' to see (DESIGN §7,
+    `Relationship.scores_visible_to`): a manager gets the paths from herself only."""
+    run, index = intro_path_index()
     if index is None:
-        return []
-    return [path.as_dict() for path in graph.intro_paths(index, stakeholder_id, k=k)]
+        return run, []
+    if is_director(user):
+        paths = graph.intro_paths(index, stakeholder_id, k=k)
+    else:
+        own = (graph.USER, user.pk)
+        every = graph.intro_paths(index, stakeholder_id, k=index.data.n_users)
+        paths = [path for path in every if path.nodes[0] == own][:k]
+    return run, [path.as_dict() for path in paths]
 
 
 def scope_stakeholder_ids(*, team: int | None = None, goal: int | None = None) -> list[int] | None:
     """Stakeholders of a team (owned by its members) or a goal (linked); None for all."""
-    if team is not None:
-        return list(
-            Stakeholder.objects.filter(owner__teams=team).values_list("pk", flat=True).distinct()
-        )
-    if goal is not None:
-        return list(
-            GoalStakeholder.objects.filter(goal=goal).values_list("stakeholder_id", flat=True)
-        )
-    return None
+    if team is None and goal is None:
+        return None
+    return list(Stakeholder.objects.of_scope(team=team, goal=goal).values_list("pk", flat=True))
 
 
 def graph_view(

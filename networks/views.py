@@ -26,10 +26,9 @@ from relations.pages import (
     apply_validation_error,
     safe_next,
     staff_required,
-    staff_users,
     user_label,
 )
-from relations.roles import is_director
+from relations.roles import is_director, staff_users
 from relations.services import stakeholder_hand_over
 
 from .models import NetworkRun, StakeholderThreads

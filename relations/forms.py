@@ -26,10 +26,9 @@ from relations.pages import (
     DateInput,
     limited_choices,
     selected_pks,
-    staff_users,
     user_label,
 )
-from relations.roles import is_director
+from relations.roles import is_director, staff_users
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from relations.audit.services import AuditEventQuerySet
 from relations.querysets import (
+    KEY_IMPORTANCE,
     CommitmentQuerySet,
+    GoalQuerySet,
     InteractionQuerySet,
     OutcomeQuerySet,
     PulseQuerySet,
@@ -25,7 +27,7 @@ from relations.querysets import (
     StakeholderQuerySet,
     WebhookQuerySet,
 )
-from relations.roles import is_director
+from relations.roles import is_director, is_staff_member
 
 User = settings.AUTH_USER_MODEL
 
@@ -66,6 +68,10 @@ class Team(TimeStamped):
     def __str__(self) -> str:
         return self.name
 
+    def editable_by(self, user) -> bool:
+        """Every staff member reads teams; directors make, change and delete them."""
+        return is_director(user)
+
 
 class Organization(TimeStamped):
     class Tier(models.IntegerChoices):
@@ -96,6 +102,17 @@ class Organization(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("organization-detail", args=[self.pk])
+
+    # Who may change what (DESIGN §7): every staff member edits; directors delete and
+    # merge (an organisation has no owner to decide for it).
+    def editable_by(self, user) -> bool:
+        return is_staff_member(user)
+
+    def deletable_by(self, user) -> bool:
+        return is_director(user)
+
+    def mergeable_by(self, user) -> bool:
+        return is_director(user)
 
 
 class Tag(models.Model):
@@ -261,6 +278,37 @@ class Stakeholder(TimeStamped):
     def is_erased(self) -> bool:
         return self.erased_at is not None
 
+    @property
+    def is_key(self) -> bool:
+        """`StakeholderQuerySet.key()` for one row; reads `on_active_goal` when the row
+        came through `with_key_flag()`."""
+        if self.importance >= KEY_IMPORTANCE:
+            return True
+        on_goal = getattr(self, "on_active_goal", None)
+        if on_goal is None:
+            on_goal = self.goals.filter(status=StrategicGoal.Status.ACTIVE).exists()
+        return bool(on_goal)
+
+    # Who may change what (DESIGN §7). Every staff member edits a stakeholder (an
+    # erased record stays anonymous: nobody fills it in again); its owner or a
+    # director hands it over to someone else; directors delete.
+    def editable_by(self, user) -> bool:
+        return is_staff_member(user) and not self.is_erased
+
+    def owner_changeable_by(self, user) -> bool:
+        if not is_staff_member(user):
+            return False
+        return is_director(user) or (self.owner_id is not None and self.owner_id == user.pk)
+
+    def deletable_by(self, user) -> bool:
+        return is_director(user)
+
+    def mergeable_by(self, user) -> bool:
+        """A merge deletes one record and moves its owner's data: directors, or a
+        manager merging records she owns herself (the owner decides for her records,
+        as with a hand-over)."""
+        return self.owner_changeable_by(user)
+
 
 class Relationship(TimeStamped):
     """The tie between one internal user and one stakeholder, with its tactical plan."""
@@ -308,6 +356,20 @@ class Relationship(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("relationship-detail", args=[self.pk])
+
+    # Who may change what (DESIGN §7): the plan is changed by the relationship's user,
+    # the stakeholder's owner and directors; its scores and pulses are the user's own
+    # (`RelationshipQuerySet.scores_visible_to`): only the user and directors assess it.
+    def editable_by(self, user) -> bool:
+        if not is_staff_member(user):
+            return False
+        return is_director(user) or user.pk in (self.user_id, self.stakeholder.owner_id)
+
+    def scores_visible_to(self, user) -> bool:
+        return is_director(user) or (is_staff_member(user) and self.user_id == user.pk)
+
+    def pulse_recordable_by(self, user) -> bool:
+        return self.scores_visible_to(user)
 
 
 class Interaction(TimeStamped):
@@ -470,12 +532,18 @@ class Commitment(TimeStamped):
     def is_overdue(self) -> bool:
         return self.status == self.Status.OPEN and self.due_date < timezone.localdate()
 
-    def can_be_closed_by(self, user) -> bool:
-        return (
-            is_director(user)
-            or user.pk in (self.responsible_id, self.created_by_id)
-            or self.stakeholder.owner_id == user.pk
+    def editable_by(self, user) -> bool:
+        """Changed and closed by the responsible, its creator, the stakeholder's owner
+        or a director."""
+        if not is_staff_member(user):
+            return False
+        return is_director(user) or user.pk in (
+            self.responsible_id,
+            self.created_by_id,
+            self.stakeholder.owner_id,
         )
+
+    can_be_closed_by = editable_by
 
 
 class StrategicGoal(TimeStamped):
@@ -497,7 +565,7 @@ class StrategicGoal(TimeStamped):
         Stakeholder, through="GoalStakeholder", related_name="goals", blank=True
     )
 
-    objects = StaffVisibleQuerySet.as_manager()
+    objects = GoalQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -516,6 +584,23 @@ class StrategicGoal(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("goal-detail", args=[self.pk])
+
+    # Who may change what (DESIGN §7), as `GoalQuerySet` filters lists: directors and
+    # the goal's owner change it and see its health figures; only directors give a
+    # goal to someone else.
+    def editable_by(self, user) -> bool:
+        if not is_staff_member(user):
+            return False
+        return is_director(user) or (self.owner_id is not None and self.owner_id == user.pk)
+
+    def deletable_by(self, user) -> bool:
+        return self.editable_by(user)
+
+    def owner_changeable_by(self, user) -> bool:
+        return is_director(user)
+
+    def health_visible_to(self, user) -> bool:
+        return self.editable_by(user)
 
 
 class GoalStakeholder(models.Model):
@@ -578,6 +663,17 @@ class Outcome(TimeStamped):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.stakeholder}"
 
+    def editable_by(self, user) -> bool:
+        """Changed by its creator, the person credited, the stakeholder's owner or a
+        director."""
+        if not is_staff_member(user):
+            return False
+        return is_director(user) or user.pk in (
+            self.created_by_id,
+            self.credited_to_id,
+            self.stakeholder.owner_id,
+        )
+
 
 class StakeholderLink(TimeStamped):
     class Kind(models.TextChoices):
@@ -621,9 +717,13 @@ class StakeholderLink(TimeStamped):
     def __str__(self) -> str:
         return f"{self.from_stakeholder} → {self.to_stakeholder} ({self.get_kind_display()})"
 
+    def editable_by(self, user) -> bool:
+        """Links between people are common knowledge: every staff member keeps them."""
+        return is_staff_member(user)
+
 
 class AuthenticityPulse(TimeStamped):
-    """A dated assessment of a relationship by its owner or a member."""
+    """A dated assessment of a relationship by its user (or a director)."""
 
     relationship = models.ForeignKey(Relationship, on_delete=models.CASCADE, related_name="pulses")
     assessed_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pulses")
@@ -646,6 +746,10 @@ class AuthenticityPulse(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.relationship} ({self.assessed_on})"
+
+    def editable_by(self, user) -> bool:
+        """A pulse is its author's own assessment: the author or a director changes it."""
+        return is_director(user) or (is_staff_member(user) and self.assessed_by_id == user.pk)
 
     @property
     def score(self) -> float:
@@ -725,6 +829,10 @@ class Webhook(TimeStamped):
 
     def __str__(self) -> str:
         return self.url
+
+    def editable_by(self, user) -> bool:
+        """A webhook carries a secret: its owner, a director (`WebhookQuerySet`)."""
+        return is_director(user) and self.owner_id == user.pk
 
 
 class WebhookDelivery(models.Model):

@@ -15,12 +15,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from relations.ids import parse_id
-from relations.roles import DIRECTOR, MANAGER, is_staff_member
+from relations.roles import is_director, is_staff_member
 
 PAGE_SIZE = 25
 
@@ -37,6 +37,19 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def director_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Directors only (DESIGN §7): anonymous users go to the sign-in page, others get 403."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_director(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -61,16 +74,6 @@ def is_partial(request: HttpRequest) -> bool:
     (the back button after hx-push-url) want the whole page."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
-def staff_users() -> QuerySet[User]:
-    """Active internal users: every manager, director and superuser."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 def user_label(user: User) -> str:

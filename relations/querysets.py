@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
 
+# Importance at which a stakeholder is key whatever the goals (DESIGN §3: 4 "high" and
+# 5 "critical"); the other way to be key is a link to an active strategic goal.
+KEY_IMPORTANCE = 4
+
+
 def _staff_only(qs: models.QuerySet, user: User | AnonymousUser) -> models.QuerySet:
     return qs if is_staff_member(user) else qs.none()
 
@@ -35,6 +40,21 @@ def _involving(user: User) -> Q:
 
     member = Relationship.objects.filter(stakeholder=OuterRef("pk"), user=user)
     return Q(owner=user) | Exists(member)
+
+
+class GoalQuerySet(StaffVisibleQuerySet):
+    """Strategic goals: every staff member sees them; their owner and directors change
+    them and see their network-health figures (DESIGN §7)."""
+
+    def editable_by(self, user: User | AnonymousUser) -> GoalQuerySet:
+        if is_director(user):
+            return self.all()
+        if not is_staff_member(user):
+            return self.none()
+        return self.filter(owner=user)
+
+    def health_visible_to(self, user: User | AnonymousUser) -> GoalQuerySet:
+        return self.editable_by(user)
 
 
 class StakeholderQuerySet(models.QuerySet):
@@ -67,14 +87,29 @@ class StakeholderQuerySet(models.QuerySet):
             flag = Case(When(_involving(user), then=Value(True)), default=Value(False))
         return self.annotate(scores_visible=flag)
 
+    def of_scope(self, *, team: int | None = None, goal: int | None = None) -> StakeholderQuerySet:
+        """The stakeholders of a team (owned by one of its members) or of a goal (linked
+        to it); all of them without either. The one definition of a scope: network
+        health counts these, the dashboard lists them."""
+        from relations.models import GoalStakeholder, Team
+
+        if team is not None:
+            member = Team.members.through.objects.filter(team_id=team, user_id=OuterRef("owner_id"))
+            return self.filter(Exists(member))
+        if goal is not None:
+            linked = GoalStakeholder.objects.filter(goal_id=goal, stakeholder=OuterRef("pk"))
+            return self.filter(Exists(linked))
+        return self.all()
+
     def key(self) -> StakeholderQuerySet:
-        """Key stakeholders: importance ≥ 4 or linked to an active strategic goal."""
+        """Key stakeholders: importance ≥ `KEY_IMPORTANCE` or linked to an active strategic
+        goal (`Stakeholder.is_key` answers for one row)."""
         from relations.models import GoalStakeholder, StrategicGoal
 
         on_active_goal = GoalStakeholder.objects.filter(
             stakeholder=OuterRef("pk"), goal__status=StrategicGoal.Status.ACTIVE
         )
-        return self.filter(Q(importance__gte=4) | Exists(on_active_goal))
+        return self.filter(Q(importance__gte=KEY_IMPORTANCE) | Exists(on_active_goal))
 
     def with_key_flag(self) -> StakeholderQuerySet:
         from relations.models import GoalStakeholder, StrategicGoal
@@ -97,6 +132,15 @@ class RelationshipQuerySet(models.QuerySet):
 
         member = Relationship.objects.filter(stakeholder=OuterRef("stakeholder"), user=user)
         return self.filter(Q(user=user) | Q(stakeholder__owner=user) | Exists(member))
+
+    def scores_visible_to(self, user: User | AnonymousUser) -> RelationshipQuerySet:
+        """A relationship's own scores and pulses: its user and directors (DESIGN §7); a
+        colleague who also knows the stakeholder sees the stakeholder's scores only."""
+        if is_director(user):
+            return self.all()
+        if not is_staff_member(user):
+            return self.none()
+        return self.filter(user=user)
 
 
 class InteractionQuerySet(models.QuerySet):

@@ -1,6 +1,7 @@
 """Roles are Django groups (DESIGN §7): every staff member is a manager; directors see all."""
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
 
 MANAGER = "manager"
 DIRECTOR = "director"
@@ -32,3 +33,15 @@ def is_director(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or DIRECTOR in _group_names(user)
+
+
+def staff_users() -> QuerySet[User]:
+    """Active staff members (every manager, director and superuser), by name: who may
+    take part in interactions, be responsible, own stakeholders and goals. Callers that
+    need another order say so."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
+        .distinct()
+        .order_by("first_name", "last_name", "username", "pk")
+    )

@@ -460,27 +460,6 @@ PULSE_FIELDS = ("assessed_on", "integrity", "transparency", "reliability", "note
 PULSE_NOTE_MAX_LENGTH = 2000
 
 
-def pulse_can_record(relationship: Relationship, user: User) -> bool:
-    """The relationship's user, the members (users with their own relationship to the
-    same stakeholder) and directors may assess a relationship."""
-    from relations.roles import is_director, is_staff_member
-
-    if not is_staff_member(user):
-        return False
-    if is_director(user) or relationship.user_id == user.pk:
-        return True
-    return Relationship.objects.filter(
-        stakeholder_id=relationship.stakeholder_id, user=user
-    ).exists()
-
-
-def pulse_can_change(pulse: AuthenticityPulse, user: User) -> bool:
-    """A pulse is its author's own assessment: the author or a director changes it."""
-    from relations.roles import is_director
-
-    return is_director(user) or pulse.assessed_by_id == user.pk
-
-
 def _pulse_validate(pulse: AuthenticityPulse) -> None:
     from django.core.exceptions import ValidationError
     from django.utils import timezone
@@ -507,7 +486,7 @@ def pulse_record(*, relationship: Relationship, by: User, **fields: Any) -> Auth
     """
     from django.core.exceptions import PermissionDenied
 
-    if not pulse_can_record(relationship, by):
+    if not relationship.pulse_recordable_by(by):
         raise PermissionDenied
     unknown = set(fields) - set(PULSE_FIELDS)
     if unknown:
@@ -528,7 +507,7 @@ def pulse_update(pulse: AuthenticityPulse, *, by: User, **fields: Any) -> Authen
     """Change a pulse (its author or a director), audited with what changed."""
     from django.core.exceptions import PermissionDenied
 
-    if not pulse_can_change(pulse, by):
+    if not pulse.editable_by(by):
         raise PermissionDenied
     unknown = set(fields) - set(PULSE_FIELDS)
     if unknown:
@@ -548,7 +527,7 @@ def pulse_update(pulse: AuthenticityPulse, *, by: User, **fields: Any) -> Authen
 def pulse_delete(pulse: AuthenticityPulse, *, by: User) -> None:
     from django.core.exceptions import PermissionDenied
 
-    if not pulse_can_change(pulse, by):
+    if not pulse.editable_by(by):
         raise PermissionDenied
     audit_record(actor=by, action=AuditEvent.Action.DELETE, obj=pulse, changes=snapshot(pulse))
     pulse.delete()

@@ -48,10 +48,9 @@ from relations.pages import (
     paginate,
     safe_next,
     staff_required,
-    staff_users,
     user_label,
 )
-from relations.roles import is_director
+from relations.roles import is_director, staff_users
 from relations.services import (
     EditConflict,
     audit_record,
@@ -60,7 +59,6 @@ from relations.services import (
     interaction_delete,
     interaction_log,
     interaction_update,
-    pulse_can_record,
     pulse_record,
     snapshot,
 )
@@ -183,14 +181,6 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Relationships -----------------------------------------------------------------
 
 
-def relationship_plan_editable_by(relationship: Relationship, user: User) -> bool:
-    return (
-        is_director(user)
-        or relationship.user_id == user.pk
-        or relationship.stakeholder.owner_id == user.pk
-    )
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
 def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -201,7 +191,7 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    can_edit = relationship_plan_editable_by(relationship, user)
+    can_edit = relationship.editable_by(user)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -235,7 +225,7 @@ def _relationship_page(
     """The relationship page, with whichever of its forms was just submitted bound."""
     user = request.user
     if can_edit is None:
-        can_edit = relationship_plan_editable_by(relationship, user)
+        can_edit = relationship.editable_by(user)
     if form is None:
         form = RelationshipPlanForm(instance=relationship)
     shared = paginate(
@@ -258,7 +248,7 @@ def _relationship_page(
         .filter(relationship=relationship)
         .select_related("assessed_by")[:PULSE_HISTORY_ROWS]
     )
-    can_record_pulse = pulse_can_record(relationship, user)
+    can_record_pulse = relationship.pulse_recordable_by(user)
     context = {
         "relationship": relationship,
         "stakeholder": relationship.stakeholder,
@@ -285,7 +275,7 @@ def relationship_pulse_create(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not pulse_can_record(relationship, user):
+    if not relationship.pulse_recordable_by(user):
         raise PermissionDenied
     pulse_form = PulseForm(request.POST)
     if pulse_form.is_valid():

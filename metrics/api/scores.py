@@ -126,6 +126,8 @@ class RelationshipScoresViewSet(ScoresViewSet):
     @SCORES_SCHEMA
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def scores(self, request: Request, pk: str | None = None) -> Response:
-        """Visible with the relationship: its user, the stakeholder's owner and members,
-        directors."""
-        return score_answer(getattr(self.get_object(), "score", None))
+        """A relationship's own scores: its user and directors (404 for the others)."""
+        relationship = self.get_object()
+        if not relationship.scores_visible_to(request.user):
+            raise NotFound
+        return score_answer(getattr(relationship, "score", None))

@@ -126,13 +126,10 @@ def stakeholder_scores_panel(context: dict, stakeholder) -> dict[str, Any]:
 @register.inclusion_tag("metrics/partials/scores_panel.html", takes_context=True)
 def relationship_scores_panel(context: dict, relationship) -> dict[str, Any]:
     from metrics.models import RelationshipScore
-    from relations.models import Stakeholder
 
     user = context["request"].user
-    score = RelationshipScore.objects.visible_to(user).filter(relationship=relationship).first()
-    visible = score is not None or (
-        Stakeholder.objects.scores_visible_to(user).filter(pk=relationship.stakeholder_id).exists()
-    )
+    visible = relationship.scores_visible_to(user)
+    score = RelationshipScore.objects.filter(relationship=relationship).first() if visible else None
     return {
         "score": score,
         "visible": visible,

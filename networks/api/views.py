@@ -21,15 +21,23 @@ HISTORY_DAYS_MAX = 3650
 
 
 def _scope(request: Request) -> tuple[str, int]:
+    """The scope asked for: 404 when the team or goal is not visible, 403 when its
+    figures are not the caller's to see (as `/dashboard/` and `/goals/<id>/`)."""
     query = serializers.ScopeQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     if team := query.validated_data.get("team"):
         get_object_or_404(Team.objects.visible_to(request.user), pk=team)
-        return NetworkHealth.Scope.TEAM, team
-    if goal := query.validated_data.get("goal"):
+        scope, scope_id = NetworkHealth.Scope.TEAM, team
+    elif goal := query.validated_data.get("goal"):
         get_object_or_404(StrategicGoal.objects.visible_to(request.user), pk=goal)
-        return NetworkHealth.Scope.GOAL, goal
-    return NetworkHealth.Scope.ORGANISATION, 0
+        scope, scope_id = NetworkHealth.Scope.GOAL, goal
+    else:
+        scope, scope_id = NetworkHealth.Scope.ORGANISATION, 0
+    if not NetworkHealth.scope_visible_to(request.user, scope, scope_id):
+        raise PermissionDenied(
+            "Network-health figures are for directors and for the owner of a goal."
+        )
+    return scope, scope_id
 
 
 def _figures(row: NetworkHealth | None) -> dict:
@@ -95,13 +103,8 @@ class IntroPathsView(APIView):
         stakeholder = get_object_or_404(
             Stakeholder.objects.visible_to(request.user), pk=stakeholder_id
         )
-        run, _ = services.latest_graph()
-        return Response(
-            {
-                "paths": services.stakeholder_intro_paths(stakeholder.pk),
-                "computed_at": run.finished_at if run else None,
-            }
-        )
+        run, paths = services.stakeholder_intro_paths(stakeholder.pk, request.user)
+        return Response({"paths": paths, "computed_at": run.finished_at if run else None})
 
 
 class NetworkGraphView(APIView):

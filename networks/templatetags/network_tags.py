@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from relations.models import Stakeholder
 
-from .. import graph, services
+from .. import services
 
 register = template.Library()
 
@@ -60,16 +60,12 @@ def intro_chains(paths: list[dict]) -> list[dict[str, Any]]:
     return chains
 
 
-@register.inclusion_tag("networks/partials/warm_introductions.html")
-def warm_introductions(stakeholder: Stakeholder) -> dict[str, Any]:
-    """The three warmest introduction paths to a stakeholder (DESIGN §4), from the
-    latest stored network: one query for the run, then one per node type."""
-    run, index = services.intro_path_index()
-    paths = (
-        [path.as_dict() for path in graph.intro_paths(index, stakeholder.pk, k=3)]
-        if index is not None
-        else []
-    )
+@register.inclusion_tag("networks/partials/warm_introductions.html", takes_context=True)
+def warm_introductions(context: dict, stakeholder: Stakeholder) -> dict[str, Any]:
+    """The three warmest introduction paths to a stakeholder (DESIGN §4) that the reader
+    may see, from the latest stored network: one query for the run, then one per node
+    type."""
+    run, paths = services.stakeholder_intro_paths(stakeholder.pk, context["request"].user)
     return {
         "stakeholder": stakeholder,
         "chains": intro_chains(paths),

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models, transaction
-from django.db.models import Count, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models import Count, OuterRef, StringAgg, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,17 +51,7 @@ from relations.models import (
     Webhook,
     WebhookDelivery,
 )
-from relations.roles import DIRECTOR, MANAGER, is_director
-
-
-def staff_users() -> models.QuerySet:
-    """Users who may take part in interactions, be responsible, own stakeholders."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
-        .distinct()
-        .order_by("pk")
-    )
+from relations.roles import DIRECTOR, is_director, staff_users
 
 
 def _request_user(context: dict) -> Any:
@@ -325,10 +315,7 @@ class StakeholderSerializer(TimestampedSerializer):
         read_only_fields = ["erased_at", "retention_flagged_at"]
 
     def get_is_key(self, stakeholder: Stakeholder) -> bool:
-        on_goal = getattr(stakeholder, "on_active_goal", None)
-        if on_goal is None:
-            on_goal = stakeholder.goals.filter(status=StrategicGoal.Status.ACTIVE).exists()
-        return stakeholder.importance >= 4 or bool(on_goal)
+        return stakeholder.is_key
 
     def validate_tags(self, names: list[str]) -> list[str]:
         return sorted({name.strip() for name in names if name.strip()})

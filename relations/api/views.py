@@ -41,7 +41,7 @@ from relations.models import (
     Team,
     Webhook,
 )
-from relations.roles import is_director, is_staff_member
+from relations.roles import is_director, is_staff_member, staff_users
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -100,11 +100,14 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> models.QuerySet:
         return self.base_queryset().visible_to(self.request.user)
 
+    # The rules are the model's (`editable_by`, `deletable_by`, `owner_changeable_by`):
+    # the API asks them as the pages do and never re-derives them.
     def can_change(self, user: User, obj: Any) -> bool:
-        return True
+        return obj.editable_by(user)
 
     def can_delete(self, user: User, obj: Any) -> bool:
-        return self.can_change(user, obj)
+        deletable_by = getattr(obj, "deletable_by", None)
+        return deletable_by(user) if deletable_by else self.can_change(user, obj)
 
     @extend_schema(parameters=[IDEMPOTENCY_PARAMETER])
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -135,7 +138,19 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
             changes=services.snapshot(obj),
         )
 
+    def check_owner_change(self, serializer: drf_serializers.BaseSerializer) -> None:
+        """Giving a record to someone else is the model's `owner_changeable_by` rule."""
+        instance = serializer.instance
+        if instance is None or "owner" not in serializer.validated_data:
+            return
+        owner = serializer.validated_data["owner"]
+        if getattr(owner, "pk", None) != instance.owner_id and not instance.owner_changeable_by(
+            self.request.user
+        ):
+            raise PermissionDenied(_("Only its owner or a director may give this to someone else."))
+
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        self.check_owner_change(serializer)
         before = services.snapshot(serializer.instance)
         obj = serializer.save()
         services.audit_record(
@@ -169,7 +184,7 @@ class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
         if not is_staff_member(self.request.user):
             return User.objects.none()
         return (
-            serializers.staff_users()
+            staff_users()
             .order_by("username")
             .prefetch_related("groups", Prefetch("teams", queryset=_only_ids(Team)))
         )
@@ -188,9 +203,6 @@ class TeamViewSet(RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return Team.objects.prefetch_related(Prefetch("members", queryset=_only_ids(User)))
 
-    def can_change(self, user: User, obj: Team) -> bool:
-        return is_director(user)
-
 
 class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     """External organisations: every staff member edits; directors delete."""
@@ -200,9 +212,6 @@ class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     filterset_class = filters.OrganizationFilter
     search_fields = ["name", "sector", "country"]
     ordering_fields = ["name", "tier", "created_at", "id"]
-
-    def can_delete(self, user: User, obj: Organization) -> bool:
-        return is_director(user)
 
 
 class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
@@ -221,10 +230,6 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return self.queryset.all()
 
-    def can_change(self, user: User, obj: Stakeholder) -> bool:
-        # An erased record stays anonymous: nobody fills it in again.
-        return not obj.is_erased
-
     def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
         from relations.privacy.services import objection_register_if_new
 
@@ -234,14 +239,12 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
         from relations.privacy.services import objection_register_if_new
 
+        self.check_owner_change(serializer)
         had_objection = serializer.instance.objection_on is not None
         super().perform_update(serializer)
         objection_register_if_new(
             serializer.instance, had_objection=had_objection, by=self.request.user
         )
-
-    def can_delete(self, user: User, obj: Stakeholder) -> bool:
-        return is_director(user)
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
@@ -315,6 +318,16 @@ class GoalViewSet(CsvExportMixin, RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return StrategicGoal.objects.prefetch_related("links")
 
+    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        # A manager's new goal is her own: giving goals to others is for directors.
+        user = self.request.user
+        owner = serializer.validated_data.get("owner")
+        if not StrategicGoal(owner=owner).owner_changeable_by(user):
+            if owner is not None and owner.pk != user.pk:
+                raise PermissionDenied(_("Only directors give a goal to someone else."))
+            serializer.validated_data["owner"] = user
+        super().perform_create(serializer)
+
 
 class RelationshipViewSet(CsvExportMixin, RapportViewSet):
     """User ↔ stakeholder ties: changed by their user, the stakeholder's owner, directors."""
@@ -327,9 +340,6 @@ class RelationshipViewSet(CsvExportMixin, RapportViewSet):
 
     def base_queryset(self) -> models.QuerySet:
         return Relationship.objects.select_related("stakeholder")
-
-    def can_change(self, user: User, obj: Relationship) -> bool:
-        return is_director(user) or user.pk in (obj.user_id, obj.stakeholder.owner_id)
 
 
 RELATIONSHIP_ID_PARAMETER = OpenApiParameter(
@@ -390,9 +400,6 @@ class PulseViewSet(RapportViewSet):
             context["relationship"] = self.relationship()
         return context
 
-    def can_change(self, user: User, obj: AuthenticityPulse) -> bool:
-        return services.pulse_can_change(obj, user)
-
     def get_success_headers(self, data: Any) -> dict[str, str]:
         if isinstance(data, dict) and "id" in data:
             url = reverse(
@@ -444,9 +451,6 @@ class InteractionViewSet(CsvExportMixin, RapportViewSet):
             Prefetch("internal_participants", queryset=_only_ids(User)),
             Prefetch("stakeholders", queryset=_only_ids(Stakeholder)),
         )
-
-    def can_change(self, user: User, obj: Interaction) -> bool:
-        return obj.editable_by(user)
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
@@ -525,10 +529,7 @@ class InteractionViewSet(CsvExportMixin, RapportViewSet):
                     )
         user = self.request.user
         return {
-            User: {
-                u.pk: u
-                for u in serializers.staff_users().filter(pk__in=wanted["internal_participants"])
-            },
+            User: {u.pk: u for u in staff_users().filter(pk__in=wanted["internal_participants"])},
             Stakeholder: {
                 s.pk: s
                 for s in Stakeholder.objects.visible_to(user).filter(pk__in=wanted["stakeholders"])
@@ -548,9 +549,6 @@ class CommitmentViewSet(CsvExportMixin, RapportViewSet):
 
     def base_queryset(self) -> models.QuerySet:
         return Commitment.objects.select_related("stakeholder")
-
-    def can_change(self, user: User, obj: Commitment) -> bool:
-        return obj.can_be_closed_by(user)
 
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
         # A status change is audited by commitment_set_status; other fields here.
@@ -580,13 +578,6 @@ class OutcomeViewSet(CsvExportMixin, RapportViewSet):
 
     def base_queryset(self) -> models.QuerySet:
         return Outcome.objects.select_related("stakeholder")
-
-    def can_change(self, user: User, obj: Outcome) -> bool:
-        return is_director(user) or user.pk in (
-            obj.created_by_id,
-            obj.credited_to_id,
-            obj.stakeholder.owner_id,
-        )
 
 
 class WebhookViewSet(RapportViewSet):

@@ -50,7 +50,7 @@ from relations.models import (
     Tag,
 )
 from relations.publishing import enqueue_on_commit
-from relations.roles import DIRECTOR, MANAGER
+from relations.roles import staff_users
 from relations.services import (
     audit_event,
     audit_record,
@@ -68,6 +68,12 @@ lz = functools.cache(gettext_lazy)
 # Rows per transaction: large enough that bulk inserts amortise their round trips
 # (100,000 rows in well under a minute), small enough that progress moves every
 # second or so and one batch's lock time stays short.
+# A merge that would give an existing stakeholder to someone else: the hand-over rule
+# (`Stakeholder.owner_changeable_by`) applies to imports too.
+OWNER_CHANGE_REFUSED = gettext_lazy(
+    "Only the stakeholder's owner or a director may give it to someone else: row skipped."
+)
+
 BATCH_SIZE = 2000
 # Ids per DELETE when undoing: bounds the size of one IN (...) list.
 DELETE_CHUNK = 500
@@ -719,11 +725,7 @@ class Importer:
     def staff_user(self, reference: str) -> int:
         """A colleague by username or e-mail (case-insensitive)."""
         if self._staff is None:
-            staff = (
-                User.objects.filter(is_active=True)
-                .filter(Q(is_superuser=True) | Q(groups__name__in=[MANAGER, DIRECTOR]))
-                .distinct()
-            )
+            staff = staff_users().order_by("pk")
             table: dict[str, int | None] = {}
             for pk, username, mail in staff.values_list("pk", "username", "email"):
                 table[username.lower()] = pk
@@ -1029,6 +1031,15 @@ class StakeholderImporter(Importer):
                 continue
             if not self.merge:
                 self.match(line, target, "skipped")
+                continue
+            owner = values.get("owner")
+            if (
+                target.pk is not None
+                and owner is not None
+                and owner != target.owner_id
+                and not target.owner_changeable_by(self.user)
+            ):
+                self.error(line, str(OWNER_CHANGE_REFUSED))
                 continue
             if target.pk is None:
                 self.apply(target, values, {})

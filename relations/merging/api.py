@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from relations.ids import parse_id
-from relations.merging.services import can_merge, organization_merge, stakeholder_merge
+from relations.merging.services import organization_merge, stakeholder_merge
 
 
 class MergeRequestSerializer(serializers.Serializer):
@@ -36,7 +36,7 @@ class MergeActionMixin:
         keep = self.get_object()
         # Refused before the body is read: a caller who may not change this record
         # learns nothing from validation messages about the other one.
-        if not can_merge(request.user, keep):
+        if not keep.mergeable_by(request.user):
             raise PermissionDenied
         body = MergeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -31,7 +31,6 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
 )
-from relations.roles import is_director, is_staff_member
 from relations.services import audit_record, diff, snapshot
 from relations.signals import records_changed
 
@@ -49,16 +48,6 @@ STAKEHOLDER_FILL_FIELDS = (
     "objection_note",
 )
 ORGANIZATION_FILL_FIELDS = ("sector", "country", "website", "notes")
-
-
-def can_merge(user: User, record: Stakeholder | Organization) -> bool:
-    """Directors merge any records; a manager only stakeholders they own.
-    Organisations have no owner: directors only."""
-    if not is_staff_member(user):
-        return False
-    if is_director(user):
-        return True
-    return isinstance(record, Stakeholder) and record.owner_id == user.pk
 
 
 @dataclass
@@ -117,7 +106,7 @@ def stakeholder_merge_preview(keep: Stakeholder, absorb: Stakeholder) -> MergePr
 def _validate_pair(keep, absorb, by: User) -> None:
     if keep.pk == absorb.pk:
         raise ValidationError({"other": [_("A record cannot be merged with itself.")]})
-    if not (can_merge(by, keep) and can_merge(by, absorb)):
+    if not (keep.mergeable_by(by) and absorb.mergeable_by(by)):
         raise PermissionDenied
 
 

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods
 
 from relations.forms import stakeholder_label
 from relations.merging.services import (
-    can_merge,
     organization_merge,
     organization_merge_preview,
     stakeholder_merge,
@@ -66,7 +65,7 @@ def merge(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     spec = KINDS[kind]
     records = spec["model"].objects.visible_to(request.user)
     keep = get_object_or_404(records, pk=pk)
-    if not can_merge(request.user, keep):
+    if not keep.mergeable_by(request.user):
         raise PermissionDenied
     data = (
         request.POST
@@ -83,7 +82,7 @@ def merge(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     preview = absorb = None
     if data is not None and form.is_valid():
         absorb = form.cleaned_data["other"]
-        if not can_merge(request.user, absorb):
+        if not absorb.mergeable_by(request.user):
             form.add_error("other", _("You may not change that record, so it cannot be merged."))
         elif request.method == "POST" and request.POST.get("confirm") == "1":
             try:

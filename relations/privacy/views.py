@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -35,7 +33,7 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
 )
-from relations.pages import apply_validation_error, paginate, staff_required
+from relations.pages import apply_validation_error, director_required, paginate, staff_required
 from relations.privacy import services as privacy
 from relations.privacy.forms import (
     ErasureForm,
@@ -63,17 +61,6 @@ EXPORT_SECTIONS = {
     "audit_events": gettext_lazy("Audit log"),
     "data_protection_actions": gettext_lazy("Data-protection register"),
 }
-
-
-def director_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @staff_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_director(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _visible_stakeholder(request: HttpRequest, pk: int) -> Stakeholder:

@@ -86,6 +86,21 @@ def test_intro_paths_strongest_first_target_last(designed, api, other_manager):
     assert strengths == sorted(strengths, reverse=True)
 
 
+def test_intro_paths_show_a_manager_only_her_own_relationships_strength(
+    designed, api, manager, other_manager, director
+):
+    # Maria's route to Daan starts with her relationship with Alba: its strength is hers
+    # and the directors' to see (DESIGN §7), not Otto's.
+    url = f"/api/v1/stakeholders/{designed['daan'].pk}/intro-paths/"
+
+    def starts(user):
+        return {path["nodes"][0]["id"] for path in api(user).get(url).json()["paths"]}
+
+    assert starts(director) == {manager.pk, other_manager.pk}
+    assert starts(other_manager) == {other_manager.pk}
+    assert starts(manager) == {manager.pk}
+
+
 def test_intro_paths_of_unknown_stakeholder_is_404(designed, api, manager):
     assert api(manager).get("/api/v1/stakeholders/999999/intro-paths/").status_code == 404
 

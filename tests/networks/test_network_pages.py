@@ -350,19 +350,31 @@ def test_hand_over_ignores_an_offsite_next(client, designed, manager, other_mana
 # --- Warm introductions on the stakeholder page ------------------------------------------
 
 
-def test_stakeholder_page_shows_warm_introductions(client, designed, other_manager):
-    client.force_login(other_manager)
-    response = client.get(designed["alba"].get_absolute_url())
-    html = response.content.decode()
+def _warm_section(client, stakeholder) -> str:
+    html = client.get(stakeholder.get_absolute_url()).content.decode()
     assert "Warm introductions" in html
+    return html.split('id="warm-intros-heading"')[1].split("</section>")[0]
+
+
+def test_stakeholder_page_shows_warm_introductions(client, designed, director):
+    client.force_login(director)
     # Maria knows Alba directly (≈63%); Otto through Daan: 0.095 × 0.9 ≈ 9%.
-    section = html.split('id="warm-intros-heading"')[1].split("</section>")[0]
+    section = _warm_section(client, designed["alba"])
     assert "<strong>Maria Manager</strong>" in section
     assert "<strong>Otto Other</strong>" in section
     assert f'<a href="/stakeholders/{designed["daan"].pk}/">Daan</a>' in section
     assert section.index("Maria Manager") < section.index("Otto Other")
     assert "63%" in section
     assert "9%" in section
+
+
+def test_a_manager_sees_only_the_warm_introductions_from_herself(client, designed, other_manager):
+    # Maria's path carries the strength of her relationship with Alba: hers and the
+    # directors' to see (DESIGN §7), not Otto's.
+    client.force_login(other_manager)
+    section = _warm_section(client, designed["alba"])
+    assert "<strong>Otto Other</strong>" in section and "9%" in section
+    assert "Maria Manager" not in section and "63%" not in section
 
 
 def test_stakeholder_nobody_can_reach_has_an_empty_state(client, designed, manager):
@@ -381,12 +393,15 @@ def test_stakeholder_page_before_any_network_run(client, manager, stakeholder):
 def test_warm_introductions_cost_bounded_queries(
     client, designed, director, django_assert_max_num_queries
 ):
+    from types import SimpleNamespace
+
     from networks.templatetags.network_tags import warm_introductions
 
-    warm_introductions(designed["bram"])  # the graph is restored once per process
+    page = {"request": SimpleNamespace(user=director)}
+    warm_introductions(page, designed["bram"])  # the graph is restored once per process
     # the latest run, the users named in the paths, the stakeholders named in the paths
     with django_assert_max_num_queries(3):
-        context = warm_introductions(designed["alba"])
+        context = warm_introductions(page, designed["alba"])
     assert len(context["chains"]) == 2
 
 

@@ -68,8 +68,8 @@ def test_key_person_risk_puts_the_user_holding_most_key_stakeholders_alone_first
     }
 
 
-def test_strongest_intro_path_goes_through_the_stronger_longer_route(designed, manager):
-    paths = services.stakeholder_intro_paths(designed["daan"].pk)
+def test_strongest_intro_path_goes_through_the_stronger_longer_route(designed, manager, director):
+    _run, paths = services.stakeholder_intro_paths(designed["daan"].pk, director)
 
     best = paths[0]
     # Maria–Alba (≈0.63) × Alba–Daan (0.9) ≈ 0.57 beats Otto's direct e-mail tie (≈0.095).

@@ -2,7 +2,7 @@
 knows Sam (a member), signed-in page and API clients, and stored trust.
 
 - `manager` (Maria) owns Sam and has the relationship under test;
-- `member` (Mia) has her own relationship with Sam, so she may assess Maria's too;
+- `member` (Mia) has her own relationship with Sam, yet may not assess Maria's (DESIGN §7);
 - `other_manager` (Otto) has nothing to do with Sam;
 - `director` (Dana) sees and may do everything.
 """

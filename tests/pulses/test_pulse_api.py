@@ -117,18 +117,19 @@ def test_the_director_sees_and_may_change_a_managers_pulse(
     assert not AuthenticityPulse.objects.exists()
 
 
-def test_a_member_sees_only_their_own_and_the_user_cannot_change_theirs(
-    relationship, manager, member, api_for
+def test_a_member_neither_sees_nor_records_and_the_user_cannot_change_a_directors(
+    relationship, manager, member, director, api_for
 ):
     marias = record(relationship, manager, note="Maria's")
     member_api = api_for(member)
 
-    mias = member_api.post(pulses_url(relationship.pk), BODY, format="json").json()
-    listed = member_api.get(pulses_url(relationship.pk)).json()["results"]
-    assert [p["id"] for p in listed] == [mias["id"]]
+    # A relationship's pulses are its user's and the directors' (DESIGN §7).
+    assert member_api.post(pulses_url(relationship.pk), BODY, format="json").status_code == 403
+    assert member_api.get(pulses_url(relationship.pk)).json()["results"] == []
     assert member_api.get(pulse_url(marias)).status_code == 404
 
-    # Maria sees Mia's pulse on her own relationship, but it is Mia's to change.
+    # Maria sees Dana's pulse on her own relationship, but it is Dana's to change.
+    mias = api_for(director).post(pulses_url(relationship.pk), BODY, format="json").json()
     maria_api = api_for(manager)
     mias_pulse = AuthenticityPulse.objects.get(pk=mias["id"])
     assert {p["id"] for p in maria_api.get(pulses_url(relationship.pk)).json()["results"]} == {

@@ -53,10 +53,10 @@ def test_a_recent_pulse_clears_it_and_ninety_days_bring_it_back(relationship, ma
 
 
 def test_only_the_users_own_pulses_and_key_not_ended_relationships_count(
-    relationship, manager, member, client_for
+    relationship, manager, member, director, client_for
 ):
-    # Mia's pulse on Maria's relationship is Mia's view, not Maria's.
-    assess(relationship, member, days_ago=1)
+    # Dana's pulse on Maria's relationship is Dana's view, not Maria's.
+    assess(relationship, director, days_ago=1)
     minor = StakeholderFactory(name="Minor Contact", importance=2)
     Relationship.objects.create(user=manager, stakeholder=minor)
     on_goal = StakeholderFactory(name="Goal Sponsor", importance=2)

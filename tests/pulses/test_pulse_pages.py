@@ -185,8 +185,8 @@ def test_the_director_sees_the_managers_pulse_and_whose_it_is(
     assert "Maria Manager&#x27;s assessment is higher than the computed trust" in html
 
 
-def test_a_member_sees_only_their_own_pulses_on_a_colleagues_relationship(
-    relationship, manager, member, client_for
+def test_a_member_neither_sees_nor_records_pulses_on_a_colleagues_relationship(
+    relationship, manager, member, director, client_for
 ):
     pulse_record(
         relationship=relationship,
@@ -202,12 +202,15 @@ def test_a_member_sees_only_their_own_pulses_on_a_colleagues_relationship(
     assert "Maria&#x27;s private view" not in html and "Maria's private view" not in html
     assert "No pulse recorded yet." in html
 
-    assert post_pulse(client, relationship, **{"pulse-note": "Mia's view"}).status_code == 302
-    html = client.get(relationship.get_absolute_url()).content.decode()
-    assert "Mia&#x27;s view" in html
-    # …and Maria sees Mia's pulse on her own relationship.
+    # A relationship's pulses are its user's and the directors' (DESIGN §7).
+    assert 'id="pulse-form"' not in html
+    assert post_pulse(client, relationship, **{"pulse-note": "Mia's view"}).status_code == 403
+    dana = client_for(director)
+    assert post_pulse(dana, relationship, **{"pulse-note": "Dana's view"}).status_code == 302
+    assert "Dana&#x27;s view" not in client.get(relationship.get_absolute_url()).content.decode()
+    # …and Maria sees Dana's pulse on her own relationship.
     assert (
-        "Mia&#x27;s view"
+        "Dana&#x27;s view"
         in client_for(manager).get(relationship.get_absolute_url()).content.decode()
     )
 

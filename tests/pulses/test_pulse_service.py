@@ -31,12 +31,17 @@ def test_the_relationships_user_records_a_dated_audited_pulse(relationship, mana
     assert event.changes["integrity"] == 4
 
 
-def test_members_and_directors_may_record_on_the_relationship(relationship, member, director):
-    pulse_record(relationship=relationship, by=member, **RATINGS)
+def test_the_user_and_directors_may_record_on_the_relationship_not_members(
+    relationship, manager, member, director
+):
+    pulse_record(relationship=relationship, by=manager, **RATINGS)
     pulse_record(relationship=relationship, by=director, **RATINGS)
+    # A colleague who also knows Sam assesses her own relationship, not Maria's (DESIGN §7).
+    with pytest.raises(PermissionDenied):
+        pulse_record(relationship=relationship, by=member, **RATINGS)
 
     assert set(AuthenticityPulse.objects.values_list("assessed_by__username", flat=True)) == {
-        "mia",
+        "maria",
         "dana",
     }
 
@@ -71,17 +76,17 @@ def test_bad_input_names_the_field_and_saves_nothing(relationship, manager, fiel
 def test_the_author_or_a_director_changes_and_deletes_a_pulse(
     relationship, manager, member, director
 ):
-    pulse = pulse_record(relationship=relationship, by=member, **RATINGS)
+    pulse = pulse_record(relationship=relationship, by=manager, **RATINGS)
 
     with pytest.raises(PermissionDenied):
-        pulse_update(pulse, by=manager, integrity=1)
-    pulse_update(pulse, by=member, integrity=2)
+        pulse_update(pulse, by=member, integrity=1)
+    pulse_update(pulse, by=manager, integrity=2)
     pulse.refresh_from_db()
     assert pulse.integrity == 2
     assert audits("update").get().changes == {"integrity": [4, 2]}
 
     with pytest.raises(PermissionDenied):
-        pulse_delete(pulse, by=manager)
+        pulse_delete(pulse, by=member)
     pulse_delete(pulse, by=director)
     assert not AuthenticityPulse.objects.exists()
     assert audits("delete").get().actor == director
