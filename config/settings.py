@@ -259,7 +259,8 @@ REST_FRAMEWORK = {
     # Token first: its `WWW-Authenticate` header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "relations.api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Refuses a session that has not passed the second factor (directors).
+        "relations.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["relations.api.permissions.IsStaffMember"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -6,7 +6,8 @@
   logged too, so that a director sees someone probing other people's records.
 - Directors and superusers must pass a second factor (TOTP or a backup code) after
   their password before any other page; without a device they enrol first. API
-  token authentication is separate and unaffected.
+  token authentication is separate and unaffected; a session that has not passed
+  the second factor authenticates nothing in the API, whatever headers come with it.
 """
 
 from __future__ import annotations
@@ -109,11 +110,31 @@ def mfa_required(user: User | AnonymousUser) -> bool:
 MFA_EXEMPT_URL_NAMES = frozenset({"mfa-verify", "mfa-enrol", "logout", "set_language", "login"})
 
 
+def session_passed_second_factor(user: User | AnonymousUser) -> bool:
+    """Whether a session's user may act: anyone who needs no second factor, or who has
+    passed it in this session (OTPMiddleware sets `is_verified`)."""
+    if not mfa_required(user):
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
+def carries_api_token(request: HttpRequest) -> bool:
+    """The request names the `Token` scheme (knox's prefix): token authentication, not
+    the session, decides who it is (an invalid token is a 401, never the session)."""
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(maxsplit=1)
+    return bool(scheme) and scheme[0].lower() == "token"
+
+
 class SecondFactorRequiredMiddleware:
     """After OTPMiddleware: a director or superuser whose session has not passed a
     second factor is sent to verify (or to enrol, without a device) before any page.
-    Requests carrying an Authorization header are API calls with a token, which
-    signs in without a session and is not concerned."""
+
+    In the API, only a request naming the `Token` scheme goes on without a verified
+    session: token authentication then signs it in without the session. Any other
+    Authorization header (Bearer, Basic, empty...) is no credential of ours and
+    changes nothing; DRF's session authentication refuses such a session as well
+    (relations.api.authentication.SessionAuthentication)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -125,13 +146,13 @@ class SecondFactorRequiredMiddleware:
         self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict
     ) -> HttpResponse | None:
         user = request.user
-        if not mfa_required(user) or user.is_verified():
+        if session_passed_second_factor(user):
             return None
         match = request.resolver_match
         if match is not None and match.url_name in MFA_EXEMPT_URL_NAMES:
             return None
         if request.path.startswith("/api/"):
-            if "HTTP_AUTHORIZATION" in request.META:
+            if carries_api_token(request):
                 return None
             return JsonResponse(
                 {"detail": _("Two-factor verification is required: sign in again in the browser.")},
