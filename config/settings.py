@@ -375,6 +375,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relations.importing.tasks.import_sweep_stale",
         "schedule": 300.0,
     },
+    # Stored import files dropped after their undo window (RAPPORT_IMPORT_FILE_RETENTION_DAYS).
+    "imports-files-expire": {
+        "task": "relations.importing.tasks.import_files_expire",
+        "schedule": crontab(hour=2, minute=15),
+    },
     # Data protection: stale stakeholders flagged for a director's review.
     "privacy-retention-flag": {
         "task": "relations.tasks.retention_flag_stale",
@@ -426,6 +431,10 @@ RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", 
 RAPPORT_IMPORT_STALE_SECONDS = int(os.environ.get("RAPPORT_IMPORT_STALE_SECONDS", "600"))
 # After this many times queued, a job that still does not finish is marked failed.
 RAPPORT_IMPORT_MAX_ATTEMPTS = int(os.environ.get("RAPPORT_IMPORT_MAX_ATTEMPTS", "3"))
+# Uploaded files are personal data: each import's stored file is deleted this many days
+# after the import finished (or was uploaded and never started). Undo keeps working: it
+# needs only what the run recorded.
+RAPPORT_IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("RAPPORT_IMPORT_FILE_RETENTION_DAYS", "30"))
 
 # Capture of calendars and e-mail (issue 7): the largest file or message accepted,
 # the outbound fetch of calendar feeds, and how far back recurring events are expanded.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from .forms import limited_choices, stakeholder_label
 from .merging import (
     can_merge,
+    merge_refusal,
     organization_merge,
     organization_merge_preview,
     stakeholder_merge,
@@ -83,7 +84,10 @@ def merge(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     preview = absorb = None
     if data is not None and form.is_valid():
         absorb = form.cleaned_data["other"]
-        if not can_merge(request.user, absorb):
+        refusal = merge_refusal(keep, absorb)
+        if refusal:
+            form.add_error("other", refusal)
+        elif not can_merge(request.user, absorb):
             form.add_error("other", _("You may not change that record, so it cannot be merged."))
         elif request.method == "POST" and request.POST.get("confirm") == "1":
             try:
