@@ -252,6 +252,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
 
+# The largest request body read into memory (JSON, forms; uploaded files are not
+# counted): the documented 1,000-item bulk endpoint with 20,000-character notes takes
+# about 20 MB of JSON. Beyond it the answer is 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("RAPPORT_MAX_REQUEST_BYTES", str(32 * 2**20)))
+
 # --- REST framework -----------------------------------------------------------
 # API throttle per token (per user for sessions); "off" disables it (fuzz runs).
 API_THROTTLE_RATE = os.environ.get("RAPPORT_API_THROTTLE_RATE", "5000/hour")
@@ -272,7 +277,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # JSON only: the browsable API's inline scripts do not pass the strict CSP.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit (relations.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["relations.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["relations.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": None

@@ -7,6 +7,6 @@ class RelationsConfig(AppConfig):
     verbose_name = _("Relations")
 
     def ready(self) -> None:
-        from . import security
+        from . import ids, security  # noqa: F401 (ids registers the bounded id__in lookup)
 
         security.connect_axes_signal()

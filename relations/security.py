@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.models import AnonymousUser, User
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,6 +43,19 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def _storable(value: Any) -> Any:
+    """A value as the database can store it: text without NUL characters (PostgreSQL
+    refuses them, in text and in JSON alike) or lone surrogates (not UTF-8). The
+    security log records what attackers send: a path or an id may hold either."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def security_event(
     action: str,
     *,
@@ -61,8 +74,8 @@ def security_event(
         action=action,
         object_type="auth.user",
         object_id=str(user.pk) if known else "",
-        object_repr=(user.get_username() if known else username)[:200],
-        changes=details,
+        object_repr=_storable((user.get_username() if known else username)[:200]),
+        changes=_storable(details),
     )
 
 
@@ -165,10 +178,20 @@ class SecondFactorRequiredMiddleware:
 
 
 class RefusedAccessLogMiddleware:
-    """Logs a signed-in user's 403s, and 404s on addresses that name an object."""
+    """Logs a signed-in user's 403s, and 404s on addresses that name an object.
+
+    An address naming an object by text holding a NUL character names nothing (no
+    record can hold one: PostgreSQL refuses it): 404 before any view looks it up."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict
+    ) -> HttpResponse | None:
+        if any("\x00" in str(value) for value in (*args, *kwargs.values())):
+            raise Http404
+        return None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -191,5 +214,5 @@ class RefusedAccessLogMiddleware:
             status=response.status_code,
             method=request.method,
             view=match.view_name[:100],
-            object_id=str(next(iter(match.kwargs.values()), ""))[:40],
+            object_id=_storable(str(next(iter(match.kwargs.values()), ""))[:40]),
         )
