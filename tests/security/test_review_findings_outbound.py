@@ -32,6 +32,19 @@ OTHER_PUBLIC = "calendar.other.example"
 OTHER_PUBLIC_IP = "8.8.4.4"
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(settings):
+    """Deliveries and feed fetches run in process, one attempt each, as on the embedded
+    default, even when the suite runs with a broker configured (CI)."""
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 class Server:
     """A real HTTP server on loopback; `answer(handler)` decides each response."""
 
