@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from django.db import DatabaseError, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from knox.models import AuthToken
@@ -35,61 +36,66 @@ PATH_VALUES = {
     "negative": "-1",
     "negative-20-digits": "-" + "9" * 20,
 }
-# Query parameters the project's pages and lists read, by kind.
+# The query parameters the project's pages and lists read (request.GET and the
+# filter sets), by kind.
 DATE_PARAMS = [
     "occurred_after",
     "occurred_before",
     "due_after",
     "due_before",
-    "created_after",
-    "created_before",
+    "due_from",
+    "due_to",
     "since",
     "until",
-    "start",
-    "end",
-    "date",
-    "day",
-    "from",
-    "to",
     "as_of",
-    "at",
-    "month",
-    "year",
     "period",
 ]
 NUMBER_PARAMS = [
     "page",
-    "page_size",
-    "limit",
-    "offset",
-    "days",
-    "weeks",
+    "user",
     "stakeholder",
     "organization",
     "owner",
     "team",
     "goal",
-    "user",
     "tag",
-    "participant",
     "responsible",
-    "interaction",
-    "credited_to",
+    "successor",
+    "sole_thread",
+    "importance",
+    "min_strength",
+    "object_id",
+    "other",
+    "version",
+    "participant",
     "created_by",
+    "credited_to",
+    "interaction",
     "from_stakeholder",
     "to_stakeholder",
-    "source",
-    "target",
-    "successor",
-    "importance",
-    "cadence",
-    "k",
-    "id",
-    "other",
-    "min_strength",
-    "version",
+    "actor",
 ]
-TEXT_PARAMS = ["search", "q", "ordering", "kind", "status", "role", "contact", "next", "sort"]
+TEXT_PARAMS = [
+    "q",
+    "search",
+    "sort",
+    "ordering",
+    "show",
+    "next",
+    "status",
+    "kind",
+    "role",
+    "fragment",
+    "figure",
+    "balance",
+    "colour",
+    "action",
+    "object_type",
+    "contact",
+    "decision",
+    "at_risk",
+    "direction",
+]
 DATE_VALUES = [
     "9999-12-31T23:59:59-12:00",
     "0001-01-01T00:00:00%2B14:00",
@@ -105,8 +111,8 @@ _CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 def _template(route: str) -> str:
     """A route of either syntax as a string with `{name}` for each parameter."""
+    route = _GROUP.sub(r"{\1}", route)  # first: a group's name looks like a converter
     route = _CONVERTER.sub(r"{\1}", route)
-    route = _GROUP.sub(r"{\1}", route)
     route = route.replace("^", "").replace("$", "").replace("/?", "/")
     return "/" + route.replace("\\.", ".").replace("\\", "")
 
@@ -147,18 +153,15 @@ def path_cases(template: str) -> Iterator[str]:
 
 
 def query_cases(url: str) -> Iterator[str]:
-    """Each date, number and text value at least once, every parameter of a kind at
-    once (lists validate all their filters together and name every bad one)."""
-    for index in range(max(len(DATE_VALUES), len(NUMBER_VALUES), len(TEXT_VALUES))):
-        date = DATE_VALUES[index % len(DATE_VALUES)]
-        number = NUMBER_VALUES[index % len(NUMBER_VALUES)]
-        text = TEXT_VALUES[index % len(TEXT_VALUES)]
-        query = (
-            [f"{p}={date}" for p in DATE_PARAMS]
-            + [f"{p}={number}" for p in NUMBER_PARAMS]
-            + [f"{p}={text}" for p in TEXT_PARAMS]
-        )
-        yield f"{url}?{'&'.join(query)}"
+    """Every value of a kind in every parameter of that kind at once; one kind per
+    request, so that a refused date (a 400) hides no crash on a number."""
+    for names, values in (
+        (DATE_PARAMS, DATE_VALUES),
+        (NUMBER_PARAMS, NUMBER_VALUES),
+        (TEXT_PARAMS, TEXT_VALUES),
+    ):
+        for value in values:
+            yield f"{url}?{'&'.join(f'{name}={value}' for name in names)}"
 
 
 # Routes that take no query parameters and cost seconds to answer (the OpenAPI
@@ -184,12 +187,17 @@ def test_no_route_answers_500_to_hostile_ids_and_query_parameters(identities):
     requests = 0
 
     def check(who: str, method: str, url: str) -> None:
+        """One request in a savepoint: on PostgreSQL a failed statement would abort
+        the test's transaction, and every later request would fail with it."""
         nonlocal requests
-        client = identities[who]
-        response = getattr(client, method)(url)
         requests += 1
-        if response.status_code >= 500:
-            failures.append((who, method, url[:160], response.status_code))
+        try:
+            with transaction.atomic():
+                status = getattr(identities[who], method)(url).status_code
+        except DatabaseError:
+            status = 500  # the view swallowed a database error the savepoint met
+        if status >= 500:
+            failures.append((who, method, url[:160], status))
 
     for template in templates:
         admin = template.startswith("/admin/")
@@ -214,6 +222,7 @@ def test_no_route_answers_500_to_hostile_ids_and_query_parameters(identities):
             for query_url in query_cases(url):
                 for who in identities:
                     check(who, "get", query_url)
+    print("FUZZ", len(templates), "routes", requests, "requests")
     assert requests > 4000
     for failure in failures:
         print("FAIL", failure[0], failure[1], failure[2][:60], failure[3])
