@@ -29,7 +29,7 @@ from knox import auth
 from knox.crypto import hash_token
 from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
-from rest_framework import exceptions
+from rest_framework import authentication, exceptions
 
 from relations.roles import DIRECTOR, MANAGER, roles_preload
 
@@ -100,3 +100,20 @@ class TokenAuthentication(auth.TokenAuthentication):
         if earliest is not None and earliest < timezone.now():
             return super()._cleanup_token(auth_token)
         return False
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, refusing a director's or superuser's session that
+    has not passed the second factor (security review, item 1): whatever other
+    header comes with it, a password alone authenticates nothing. Only a valid
+    `Token` (TokenAuthentication, tried first) signs in without a session."""
+
+    def authenticate(self, request):  # noqa: ANN001, ANN201 (DRF's signature)
+        from accounts.security import session_passed_second_factor
+
+        result = super().authenticate(request)
+        if result is not None and not session_passed_second_factor(result[0]):
+            raise exceptions.AuthenticationFailed(
+                _("Two-factor verification is required: sign in again in the browser.")
+            )
+        return result

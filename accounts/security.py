@@ -6,7 +6,8 @@
   logged too, so that a director sees someone probing other people's records.
 - Directors and superusers must pass a second factor (TOTP or a backup code) after
   their password before any other page; without a device they enrol first. API
-  token authentication is separate and unaffected.
+  token authentication is separate and unaffected; a session that has not passed
+  the second factor authenticates nothing in the API, whatever headers come with it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.models import AnonymousUser, User
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,6 +44,19 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def _storable(value: Any) -> Any:
+    """A value as the database can store it: text without NUL characters (PostgreSQL
+    refuses them, in text and in JSON alike) or lone surrogates (not UTF-8). The
+    security log records what attackers send: a path or an id may hold either."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def security_event(
     action: str,
     *,
@@ -61,8 +75,8 @@ def security_event(
         action=action,
         obj=User,
         object_id=str(user.pk) if known else "",
-        object_repr=user.get_username() if known else username,
-        changes=details,
+        object_repr=_storable((user.get_username() if known else username)[:200]),
+        changes=_storable(details),
     )
 
 
@@ -110,11 +124,31 @@ def mfa_required(user: User | AnonymousUser) -> bool:
 MFA_EXEMPT_URL_NAMES = frozenset({"mfa-verify", "mfa-enrol", "logout", "set_language", "login"})
 
 
+def session_passed_second_factor(user: User | AnonymousUser) -> bool:
+    """Whether a session's user may act: anyone who needs no second factor, or who has
+    passed it in this session (OTPMiddleware sets `is_verified`)."""
+    if not mfa_required(user):
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
+def carries_api_token(request: HttpRequest) -> bool:
+    """The request names the `Token` scheme (knox's prefix): token authentication, not
+    the session, decides who it is (an invalid token is a 401, never the session)."""
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(maxsplit=1)
+    return bool(scheme) and scheme[0].lower() == "token"
+
+
 class SecondFactorRequiredMiddleware:
     """After OTPMiddleware: a director or superuser whose session has not passed a
     second factor is sent to verify (or to enrol, without a device) before any page.
-    Requests carrying an Authorization header are API calls with a token, which
-    signs in without a session and is not concerned."""
+
+    In the API, only a request naming the `Token` scheme goes on without a verified
+    session: token authentication then signs it in without the session. Any other
+    Authorization header (Bearer, Basic, empty...) is no credential of ours and
+    changes nothing; DRF's session authentication refuses such a session as well
+    (accounts.authentication.SessionAuthentication)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -126,13 +160,13 @@ class SecondFactorRequiredMiddleware:
         self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict
     ) -> HttpResponse | None:
         user = request.user
-        if not mfa_required(user) or user.is_verified():
+        if session_passed_second_factor(user):
             return None
         match = request.resolver_match
         if match is not None and match.url_name in MFA_EXEMPT_URL_NAMES:
             return None
         if request.path.startswith("/api/"):
-            if "HTTP_AUTHORIZATION" in request.META:
+            if carries_api_token(request):
                 return None
             return JsonResponse(
                 {"detail": _("Two-factor verification is required: sign in again in the browser.")},
@@ -145,10 +179,20 @@ class SecondFactorRequiredMiddleware:
 
 
 class RefusedAccessLogMiddleware:
-    """Logs a signed-in user's 403s, and 404s on addresses that name an object."""
+    """Logs a signed-in user's 403s, and 404s on addresses that name an object.
+
+    An address naming an object by text holding a NUL character names nothing (no
+    record can hold one: PostgreSQL refuses it): 404 before any view looks it up."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict
+    ) -> HttpResponse | None:
+        if any("\x00" in str(value) for value in (*args, *kwargs.values())):
+            raise Http404
+        return None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -171,5 +215,5 @@ class RefusedAccessLogMiddleware:
             status=response.status_code,
             method=request.method,
             view=match.view_name[:100],
-            object_id=str(next(iter(match.kwargs.values()), ""))[:40],
+            object_id=_storable(str(next(iter(match.kwargs.values()), ""))[:40]),
         )

@@ -255,6 +255,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
 
+# The largest request body read into memory (JSON, forms; uploaded files are not
+# counted): the documented 1,000-item bulk endpoint with 20,000-character notes takes
+# about 20 MB of JSON. Beyond it the answer is 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("RAPPORT_MAX_REQUEST_BYTES", str(32 * 2**20)))
+
 # --- REST framework -----------------------------------------------------------
 # API throttle per token (per user for sessions); "off" disables it (fuzz runs).
 API_THROTTLE_RATE = os.environ.get("RAPPORT_API_THROTTLE_RATE", "5000/hour")
@@ -262,7 +267,8 @@ REST_FRAMEWORK = {
     # Token first: its `WWW-Authenticate` header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Refuses a session that has not passed the second factor (directors).
+        "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["relations.api.permissions.IsStaffMember"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -274,7 +280,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # JSON only: the browsable API's inline scripts do not pass the strict CSP.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit (relations.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["relations.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": None
@@ -377,6 +384,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relations.importing.tasks.import_sweep_stale",
         "schedule": 300.0,
     },
+    # Stored import files dropped after their undo window (RAPPORT_IMPORT_FILE_RETENTION_DAYS).
+    "imports-files-expire": {
+        "task": "relations.importing.tasks.import_files_expire",
+        "schedule": crontab(hour=2, minute=15),
+    },
     # Data protection: stale stakeholders flagged for a director's review.
     "privacy-retention-flag": {
         "task": "relations.tasks.retention_flag_stale",
@@ -428,6 +440,10 @@ RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", 
 RAPPORT_IMPORT_STALE_SECONDS = int(os.environ.get("RAPPORT_IMPORT_STALE_SECONDS", "600"))
 # After this many times queued, a job that still does not finish is marked failed.
 RAPPORT_IMPORT_MAX_ATTEMPTS = int(os.environ.get("RAPPORT_IMPORT_MAX_ATTEMPTS", "3"))
+# Uploaded files are personal data: each import's stored file is deleted this many days
+# after the import finished (or was uploaded and never started). Undo keeps working: it
+# needs only what the run recorded.
+RAPPORT_IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("RAPPORT_IMPORT_FILE_RETENTION_DAYS", "30"))
 
 # Capture of calendars and e-mail: the largest file or message accepted,
 # the outbound fetch of calendar feeds, and how far back recurring events are expanded.

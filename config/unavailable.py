@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -76,3 +77,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
         return JsonResponse({"detail": _("Internal error; it has been logged.")}, status=500)
     return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django raises it as a
+    suspicious operation wherever the body is read: a form, the CSRF check) answers
+    413, as the API does; anything else Django's 400."""
+    if isinstance(exception, RequestDataTooBig):
+        message = _("The request body is too large.")
+        if wants_json(request):
+            return JsonResponse({"detail": message}, status=413)
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    return defaults.bad_request(request, exception)

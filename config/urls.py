@@ -14,6 +14,8 @@ _docs_csp = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
 
 # A database outage met outside a view answers 503 too (config.unavailable).
 handler500 = "config.unavailable.server_error"
+# A request body over DATA_UPLOAD_MAX_MEMORY_SIZE answers 413, not 400.
+handler400 = "config.unavailable.bad_request"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

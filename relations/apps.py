@@ -7,6 +7,6 @@ class RelationsConfig(AppConfig):
     verbose_name = _("Relations")
 
     def ready(self) -> None:
-        from relations import signals
+        from relations import ids, signals  # noqa: F401 (ids registers the bounded id__in lookup)
 
         signals.connect()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relations import registry
 from relations.models import (
+    INTERACTION_YEARS,
     AuthenticityPulse,
     Commitment,
     Interaction,
@@ -21,6 +23,7 @@ from relations.models import (
     Relationship,
     Stakeholder,
     Tag,
+    in_interaction_years,
 )
 from relations.pages import (
     DateInput,
@@ -317,6 +320,17 @@ class InteractionForm(forms.ModelForm):
         self.fields["internal_participants"].widget.attrs["data-autocomplete-url"] = reverse(
             "autocomplete-users"
         )
+
+    def clean_occurred_at(self) -> Any:
+        moment = self.cleaned_data["occurred_at"]
+        if moment is not None and not in_interaction_years(moment):
+            first, last = INTERACTION_YEARS
+            raise ValidationError(
+                _("Enter a date between the years %(first)d and %(last)d."),
+                code="out_of_range",
+                params={"first": first, "last": last},
+            )
+        return moment
 
     def clean_stakeholders(self) -> Any:
         # Keep the picked order, so that "the first stakeholder" is the one the user put first.

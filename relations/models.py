@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -370,6 +371,25 @@ class Relationship(TimeStamped):
 
     def pulse_recordable_by(self, user) -> bool:
         return self.scores_visible_to(user)
+
+
+# Interactions happen in these years (inclusive). Far-off years are typos, and
+# overflow when converted between time zones (year 9999 at -12:00 is year 10000 in
+# UTC). The API, the forms and the list filters all accept these years only.
+INTERACTION_YEARS = (1900, 2200)
+
+
+def in_interaction_years(moment: date | datetime) -> bool:
+    """Whether a date or moment lies within INTERACTION_YEARS, in UTC as well."""
+    first, last = INTERACTION_YEARS
+    if not first <= moment.year <= last:
+        return False
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        try:
+            return first <= moment.astimezone(UTC).year <= last
+        except OverflowError:
+            return False
+    return True
 
 
 class Interaction(TimeStamped):

@@ -136,9 +136,15 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "relations/stakeholder_detail.html", context)
 
 
+def search_text(request: HttpRequest) -> str:
+    """The `?q=` of a page's search, as the API's SafeSearchFilter reads `?search=`:
+    NUL characters (which PostgreSQL rejects) dropped, long input cut."""
+    return request.GET.get("q", "").replace("\x00", "").strip()[:200]
+
+
 def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
     """The organisations the list shows (and its CSV export writes), with the search."""
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     organizations = (
         Organization.objects.visible_to(request.user)
         .annotate(stakeholder_count=Count("stakeholders"))
@@ -525,7 +531,7 @@ def commitment_status(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @require_GET
 def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     stakeholders = Stakeholder.objects.visible_to(request.user).select_related("organization")
     if query:
         stakeholders = stakeholders.filter(
@@ -542,7 +548,7 @@ def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
 @staff_required
 @require_GET
 def autocomplete_users(request: HttpRequest) -> JsonResponse:
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     users = staff_users()
     if query:
         users = users.filter(
@@ -557,7 +563,7 @@ def autocomplete_users(request: HttpRequest) -> JsonResponse:
 @staff_required
 @require_GET
 def autocomplete_organizations(request: HttpRequest) -> JsonResponse:
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     organizations = Organization.objects.visible_to(request.user)
     if query:
         organizations = organizations.filter(name__icontains=query)

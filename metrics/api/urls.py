@@ -6,6 +6,7 @@ from . import scores, views
 # The scores of relations' records, beside their routes and in their "api" namespace
 # (config.urls joins them): `api:stakeholder-scores`, `api:relationship-scores`.
 scores_router = DefaultRouter(trailing_slash=True)
+scores_router.include_format_suffixes = False  # JSON only, as the relations router
 scores_router.include_root_view = False
 scores_router.register("stakeholders", scores.StakeholderScoresViewSet, basename="stakeholder")
 scores_router.register("relationships", scores.RelationshipScoresViewSet, basename="relationship")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import status
@@ -21,6 +22,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is not None:
         return response
+    if isinstance(exc, RequestDataTooBig):
+        # DRF reads JSON through request.body, which refuses more than
+        # DATA_UPLOAD_MAX_MEMORY_SIZE: the body is too large, not the server broken.
+        return Response(
+            {"detail": "The request body is too large."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     # Whatever follows was raised mid-write: undo the request's atomic block, if any.
     set_rollback()
     if isinstance(exc, EditConflict):

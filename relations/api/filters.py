@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.filters import SearchFilter
 
 from relations.models import (
+    INTERACTION_YEARS,
     Commitment,
     Interaction,
     Organization,
@@ -18,6 +19,7 @@ from relations.models import (
     StakeholderLink,
     StrategicGoal,
     Team,
+    in_interaction_years,
 )
 
 
@@ -42,6 +44,25 @@ class IdFilter(df.NumberFilter):
         kwargs.setdefault("min_value", -BIGINT_MAX)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(*args, **kwargs)
+
+
+class InteractionMomentField(df.fields.IsoDateTimeField):
+    """An ISO 8601 moment within INTERACTION_YEARS: beyond them it cannot be compared
+    with stored moments on every database (year 9999 at -12:00 overflows in UTC)."""
+
+    def clean(self, value):  # noqa: ANN001, ANN201 (Django's signature)
+        moment = super().clean(value)
+        if moment is not None and not in_interaction_years(moment):
+            raise forms.ValidationError(
+                "Enter a moment between the years %(first)d and %(last)d.",
+                code="out_of_range",
+                params=dict(zip(("first", "last"), INTERACTION_YEARS, strict=True)),
+            )
+        return moment
+
+
+class InteractionMomentFilter(df.IsoDateTimeFilter):
+    field_class = InteractionMomentField
 
 
 class StrictBooleanFormField(forms.Field):
@@ -115,8 +136,8 @@ class InteractionFilter(FilterSet):
     private = BooleanFilter()
     created_by = IdFilter(help_text="User id.")
     kind = df.MultipleChoiceFilter(choices=Interaction.Kind.choices)
-    occurred_after = df.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = df.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = InteractionMomentFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = InteractionMomentFilter(field_name="occurred_at", lookup_expr="lte")
 
     class Meta:
         model = Interaction

@@ -6,6 +6,9 @@ from relations.capture import api as capture
 from relations.importing.api import ImportJobViewSet
 
 router = DefaultRouter(trailing_slash=True)
+# JSON only (and CSV at its own address): no `.json` suffix routes, whose `format`
+# argument the custom actions do not take (a 500 on /stakeholders/1/scores.json/).
+router.include_format_suffixes = False
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("users", views.UserViewSet, basename="user")
 router.register("organizations", views.OrganizationViewSet, basename="organization")

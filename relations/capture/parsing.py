@@ -38,6 +38,17 @@ from django.utils.translation import gettext as _
 MAX_ITEMS = 2000
 # Occurrences of one recurring event: a daily stand-up over a year is 365.
 MAX_OCCURRENCES = 400
+# Budgets of the recurrence expansion (security review, item 5): occurrences are
+# generated one at a time from the event's start, and generation stops at these
+# caps. One event may repeat this often from its start up to now (a daily meeting
+# for 27 years)...
+MAX_EXPANDED_PER_EVENT = 10_000
+# ... and all the recurring events of one file this often together (a few
+# milliseconds per thousand).
+MAX_EXPANDED_PER_FILE = 100_000
+# Rules repeating every minute or second describe no meetings; a year of them is
+# half a million occurrences.
+REFUSED_FREQUENCIES = {"MINUTELY", "SECONDLY"}
 SUBJECT_MAX = 200
 NOTES_MAX = 5000
 EXTERNAL_ID_MAX = 255
@@ -135,38 +146,151 @@ def parse_calendar(raw: bytes, *, now: datetime | None = None) -> list[dict]:
 
     window_start = now - timedelta(days=settings.RAPPORT_CAPTURE_RECURRENCE_DAYS)
     items: list[dict] = []
-    recurring_uids: set[str] = set()
+    series: dict[str, list] = {}
     for event in events:
         uid = str(event.get("UID", "") or "").strip()
         recurring = event.get("RRULE") or event.get("RDATE") or event.get("RECURRENCE-ID")
         if recurring and uid:
-            recurring_uids.add(uid)
+            series.setdefault(uid, []).append(event)
             continue
         items.append(_event_record(event, now=now, occurrence=False))
 
-    if recurring_uids:
+    budget = [MAX_EXPANDED_PER_FILE]
+    timezones = list(calendar.walk("VTIMEZONE"))
+    for members in series.values():
+        master = next((e for e in members if e.get("RECURRENCE-ID") is None), None)
+        end, refusal = (
+            _expansion_end(master, window_start=window_start, now=now, budget=budget)
+            if master is not None
+            else (now, "")
+        )
+        if refusal:
+            record = _event_record(master, now=now, occurrence=False)
+            record["outcome"], record["reason"] = "skipped", refusal
+            items.append(record)
+            continue
+        one_series = icalendar.Calendar()
+        for component in [*timezones, *members]:
+            one_series.add_component(component)
         try:
-            occurrences = recurring_ical_events.of(calendar).between(window_start, now)
+            occurrences = recurring_ical_events.of(one_series).between(window_start, end)
         except Exception as exc:
             raise CaptureError(
                 _("A recurring event cannot be expanded: %(error)s") % {"error": str(exc)[:200]}
             ) from exc
-        per_uid: dict[str, int] = {}
-        for occurrence in occurrences:
-            uid = str(occurrence.get("UID", "") or "").strip()
-            if uid not in recurring_uids:
-                continue
-            per_uid[uid] = per_uid.get(uid, 0) + 1
-            if per_uid[uid] > MAX_OCCURRENCES:
-                continue
+        for occurrence in occurrences[:MAX_OCCURRENCES]:
             items.append(_event_record(occurrence, now=now, occurrence=True))
+        _check_item_count(items)
+    _check_item_count(items)
+    items.sort(key=lambda item: item.get("occurred_at") or "")
+    return items
+
+
+def _check_item_count(items: list[dict]) -> None:
     if len(items) > MAX_ITEMS:
         raise CaptureError(
             _("The calendar holds %(count)d events and occurrences; at most %(max)d at once.")
             % {"count": len(items), "max": MAX_ITEMS}
         )
-    items.sort(key=lambda item: item.get("occurred_at") or "")
-    return items
+
+
+def _naive_utc(value: date | datetime) -> datetime:
+    """A moment as a naive UTC datetime (a date: its midnight), for comparisons."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return datetime.combine(value, time.min)
+
+
+def _expansion_end(
+    master: Any, *, window_start: datetime, now: datetime, budget: list[int]
+) -> tuple[datetime, str]:
+    """Until when a recurring event is expanded, or why it is not imported.
+
+    The rule is iterated lazily from the event's start (dateutil), never built whole:
+    a start far in the past with COUNT=150000 costs at most MAX_EXPANDED_PER_EVENT
+    steps. Expansion then stops at the occurrence after the MAX_OCCURRENCES-th one in
+    the window, so the expanding library builds at most that many. `budget` (one
+    number, shared by the file's events) refuses the file once spent."""
+    from dateutil.rrule import rrulestr
+
+    rule = master.get("RRULE")
+    rdates = master.get("RDATE")
+    rdate_count = (
+        sum(
+            len(getattr(r, "dts", []) or [])
+            for r in (rdates if isinstance(rdates, list) else [rdates])
+        )
+        if rdates is not None
+        else 0
+    )
+    if rdate_count > MAX_EXPANDED_PER_EVENT:
+        return now, _("The event lists more than %(max)d dates; it is not imported.") % {
+            "max": MAX_EXPANDED_PER_EVENT
+        }
+    if rule is None:
+        return now, ""
+    rules = rule if isinstance(rule, list) else [rule]
+    frequencies = {str(f).upper() for r in rules for f in (r.get("FREQ") or [])}
+    if frequencies & REFUSED_FREQUENCIES:
+        return now, _(
+            "The event repeats every minute or second (FREQ=%(freq)s): such a rule "
+            "describes no meetings, and is not imported."
+        ) % {"freq": sorted(frequencies & REFUSED_FREQUENCIES)[0]}
+    start_prop = master.get("DTSTART")
+    try:
+        start = _naive_utc(start_prop.dt)
+    except Exception:
+        return now, ""  # reported by the occurrences themselves ("no start date")
+    window, until = _naive_utc(window_start), _naive_utc(now)
+    seen = in_window = 0
+    for one in rules:
+        text = one.to_ical().decode("ascii", "replace")
+        # UTC markers off: the start is naive UTC here (an approximation of a few
+        # hours at most, enough to bound the work; the library expands exactly).
+        text = re.sub(r"(UNTIL=\d{8}(T\d{6})?)Z", r"\1", text, flags=re.I)
+        try:
+            occurrences = iter(rrulestr(text, dtstart=start, ignoretz=True))
+        except (ValueError, TypeError, OverflowError):
+            return now, ""  # the library reports what it cannot read
+        while True:
+            try:
+                moment = next(occurrences)
+            except (StopIteration, ValueError, OverflowError):
+                break
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise CaptureError(_budget_message())
+            if moment > until:
+                break
+            seen += 1
+            if seen > MAX_EXPANDED_PER_EVENT:
+                return now, _(
+                    "The event repeats more than %(max)d times up to now; it is not imported."
+                ) % {"max": MAX_EXPANDED_PER_EVENT}
+            if moment >= window:
+                in_window += 1
+                if in_window > MAX_OCCURRENCES:
+                    # A day's margin: the exact count is capped after expansion.
+                    return _charged(
+                        min(now, moment.replace(tzinfo=UTC) + timedelta(days=1)), seen, budget
+                    )
+    return _charged(now, seen, budget)
+
+
+def _charged(end: datetime, steps: int, budget: list[int]) -> tuple[datetime, str]:
+    """The expanding library iterates the rule from its start again: its steps are
+    charged to the file's budget before it runs."""
+    budget[0] -= steps
+    if budget[0] < 0:
+        raise CaptureError(_budget_message())
+    return end, ""
+
+
+def _budget_message() -> str:
+    return _(
+        "The calendar's recurring events repeat more than %(max)d times together; "
+        "split the file or export a shorter period."
+    ) % {"max": MAX_EXPANDED_PER_FILE}
 
 
 def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
@@ -251,6 +375,88 @@ def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
 
 
 # --- E-mail ---------------------------------------------------------------------------------
+
+# Budgets checked on the raw bytes, before the e-mail parser sees them (security
+# review, items 6 and 13): parsing addresses costs about a millisecond each with the
+# standard library's header registry, and each nested multipart one level of recursion.
+# Real messages stay far below: a few dozen headers, a few hundred recipients at
+# most, multiparts nested three or four deep.
+MAX_HEADER_BYTES = 256 * 1024
+MAX_HEADER_FIELDS = 1000
+MAX_ADDRESSES = 500
+MAX_MULTIPARTS = 50
+MAX_MIME_PARTS = 1000
+ADDRESS_HEADERS = re.compile(
+    rb"^(?:resent-)?(?:from|to|cc|bcc|reply-to|sender):", re.IGNORECASE | re.MULTILINE
+)
+MULTIPART_TYPE = re.compile(rb"content-type:[ \t]*(?:\r?\n[ \t]+)*multipart/", re.IGNORECASE)
+
+
+def message_budget_refusal(raw: bytes) -> str:
+    """Why a raw message is not parsed at all ("" when it may be): too many headers,
+    addresses or nested multiparts. Counted on the bytes, in linear time."""
+    end = len(raw)
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        found = raw.find(separator)
+        if found != -1:
+            end = min(end, found)
+    head = raw[:end]
+    lines = head.splitlines()
+    fields = sum(1 for line in lines if line and line[:1] not in (b" ", b"\t"))
+    if fields > MAX_HEADER_FIELDS:
+        return _("The message has %(count)d header fields; at most %(max)d are read.") % {
+            "count": fields,
+            "max": MAX_HEADER_FIELDS,
+        }
+    addresses = 0
+    in_address_header = False
+    for line in lines:
+        if line[:1] not in (b" ", b"\t"):
+            in_address_header = ADDRESS_HEADERS.match(line) is not None
+        if in_address_header:
+            addresses += line.count(b"@")
+    if addresses > MAX_ADDRESSES:
+        return _(
+            "The message names %(count)d addresses; at most %(max)d are read. "
+            "Capture the message without its long recipient list."
+        ) % {"count": addresses, "max": MAX_ADDRESSES}
+    if len(head) > MAX_HEADER_BYTES:
+        return _("The message's headers are larger than %(max)d KB; it is not read.") % {
+            "max": MAX_HEADER_BYTES // 1024
+        }
+    if len(MULTIPART_TYPE.findall(raw)) > MAX_MULTIPARTS:
+        return _("The message holds more than %(max)d nested parts; it is not read.") % {
+            "max": MAX_MULTIPARTS
+        }
+    return ""
+
+
+def _too_many_parts(message: EmailMessage) -> bool:
+    """More than MAX_MIME_PARTS parts, counted without recursion."""
+    count, stack = 0, [message]
+    while stack:
+        part = stack.pop()
+        count += 1
+        if count > MAX_MIME_PARTS:
+            return True
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(payload)
+    return False
+
+
+def _parse_budgeted(raw: bytes) -> EmailMessage:
+    """The message parsed once its budgets are checked; raises CaptureError."""
+    refusal = message_budget_refusal(raw)
+    if refusal:
+        raise CaptureError(refusal)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if _too_many_parts(message):
+        raise CaptureError(
+            _("The message holds more than %(max)d parts; it is not read.")
+            % {"max": MAX_MIME_PARTS}
+        )
+    return message
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -340,6 +546,21 @@ def message_record(message: EmailMessage, *, now: datetime | None = None) -> dic
     return record
 
 
+def _unread_record(reason: str) -> dict:
+    """A message of a mailbox that was not read (over a budget), listed with the reason."""
+    return {
+        "subject": _("(message not read)"),
+        "kind": "email",
+        "notes": "",
+        "occurred_at": None,
+        "duration_minutes": 0,
+        "addresses": [],
+        "outcome": "skipped",
+        "reason": reason,
+        "external_id": "",
+    }
+
+
 def _looks_like_message(message: EmailMessage) -> bool:
     return any(message.get(h) for h in ("From", "To", "Subject", "Message-ID", "Date"))
 
@@ -348,7 +569,7 @@ def parse_email(raw: bytes, *, now: datetime | None = None) -> list[dict]:
     """A single RFC 822 message (.eml or a raw body) as one capture record."""
     if not raw.strip():
         raise CaptureError(_("The message is empty."))
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = _parse_budgeted(raw)
     if message.defects and not _looks_like_message(message):
         raise CaptureError(_("This is not an e-mail message (no readable headers)."))
     if not _looks_like_message(message) or not _message_addresses(message):
@@ -373,7 +594,11 @@ def parse_mbox(raw: bytes, *, now: datetime | None = None) -> list[dict]:
                     raise CaptureError(
                         _("The mailbox holds more than %(max)d messages.") % {"max": MAX_ITEMS}
                     )
-                message = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+                try:
+                    message = _parse_budgeted(box.get_bytes(key))
+                except CaptureError as refusal:
+                    records.append(_unread_record(str(refusal)))
+                    continue
                 if not _looks_like_message(message):
                     continue
                 records.append(message_record(message, now=now))

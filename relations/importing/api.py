@@ -7,7 +7,6 @@ import runs in the worker and the answer (202) carries the job's `url` to poll.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +18,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from relations.api.parsers import JSONParser, json_loads_bounded
 from relations.api.permissions import IsStaffMember
 from relations.ids import parse_id
 from relations.importing import columns as cols
@@ -120,7 +120,7 @@ def _mapping_parse(raw: str, headers: list[str], guessed: list[str]) -> list[str
     if not raw.strip():
         return guessed
     try:
-        given = json.loads(raw)
+        given = json_loads_bounded(raw)
     except ValueError:
         raise serializers.ValidationError({"mapping": ["Not valid JSON."]}) from None
     if isinstance(given, dict):
@@ -207,7 +207,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             409: OpenApiResponse(description="Only a finished import can be undone."),
         },
     )
-    @action(detail=True, methods=["post"], parser_classes=[parsers.JSONParser])
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def undo(self, request: Request, pk: str | None = None) -> Response:
         """Delete what the import created and revert what it merged (owner or director)."""
         with transaction.atomic():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from relations.importing import columns as cols
 from relations.importing.bulk import bulk_insert, bulk_link
 from relations.importing.models import ImportJob
-from relations.importing.parsing import ImportFileError, read_csv, read_vcards
+from relations.importing.parsing import ImportFileError, decode, read_csv, read_vcards
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
@@ -639,6 +640,134 @@ def id_ranges(ids: Iterable[int]) -> list[list[int]]:
 
 def id_ranges_expand(ranges: Iterable[Sequence[int]]) -> list[int]:
     return [pk for start, end in ranges for pk in range(start, end + 1)]
+
+
+# --------------------------------------------------------------------------
+# The stored files: kept for the undo window, forgotten on erasure
+
+# Statuses whose file nothing reads again: undo works from what the run recorded.
+FILE_NOT_NEEDED = (
+    ImportJob.Status.DONE,
+    ImportJob.Status.FAILED,
+    ImportJob.Status.UNDONE,
+    ImportJob.Status.UNDOING,
+)
+
+
+def file_retention() -> timedelta:
+    return timedelta(days=int(getattr(settings, "RAPPORT_IMPORT_FILE_RETENTION_DAYS", 30)))
+
+
+def import_files_expire(*, now: datetime | None = None) -> dict[str, int]:
+    """Drop the stored files of imports older than the undo window
+    (RAPPORT_IMPORT_FILE_RETENTION_DAYS): an uploaded file is personal data, kept
+    only while someone may still look at the import again. Undo needs only what the
+    run recorded, so it keeps working. An upload never mapped nor started within the
+    window is marked failed, saying why. Run by beat (`imports-files-expire`)."""
+    now = now or timezone.now()
+    cutoff = now - file_retention()
+    kept = ImportJob.objects.exclude(content=b"")
+    finished = (
+        kept.filter(status__in=FILE_NOT_NEEDED)
+        .filter(
+            Q(undone_at__lt=cutoff)
+            | Q(undone_at__isnull=True, finished_at__lt=cutoff)
+            | Q(undone_at__isnull=True, finished_at__isnull=True, created_at__lt=cutoff)
+        )
+        .update(content=b"")
+    )
+    abandoned = kept.filter(status=ImportJob.Status.UPLOADED, created_at__lt=cutoff).update(
+        content=b"",
+        status=ImportJob.Status.FAILED,
+        finished_at=now,
+        error=_(
+            "The uploaded file was deleted after %(days)d days without being imported; "
+            "upload it again to import it."
+        )
+        % {"days": file_retention().days},
+    )
+    return {"dropped": finished, "abandoned": abandoned}
+
+
+def _file_text(job: ImportJob, content: bytes) -> tuple[str, str]:
+    """The stored file as text and its encoding; a vCard unfolded (RFC 6350 §3.2), so
+    that a value wrapped over two lines is found whole."""
+    try:
+        decoded = decode(content)
+        text, encoding = decoded.text, decoded.encoding
+    except ImportFileError:
+        text, encoding = content.decode("latin-1"), "latin-1"
+    if job.kind == ImportJob.Kind.VCARD:
+        text = re.sub(r"\r?\n[ \t]", "", text)
+    return text, encoding
+
+
+def _job_recorded(job: ImportJob, stakeholder_id: int) -> bool:
+    """Whether the run created, merged or matched this stakeholder (by its records)."""
+    if job.kind not in (ImportJob.Kind.STAKEHOLDERS, ImportJob.Kind.VCARD):
+        return False
+    ranges = (job.created or {}).get("relations.stakeholder", [])
+    if any(start <= stakeholder_id <= end for start, end in ranges):
+        return True
+    if any(
+        e.get("model") == "relations.stakeholder" and e.get("id") == stakeholder_id
+        for e in job.merged or []
+    ):
+        return True
+    return any(m.get("id") == stakeholder_id for m in (job.report or {}).get("matched", []))
+
+
+def import_files_forget(
+    *, stakeholder_id: int, pattern: re.Pattern | None, linked_pattern: re.Pattern | None
+) -> int:
+    """Erasure (GDPR Art. 17): no stored import file keeps the person.
+
+    A file nothing reads again (the import ran) is dropped when it names the person
+    (`linked_pattern`: their name and its parts, e-mail, phone, long notes) or when the
+    run created, merged or matched them. A file still to be imported keeps the other
+    rows: the person's name, e-mail, phone and notes (`pattern`) are replaced by
+    ERASED in it; if a value still names them (encoded in a vCard), the file is
+    dropped and the import refused with the reason. Returns how many files changed.
+    One file in memory at a time (each at most RAPPORT_IMPORT_MAX_BYTES)."""
+    from relations.privacy.redaction import redact_text
+
+    changed = 0
+    candidates = ImportJob.objects.exclude(content=b"").order_by("pk")
+    for job in candidates.defer("content").iterator():
+        content = bytes(
+            ImportJob.objects.filter(pk=job.pk).values_list("content", flat=True).first() or b""
+        )
+        text, encoding = _file_text(job, content)
+        named = linked_pattern is not None and linked_pattern.search(text) is not None
+        if job.status in FILE_NOT_NEEDED:
+            if named or _job_recorded(job, stakeholder_id):
+                ImportJob.objects.filter(pk=job.pk).update(content=b"")
+                changed += 1
+            continue
+        if pattern is None or not pattern.search(text):
+            continue
+        redacted = redact_text(text, pattern).encode(
+            "cp1252" if encoding == "windows-1252" else encoding, errors="replace"
+        )
+        try:
+            rows = job_rows(ImportJob(kind=job.kind, mapping=job.mapping, content=redacted))
+            still = any(pattern.search(v) for row in rows for v in row.values.values())
+        except ImportFileError:
+            still = True
+        if still:
+            ImportJob.objects.filter(pk=job.pk).update(
+                content=b"",
+                status=ImportJob.Status.FAILED,
+                finished_at=timezone.now(),
+                error=_(
+                    "The uploaded file named a person whose data was erased; it was "
+                    "deleted. Upload it again without them."
+                ),
+            )
+        else:
+            ImportJob.objects.filter(pk=job.pk).update(content=redacted)
+        changed += 1
+    return changed
 
 
 def _chunks(items: Sequence) -> Iterable[Sequence]:

@@ -23,3 +23,8 @@ def import_sweep_stale() -> dict[str, int]:
 @shared_task(acks_late=True)
 def import_undo(job_id: int, by_id: int | None = None) -> str:
     return services.import_undo(job_id, by_id)
+
+
+@shared_task(acks_late=True)
+def import_files_expire() -> dict[str, int]:
+    return services.import_files_expire()

@@ -13,8 +13,6 @@ import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -22,7 +20,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from relations.integrations.outbound import UnsafeDestination, check_destination  # noqa: F401 (re-exported)
+from relations.integrations.outbound import (  # noqa: F401 (check_destination re-exported)
+    REDIRECT_STATUSES,
+    FetchFailed,
+    UnsafeDestination,
+    check_destination,
+    outbound_request,
+)
 from relations.models import Webhook, WebhookDelivery
 from relations.publishing import enqueue
 
@@ -33,6 +37,8 @@ TIMESTAMP_HEADER = "X-Rapport-Timestamp"
 EVENT_HEADER = "X-Rapport-Event"
 DELIVERY_HEADER = "X-Rapport-Delivery"
 TIMEOUT_SECONDS = 5
+# A receiver's answer is not kept: read no more of it than this.
+RESPONSE_MAX_BYTES = 64 * 1024
 
 
 def new_secret() -> str:
@@ -126,41 +132,49 @@ class DeliveryFailed(Exception):
 
 
 def delivery_send(delivery: WebhookDelivery) -> None:
-    """POST one delivery; raises DeliveryFailed on a non-2xx answer or a network error."""
+    """POST one delivery; raises DeliveryFailed on a non-2xx answer or a network error.
+
+    Through the outbound client (relations.integrations.outbound): the receiver's address is
+    checked and connected to as checked; a redirect is not followed (a receiver
+    answers where it was registered; following would let a public host point the
+    delivery at an internal address)."""
     if delivery.status == WebhookDelivery.Status.DELIVERED:
         return  # idempotent: a redelivered task sends nothing twice
     webhook = delivery.webhook
     body = json.dumps({"id": delivery.pk, **delivery.payload}, separators=(",", ":")).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Rapport-Webhooks/1",
-            EVENT_HEADER: delivery.event,
-            DELIVERY_HEADER: str(delivery.pk),
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
-        },
-    )
     delivery.attempts += 1
     try:
-        check_destination(webhook.url)
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            delivery.response_status = response.status
-    except urllib.error.HTTPError as exc:
-        delivery.response_status = exc.code
-        delivery.last_error = f"HTTP {exc.code}"
-    except (OSError, UnsafeDestination) as exc:
+        response = outbound_request(
+            webhook.url,
+            method="POST",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Rapport-Webhooks/1",
+                EVENT_HEADER: delivery.event,
+                DELIVERY_HEADER: str(delivery.pk),
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
+            },
+            timeout=TIMEOUT_SECONDS,
+            max_bytes=RESPONSE_MAX_BYTES,
+            truncate_body=True,
+            follow_redirects=False,
+        )
+    except (FetchFailed, UnsafeDestination) as exc:
         delivery.response_status = None
         delivery.last_error = str(exc)[:500]
     else:
-        delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = timezone.now()
-        delivery.last_error = ""
-        delivery.save()
-        return
+        delivery.response_status = response.status
+        if 200 <= response.status < 300:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.last_error = ""
+            delivery.save()
+            return
+        delivery.last_error = f"HTTP {response.status}"
+        if response.status in REDIRECT_STATUSES:
+            delivery.last_error += " (redirects are not followed)"
     delivery.save()
     raise DeliveryFailed(delivery.last_error)

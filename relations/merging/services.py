@@ -103,9 +103,23 @@ def stakeholder_merge_preview(keep: Stakeholder, absorb: Stakeholder) -> MergePr
     )
 
 
-def _validate_pair(keep, absorb, by: User) -> None:
+def merge_refusal(keep: models.Model, absorb: models.Model) -> str | None:
+    """Why these two records cannot be merged, whoever asks; None when they can.
+
+    An erased stakeholder (GDPR Art. 17) is merged with nothing: merged into a new
+    record of the same name, its history would be re-identified; merged into, it
+    would take personal data again."""
     if keep.pk == absorb.pk:
-        raise ValidationError({"other": [_("A record cannot be merged with itself.")]})
+        return _("A record cannot be merged with itself.")
+    if getattr(keep, "is_erased", False) or getattr(absorb, "is_erased", False):
+        return _("An erased stakeholder cannot be merged with another record.")
+    return None
+
+
+def _validate_pair(keep, absorb, by: User) -> None:
+    refusal = merge_refusal(keep, absorb)
+    if refusal:
+        raise ValidationError({"other": [refusal]})
     if not (keep.mergeable_by(by) and absorb.mergeable_by(by)):
         raise PermissionDenied
 
@@ -236,6 +250,8 @@ def stakeholder_merge(*, keep: Stakeholder, absorb: Stakeholder, by: User) -> St
     """Merge `absorb` into `keep` (see the module's docstring). Returns `keep`, saved."""
     _validate_pair(keep, absorb, by)
     keep, absorb = _lock_pair(keep, absorb, gone=_("That stakeholder no longer exists."))
+    # Checked again on the locked rows: an erasure may have committed in between.
+    _validate_pair(keep, absorb, by)
     before = snapshot(keep)
     preview = stakeholder_merge_preview(keep, absorb)
     absorbed_snapshot = snapshot(absorb)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from relations.forms import stakeholder_label
 from relations.merging.services import (
+    merge_refusal,
     organization_merge,
     organization_merge_preview,
     stakeholder_merge,
@@ -82,7 +83,10 @@ def merge(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     preview = absorb = None
     if data is not None and form.is_valid():
         absorb = form.cleaned_data["other"]
-        if not absorb.mergeable_by(request.user):
+        refusal = merge_refusal(keep, absorb)
+        if refusal:
+            form.add_error("other", refusal)
+        elif not absorb.mergeable_by(request.user):
             form.add_error("other", _("You may not change that record, so it cannot be merged."))
         elif request.method == "POST" and request.POST.get("confirm") == "1":
             try:

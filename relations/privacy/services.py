@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relations import registry
+from relations.capture.models import CaptureBatch
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -39,6 +40,7 @@ from relations.models import (
     Relationship,
     Stakeholder,
     StakeholderLink,
+    Tag,
 )
 from relations.privacy.redaction import (
     ERASED,
@@ -437,16 +439,19 @@ def _redact_rows(
     person_id: int | None = None,
     person_pattern: re.Pattern | None = None,
     own_fields: tuple[str, ...] = (),
+    unique: Iterable[str] = (),
 ) -> int:
     """Redact text `fields` of the rows of `queryset`; returns how many rows changed.
 
     In JSON, objects that refer to the person are redacted with `person_pattern`
-    (see `redact_json`).
+    (see `redact_json`). A `unique` field that mentions the person becomes
+    "[erased] #<id>": a redacted value could collide with another row's.
 
     `.update()`: the numbers stay, so no recomputation is due, and no signal or
     webhook repeats the text being removed.
     """
     fields = list(fields)
+    unique = set(unique)
     versioned = any(f.name == "version" for f in queryset.model._meta.concrete_fields)
     changed = 0
     for row in queryset.values("pk", *fields):
@@ -465,7 +470,7 @@ def _redact_rows(
                 )
             )
             if redacted != value:
-                new[name] = redacted
+                new[name] = f"{ERASED} #{row['pk']}" if name in unique else redacted
         if new:
             if versioned:
                 # An editor who opened the record before the erasure gets a conflict
@@ -488,15 +493,74 @@ def _linked_records(pk: int) -> list[tuple[models.QuerySet, tuple[str, ...]]]:
     ]
 
 
+def _capture_batches_redact(
+    pk: int, emails: set[str], pattern: re.Pattern | None, linked_pattern: re.Pattern
+) -> list[int]:
+    """Captures (calendar files, e-mails) in which the person took part: their title
+    ("Call re <surname>") and every item or address about the person lose the name and
+    its parts; the other items lose the person's full name, e-mail and phone only.
+    Returns the ids of those captures (their audit events are masked too).
+
+    A capture records the addresses it matched, so the person's e-mail addresses (now
+    and before) find the candidates in the database."""
+    if not emails:
+        return []
+    needles = [n for email in emails for n in search_needles(email)]
+    candidates = (
+        CaptureBatch.objects.annotate(_erasure_items=Cast("items", TextField()))
+        .annotate(_erasure_addresses=Cast("addresses", TextField()))
+        .filter(
+            Q(_erasure_items__iregex=needles_regex(needles))
+            | Q(_erasure_addresses__iregex=needles_regex(needles))
+        )
+    )
+
+    def about_person(entry: Any) -> bool:
+        if not isinstance(entry, dict):
+            return False
+        if pk in (entry.get("stakeholders") or []) or entry.get("stakeholder") == pk:
+            return True
+        if str(entry.get("email", "")).lower() in emails:
+            return True
+        addresses = entry.get("addresses") or []
+        return any(str(a.get("email", "")).lower() in emails for a in addresses)
+
+    linked = []
+    for batch in candidates.only("pk", "name", "items", "addresses"):
+        items = [
+            redact_json(i, linked_pattern if about_person(i) else pattern) for i in batch.items
+        ]
+        addresses = [
+            redact_json(a, linked_pattern if about_person(a) else pattern) for a in batch.addresses
+        ]
+        if not any(about_person(e) for e in [*batch.items, *batch.addresses]):
+            continue
+        linked.append(batch.pk)
+        CaptureBatch.objects.filter(pk=batch.pk).update(
+            name=redact_text(batch.name, linked_pattern), items=items, addresses=addresses
+        )
+    return linked
+
+
+def _tags_forget(tag_ids: list[int]) -> int:
+    """The person's tags that nobody else uses are deleted: a tag of one person
+    describes that person (and lists them in the tag filter). Shared tags stay; one
+    that names the person is renamed by the scrub like any unique column."""
+    if not tag_ids:
+        return 0
+    deleted, _by_model = Tag.objects.filter(pk__in=tag_ids, stakeholders__isnull=True).delete()
+    return deleted
+
+
 def _searchable_fields(model: type[models.Model]) -> list[models.Field]:
-    # Unique columns (tag names, keys) are identifiers, not prose: rewriting one
-    # could collide with another row. Choice columns hold codes, not text.
+    # Unique columns (a tag or team named after the person) are searched too; a
+    # mention there replaces the whole value by one unique to the row (see
+    # `_redact_rows`). Choice columns hold codes, not text.
     return [
         f
         for f in model._meta.concrete_fields
         if isinstance(f, models.CharField | models.TextField | models.JSONField)
         and not f.primary_key
-        and not f.unique
         and not f.choices
     ]
 
@@ -546,6 +610,7 @@ def _scrub_everywhere(
                 person_id=person_id,
                 person_pattern=person_pattern,
                 own_fields=PERSONAL_FIELDS,
+                unique=[f.attname for f in fields if f.unique],
             )
     return changed
 
@@ -562,12 +627,16 @@ def stakeholder_erase(
 
     Clears the person's own fields, removes their name (and its parts), e-mail,
     phone and long free text from their interactions, commitments, outcomes,
-    relationship plans, pulses and goal roles, then from every other text and
-    JSON column (webhook payloads, stored API answers, other records' notes,
-    the admin log) and masks the audit trail. Records the erasure in the
+    relationship plans, pulses, goal roles and the captures they took part in,
+    drops or redacts the stored import files that hold them, deletes the tags
+    only they had, then scrubs every other text, JSON and unique column
+    (webhook payloads, stored API answers, other records' notes, tag names, the
+    admin log) and masks the audit trail. Records the erasure in the
     register and the audit log, without the personal data. Raises
     ValidationError when the stakeholder was already erased or no reason is given.
     """
+    from relations.importing.services import import_files_forget
+
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the erasure.")})
@@ -581,9 +650,16 @@ def stakeholder_erase(
     linked_pattern = redaction_pattern(terms + name_parts)
 
     scrubbed = 0
+    captures: list[int] = []
     if linked_pattern is not None:
         for queryset, fields in _linked_records(pk):
             scrubbed += _redact_rows(queryset, fields, linked_pattern)
+        emails = {t.lower() for t in terms if "@" in t}
+        captures = _capture_batches_redact(pk, emails, pattern, linked_pattern)
+        scrubbed += len(captures)
+        scrubbed += import_files_forget(
+            stakeholder_id=pk, pattern=pattern, linked_pattern=linked_pattern
+        )
 
     now = timezone.now()
     anonymised = dict.fromkeys(PERSONAL_FIELDS, "")
@@ -591,7 +667,9 @@ def stakeholder_erase(
     Stakeholder.objects.filter(pk=pk).update(
         **anonymised, erased_at=now, retention_flagged_at=None, updated_at=now
     )
+    own_tags = list(person.tags.values_list("pk", flat=True))
     person.tags.clear()
+    _tags_forget(own_tags)
 
     if pattern is not None:
         scrubbed += _scrub_everywhere(
@@ -618,11 +696,13 @@ def stakeholder_erase(
         AuthenticityPulse._meta.label_lower: AuthenticityPulse.objects.filter(
             relationship__stakeholder_id=pk
         ).values_list("pk", flat=True),
+        CaptureBatch._meta.label_lower: captures,
     }
     masked = AuditEvent.objects.mask_for_erasure(
         object_type=Stakeholder._meta.label_lower,
         object_id=str(pk),
-        own_fields=PERSONAL_FIELDS,
+        # The person's tags describe them too (a deleted tag's name stays nowhere).
+        own_fields=(*PERSONAL_FIELDS, "tags"),
         pattern=linked_pattern,
         needles=[n for term in terms for n in search_needles(term)],
         related={label: [str(i) for i in ids] for label, ids in linked_objects.items()},
