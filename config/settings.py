@@ -237,6 +237,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker outlives its broker: after a lost connection it reconnects for ever,
+# with kombu's back-off (2 s, then 2 s more each attempt, at most 30 s apart).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task still running when the connection is lost can no longer be acknowledged:
+# cancel it, so that the broker hands it out again (acks_late) instead of the
+# worker finishing work it cannot report. The scores' dirty markers and the sweep
+# make a cancelled or lost task harmless. kombu 5.7.0 (the newest release) can
+# still crash the worker while acknowledging on a dead connection
+# (AttributeError in kombu/transport/redis.py `_connparams`): every documented
+# way of running Rapport restarts a worker that exits (README, "Production").
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Publishing must not hang a web request for long when Redis is down: the
 # dirty marker written in the same transaction lets the sweep repair it later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -13,11 +13,15 @@ What each figure counts:
 - cadence adherence: of the stakeholders they own, the share whose last contact by
   anyone, as of the end of the period, is within their cadence; never-contacted
   ones count as outside it;
-- reciprocity, portfolio health and RoR: the stored (current, decayed) scores of
-  their relationships (reciprocity) and of the stakeholders they own (trust,
-  strength, at risk, return and investment over ROR_WINDOW_DAYS);
-- breadth: their active relationships and the key stakeholders for which they are
-  the only thread (the latest network computation).
+- reciprocity, portfolio health and RoR: the scores of their relationships
+  (reciprocity) and of the stakeholders they own (trust, strength, at risk, return
+  and investment over ROR_WINDOW_DAYS) as of the end of the period: the stored,
+  current scores for a period ending today or later, else each one's latest daily
+  snapshot dated on or before the period's last day (none before: no figure);
+- breadth: their active relationships (as of the end of the period: with given or
+  received value in their scores then) and the key stakeholders for which they are
+  the only thread. The latter exists only for now (the latest network computation):
+  for a period that ended before today it is not shown (None), never today's.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +42,11 @@ from django.utils.translation import ngettext
 
 from dashboards.figures import rollup_aggregates, rollup_ror
 from metrics import scoring
-from metrics.models import StakeholderScore, StakeholderScoreSnapshot
+from metrics.models import (
+    RelationshipScoreSnapshot,
+    StakeholderScore,
+    StakeholderScoreSnapshot,
+)
 from networks.models import StakeholderThreads
 from relations.models import Commitment, Interaction, Relationship, Stakeholder
 
@@ -108,6 +116,11 @@ class Period:
         ending today or later, else the end of its last day (UTC, DESIGN §6)."""
         end = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
         return min(now, end)
+
+    def scores_day(self, today: date) -> date | None:
+        """The day whose snapshots give the scores of this period: None for a period
+        ending today or later (the stored, current scores), else its last day."""
+        return self.end if self.end < today else None
 
     def query(self) -> dict[str, str]:
         if self.preset:
@@ -291,7 +304,10 @@ class Scorecard:
     previous_cadence: CadenceFigures = field(default_factory=CadenceFigures)
     reciprocity: ReciprocityFigures = field(default_factory=ReciprocityFigures)
     portfolio: PortfolioFigures = field(default_factory=PortfolioFigures)
-    single_threaded_key: int = 0
+    # None: not known as of the end of the period (the network exists for now only).
+    single_threaded_key: int | None = 0
+    # The day the scores are taken from snapshots, or None for the current scores.
+    scores_as_of: date | None = None
     trend: list[TrendPoint] = field(default_factory=list)
     slipped: tuple[SlippedPromises, ...] = ()
     signals: list[Signal] = field(default_factory=list)
@@ -322,6 +338,10 @@ class Scorecard:
 def team_total(cards: Sequence[Scorecard], period: Period) -> Scorecard:
     """A team's figures: the sums of its members' (each stakeholder has one owner)."""
     total = Scorecard(period=period)
+    if cards:
+        total.scores_as_of = cards[0].scores_as_of
+        if all(card.single_threaded_key is None for card in cards):
+            total.single_threaded_key = None
     for card in cards:
         total.commitments += card.commitments
         total.previous_commitments += card.previous_commitments
@@ -329,7 +349,8 @@ def team_total(cards: Sequence[Scorecard], period: Period) -> Scorecard:
         total.previous_cadence += card.previous_cadence
         total.reciprocity += card.reciprocity
         total.portfolio += card.portfolio
-        total.single_threaded_key += card.single_threaded_key
+        if card.single_threaded_key is not None:
+            total.single_threaded_key = (total.single_threaded_key or 0) + card.single_threaded_key
     return total
 
 
@@ -445,7 +466,7 @@ def coaching_signals(card: Scorecard, thresholds: dict[str, float] | None = None
                 links["outside_cadence"],
             )
         )
-    if card.single_threaded_key >= t["single_threaded_key"]:
+    if (card.single_threaded_key or 0) >= t["single_threaded_key"]:
         signals.append(
             Signal(
                 "single_threaded",
@@ -590,7 +611,20 @@ def stakeholders_in_contact_state(stakeholders: Any, state: str, as_of: datetime
     return [pk for pk, cadence in rows if contact_state(contacts.get(pk), cadence, as_of) in wanted]
 
 
-def reciprocity_by_person(ids: list[int]) -> dict[int, ReciprocityFigures]:
+def _latest_snapshots(model, key: str, day: date):
+    """Each row's latest snapshot dated on or before `day` (one per `key`)."""
+    latest = (
+        model.objects.filter(**{key: OuterRef(key)}, date__lte=day)
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    return model.objects.filter(date__lte=day, date=Subquery(latest))
+
+
+def reciprocity_by_person(ids: list[int], day: date | None = None) -> dict[int, ReciprocityFigures]:
+    """Their relationships' scores: the stored ones, or as of `day` from snapshots."""
+    if day is not None:
+        return _reciprocity_as_of(ids, day)
     rows = (
         Relationship.objects.filter(user__in=ids)
         .exclude(status=Relationship.Status.ENDED)
@@ -612,11 +646,39 @@ def reciprocity_by_person(ids: list[int]) -> dict[int, ReciprocityFigures]:
     }
 
 
-def portfolio_by_person(ids: list[int]) -> dict[int, PortfolioFigures]:
-    """Stored stakeholder scores of what each person owns: one grouped query, the same
-    aggregates as the dashboards' `score_rollup`."""
+def _reciprocity_as_of(ids: list[int], day: date) -> dict[int, ReciprocityFigures]:
     rows = (
-        StakeholderScore.objects.filter(stakeholder__owner__in=ids)
+        _latest_snapshots(RelationshipScoreSnapshot, "relationship", day)
+        .filter(relationship__user__in=ids)
+        .values("relationship__user")
+        .annotate(
+            n=Count("pk"),
+            active=Count("pk", filter=Q(given__gt=0) | Q(received__gt=0)),
+            given=Sum("given"),
+            received=Sum("received"),
+            taking=Count("pk", filter=Q(reciprocity_balance__lte=TAKING_BALANCE + 1e-9)),
+        )
+        .order_by()
+    )
+    return {
+        row["relationship__user"]: ReciprocityFigures(
+            row["n"], row["active"], row["given"] or 0.0, row["received"] or 0.0, row["taking"]
+        )
+        for row in rows
+    }
+
+
+def portfolio_by_person(ids: list[int], day: date | None = None) -> dict[int, PortfolioFigures]:
+    """Stakeholder scores of what each person owns, stored (or as of `day`, from each
+    one's latest snapshot): one grouped query, the same aggregates as the dashboards'
+    `score_rollup`."""
+    scores = (
+        StakeholderScore.objects.all()
+        if day is None
+        else _latest_snapshots(StakeholderScoreSnapshot, "stakeholder", day)
+    )
+    rows = (
+        scores.filter(stakeholder__owner__in=ids)
         .values("stakeholder__owner")
         .annotate(**rollup_aggregates(), trust_n=Count("trust"), strength_n=Count("strength"))
         .order_by()
@@ -683,9 +745,10 @@ def scorecards_for(
     ids = [p.pk for p in people]
     commitments = commitments_by_person(ids, period, today)
     cadence = cadence_by_person(ids, period, now)
-    reciprocity = reciprocity_by_person(ids)
-    portfolio = portfolio_by_person(ids)
-    single = single_threaded_by_person(ids)
+    day = period.scores_day(today)
+    reciprocity = reciprocity_by_person(ids, day)
+    portfolio = portfolio_by_person(ids, day)
+    single = single_threaded_by_person(ids) if day is None else None
     slipped = slipped_by_person(ids, period, today)
     trend = trend_by_person(ids, period) if with_trend else {}
     thresholds = coaching_thresholds()
@@ -704,7 +767,8 @@ def scorecards_for(
             previous_cadence=cadence_before,
             reciprocity=reciprocity.get(person.pk, ReciprocityFigures()),
             portfolio=portfolio.get(person.pk, PortfolioFigures()),
-            single_threaded_key=single.get(person.pk, 0),
+            single_threaded_key=None if single is None else single.get(person.pk, 0),
+            scores_as_of=day,
             trend=trend.get(person.pk, []),
             slipped=slipped.get(person.pk, ()),
         )

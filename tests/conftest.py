@@ -7,8 +7,10 @@
 
 import os
 import shutil
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
@@ -25,6 +27,36 @@ hypothesis_settings.register_profile(
     "ci", max_examples=300, deadline=None, derandomize=True, print_blob=True
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def _test_clock() -> datetime | None:
+    """RAPPORT_TEST_CLOCK: the instant every test starts at, so that CI runs the suite
+    at several times of day (.ci/run). `HH:MM` is today at that time in UTC; an ISO
+    datetime with its offset (`2026-07-15T00:30+02:00`) is that instant."""
+    value = os.environ.get("RAPPORT_TEST_CLOCK", "").strip()
+    if not value:
+        return None
+    if len(value) == 5:
+        hour, minute = (int(part) for part in value.split(":"))
+        return datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("RAPPORT_TEST_CLOCK needs an offset, or HH:MM for UTC")
+    return moment
+
+
+TEST_CLOCK = _test_clock()
+
+
+@pytest.fixture(autouse=True)
+def _travel_to_the_test_clock(request):
+    """With RAPPORT_TEST_CLOCK set, each test runs from that instant on (the clock
+    ticks). A test's own frozen clock (`pytest.mark.time_machine`) still wins."""
+    if TEST_CLOCK is None or request.node.get_closest_marker("time_machine"):
+        yield
+        return
+    with time_machine.travel(TEST_CLOCK, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -83,7 +83,12 @@ class PortfolioSerializer(serializers.Serializer):
 class BreadthSerializer(serializers.Serializer):
     active_relationships = serializers.IntegerField()
     single_threaded_key = serializers.IntegerField(
-        help_text="Key stakeholders for whom this person is the only thread."
+        allow_null=True,
+        help_text=(
+            "Key stakeholders for whom this person is the only thread, from the latest "
+            "network computation: null for a period that ended before today (the "
+            "network is known for now only)."
+        ),
     )
 
 
@@ -130,6 +135,14 @@ class FiguresSerializer(serializers.Serializer):
     portfolio = PortfolioSerializer()
     breadth = BreadthSerializer()
     ror = RorSerializer()
+    scores_as_of = serializers.DateField(
+        allow_null=True,
+        help_text=(
+            "The day reciprocity, portfolio, breadth and RoR are taken from (the latest "
+            "daily score snapshots on or before it): the period's last day when it "
+            "ended before today; null when they are the current stored scores."
+        ),
+    )
 
 
 class PersonScorecardSerializer(FiguresSerializer):
@@ -208,6 +221,7 @@ def figures(card: Scorecard) -> dict[str, Any]:
             "investment": portfolio.investment,
             "ror": portfolio.ror,
         },
+        "scores_as_of": card.scores_as_of,
     }
 
 

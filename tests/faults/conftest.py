@@ -69,10 +69,18 @@ def stack():
     try:
         deployment.start()
         deployment.seeded = deployment.probe("seed", managers=MANAGERS, stakeholders=STAKEHOLDERS)
+        # Stored scores for every stakeholder, so that no test depends on running
+        # after one that recomputed everything (pytest-randomly shuffles them).
+        deployment.probe("recompute_all")
         deployment.startup_seconds = round(time.monotonic() - started, 1)
         yield deployment
     except Exception:
-        for service in (deployment.web, deployment.worker, deployment.beat):
+        for service in (
+            deployment.web,
+            deployment.worker,
+            deployment.graph_worker,
+            deployment.beat,
+        ):
             print(f"--- {service.name} log ---\n{service.log_tail()}")
         print(f"--- postgres log ---\n{deployment.postgres.log_tail()}")
         raise
@@ -99,6 +107,8 @@ def _heal(stack: Stack) -> None:
         stack.redis.start()
     if not stack.worker.alive():
         stack.restart_worker()
+    if not stack.graph_worker.alive():
+        stack.graph_worker.start()
     if not stack.beat.alive():
         stack.beat.start()
     stack.wait_web()

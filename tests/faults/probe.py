@@ -135,7 +135,29 @@ def scores_corrupt() -> dict:
     }
 
 
+def recompute_all() -> dict:
+    """A full recomputation: every stakeholder has a stored score row from then on,
+    whichever test of the module runs first."""
+    from metrics import recompute
+    from metrics.models import StakeholderScore
+
+    recompute.scores_recompute_all()
+    return {"stakeholder_scores": StakeholderScore.objects.count()}
+
+
+def network_enqueue() -> dict:
+    """Queue one network computation now (on the graph queue); its run's id."""
+    from networks.models import NetworkRun
+    from networks.tasks import network_recompute
+
+    run = NetworkRun.objects.create(status=NetworkRun.Status.SCHEDULED)
+    network_recompute.apply_async(kwargs={"run_id": run.pk})
+    return {"run": run.pk}
+
+
 COMMANDS = {
+    "recompute_all": recompute_all,
+    "network_enqueue": network_enqueue,
     "seed": seed,
     "compare_with_full_recomputation": compare_with_full_recomputation,
     "scores_corrupt": scores_corrupt,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -233,12 +234,30 @@ class PrivateRedis:
             self.process.wait(timeout=10)
 
 
+SUPERVISE = ROOT / "scripts" / "supervise.sh"
+
+
 class Service:
     """A long-running process of ours (gunicorn, a Celery worker, beat) in its own
-    process group, so that a kill reaches its children too."""
+    process group, so that a kill reaches its children too.
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], workdir: Path):
+    `supervised`: run through scripts/supervise.sh, as `make run` does, which starts
+    the command again whenever it exits; `kill_child` then kills only the command
+    (a crash), `kill` the supervisor and all (a machine-level stop)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        workdir: Path,
+        supervised: bool = False,
+    ):
         self.name = name
+        self.supervised = supervised
+        if supervised:
+            # The command dies with its supervisor, even a SIGKILLed one.
+            args = [str(SUPERVISE), name, "setpriv", "--pdeathsig", "KILL", *args]
         self.args = args
         self.env = env
         self.log = workdir / f"{name}.log"
@@ -280,6 +299,42 @@ class Service:
         if self.alive():
             self.kill(signal.SIGTERM)
 
+    # --- under the supervisor ---------------------------------------------------------
+    def child_pid(self) -> int | None:
+        """The supervised command's process (the supervisor's child), if running."""
+        if not self.alive():
+            return None
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:  # ppid
+                return int(stat.parent.name)
+        return None
+
+    def kill_child(self, sig: int = signal.SIGKILL) -> int:
+        """Kill the supervised command alone (a crash); returns the killed pid."""
+        pid = wait_for(self.child_pid, 30, f"{self.name} running under its supervisor")
+        os.kill(pid, sig)
+        return pid
+
+    def wait_restarted(self, old_pid: int, seconds: float = 60) -> int:
+        """The supervisor started the command again: its new pid."""
+        return wait_for(
+            lambda: (pid := self.child_pid()) not in (None, old_pid) and pid,
+            seconds,
+            f"{self.name} restarted by its supervisor",
+            interval=0.1,
+        )
+
+    def restarts(self) -> int:
+        """How many times the supervisor found the command exited (all runs of this log)."""
+        try:
+            return self.log.read_text().count(f"supervise: {self.name} exited")
+        except OSError:
+            return 0
+
     def log_tail(self, chars: int = 4000) -> str:
         try:
             return self.log.read_text()[-chars:]
@@ -318,6 +373,8 @@ class Stack:
             "RAPPORT_SWEEP_INTERVAL_SECONDS": "2",
             "RAPPORT_API_THROTTLE_RATE": "100000/hour",
             "PYTHONUNBUFFERED": "1",
+            # The supervisor's back-off, short for the tests (1 s, at most 2 s).
+            "SUPERVISE_MAX_DELAY": "2",
         }
         self.web = Service(
             "web",
@@ -356,6 +413,29 @@ class Stack:
             ],
             self.env,
             self.workdir,
+            supervised=True,
+        )
+        # The graph queue's own worker, as `make run` and docker-compose run it.
+        self.graph_worker = Service(
+            "graph-worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--loglevel=INFO",
+                "-Q",
+                "graph",
+                "--pool=solo",
+                "-n",
+                "graph@localhost",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            self.env,
+            self.workdir,
+            supervised=True,
         )
         self.workers_started = 1
 
@@ -380,6 +460,7 @@ class Stack:
             ],
             self.env,
             self.workdir,
+            supervised=True,
         )
 
     # --- life cycle -------------------------------------------------------------------
@@ -390,12 +471,13 @@ class Stack:
         self.manage("migrate", "--noinput", "-v0")
         self.web.start()
         self.worker.start()
+        self.graph_worker.start()
         self.beat.start()
         self.wait_web()
         self.wait_worker()
 
     def close(self) -> None:
-        for service in (self.beat, self.worker, self.web):
+        for service in (self.beat, self.graph_worker, self.worker, self.web):
             service.stop()
         self.redis.stop()
         self.postgres.stop("immediate")
@@ -421,15 +503,18 @@ class Stack:
 
         wait_for(up, 60, "the web server answering", interval=0.2)
 
-    def wait_worker(self) -> None:
-        """The worker has connected to the broker and consumes (its log says ready)."""
+    def wait_worker(self, worker: Service | None = None) -> None:
+        """The worker has connected to the broker and consumes (its log says ready
+        since it was last started, by us or by its supervisor)."""
+        worker = worker or self.worker
 
         def ready() -> bool:
-            if not self.worker.alive():
-                raise RuntimeError(f"the worker exited: {self.worker.log_tail()}")
-            return "ready." in self.worker.log_tail(20000).rsplit("--- start", 1)[-1]
+            if not worker.alive():
+                raise RuntimeError(f"the worker exited: {worker.log_tail()}")
+            latest = re.split(r"--- start|supervise: \S+ started", worker.log_tail(10**8))[-1]
+            return "ready." in latest
 
-        wait_for(ready, 60, "the Celery worker ready", interval=0.2)
+        wait_for(ready, 60, f"the Celery {worker.name} ready", interval=0.2)
 
     # --- running Django code against the private database ---------------------------
     def manage(self, *args: str) -> str:

@@ -1,6 +1,6 @@
 """Retention: stale stakeholders are flagged by date, then kept or anonymised on review."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -11,9 +11,10 @@ from relations.privacy.redaction import ERASED
 from relations.privacy.services import retention_flag_stale, stale_stakeholders
 from tests.factories import InteractionFactory, StakeholderFactory
 
-pytestmark = pytest.mark.django_db
-
-NOW = timezone.now()
+# A fixed, frozen clock: the fixtures' ages, the task's "now" and the review
+# page's dates all count from the same instant, whatever the time of the run.
+NOW = datetime(2026, 3, 18, 10, 30, tzinfo=UTC)
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 def aged(name: str, *, created_days_ago: int, contact_days_ago: int | None = None, **fields):

@@ -139,3 +139,69 @@ def test_answers_match_their_declared_schema(world, manager, director, api_for):
             verify=False,
         )
         schema[path]["GET"].validate_response(answer)
+
+
+# --- Issue 19: every figure follows the period ------------------------------------------
+
+
+def _days_ago(n):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.localdate() - timedelta(days=n)
+
+
+def test_a_past_period_before_any_activity_shows_no_figures_from_today(world, manager, api_for):
+    start, end = _days_ago(500), _days_ago(400)
+    body = api_for(manager).get(user_url(manager.pk, f"?from={start}&to={end}")).json()
+    assert body["scores_as_of"] == end.isoformat()
+    assert body["reciprocity"] == {
+        "relationships": 0,
+        "given": 0.0,
+        "received": 0.0,
+        "balance": None,
+        "taking": 0,
+    }
+    assert body["portfolio"]["mean_trust"] is None
+    assert body["portfolio"]["mean_strength"] is None
+    assert body["portfolio"]["at_risk"] == 0
+    assert body["breadth"] == {"active_relationships": 0, "single_threaded_key": None}
+    assert body["ror"] == {"return": 0.0, "investment": 0.0, "ror": None}
+    assert (body["commitments"]["kept"], body["commitments"]["broken"]) == (0, 0)
+    assert body["trend"] == []
+
+
+def test_a_past_period_takes_the_scores_of_its_last_day_from_snapshots(world, manager, api_for):
+    from metrics.models import RelationshipScoreSnapshot
+    from relations.models import Relationship
+
+    alba = Relationship.objects.get(user=manager, stakeholder=world["alba"])
+    # Before the period's end, inside it, and after it (must not count).
+    RelationshipScoreSnapshot.objects.create(
+        relationship=alba, date=_days_ago(40), given=1.0, received=1.0
+    )
+    RelationshipScoreSnapshot.objects.create(
+        relationship=alba, date=_days_ago(20), given=3.0, received=1.0
+    )
+    RelationshipScoreSnapshot.objects.create(
+        relationship=alba, date=_days_ago(2), given=100.0, received=0.0
+    )
+    start, end = _days_ago(60), _days_ago(10)
+    body = api_for(manager).get(user_url(manager.pk, f"?from={start}&to={end}")).json()
+    assert body["scores_as_of"] == end.isoformat()
+    # Snapshots 30 days ago (Alba 0.7, Bram 0.5); those of yesterday are after the period.
+    assert body["portfolio"]["mean_trust"] == pytest.approx(0.6)
+    assert body["portfolio"]["mean_strength"] == pytest.approx(0.5)
+    assert body["reciprocity"]["relationships"] == 1
+    assert (body["reciprocity"]["given"], body["reciprocity"]["received"]) == (3.0, 1.0)
+    assert body["reciprocity"]["balance"] == pytest.approx(0.5)
+    assert body["breadth"] == {"active_relationships": 1, "single_threaded_key": None}
+
+
+def test_a_period_ending_today_uses_the_current_scores(world, manager, api_for):
+    start, end = _days_ago(29), _days_ago(0)
+    body = api_for(manager).get(user_url(manager.pk, f"?from={start}&to={end}")).json()
+    assert body["scores_as_of"] is None
+    assert body["portfolio"]["mean_trust"] == pytest.approx(0.5)
+    assert body["breadth"] == {"active_relationships": 2, "single_threaded_key": 2}
