@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from networks import services as network_services
 from relations.models import Webhook
-from tests.clients import token_client
 
 
 @pytest.fixture(autouse=True)
@@ -22,21 +21,6 @@ def _fresh_graph_cache():
     network_services._graph_cache.clear()
     yield
     network_services._graph_cache.clear()
-
-
-@pytest.fixture
-def manager_api(manager):
-    return token_client(manager)
-
-
-@pytest.fixture
-def director_api(director):
-    return token_client(director)
-
-
-@pytest.fixture
-def other_api(other_manager):
-    return token_client(other_manager)
 
 
 @pytest.fixture
