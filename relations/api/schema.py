@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 
@@ -37,6 +38,12 @@ class RapportTokenScheme(KnoxTokenScheme):
     """knox's security scheme (`knoxApiToken`) for its one-query subclass."""
 
     target_class = "accounts.authentication.TokenAuthentication"
+
+
+class RapportSessionScheme(SessionScheme):
+    """The session cookie (`cookieAuth`) for the subclass that also asks for the second factor."""
+
+    target_class = "accounts.authentication.SessionAuthentication"
 
 
 class RapportAutoSchema(AutoSchema):
