@@ -45,6 +45,7 @@ from relations.models import (
     Tag,
     Team,
 )
+from relations.planner import statistics_refresh
 from relations.roles import DIRECTOR, MANAGER
 
 DEMO_PASSWORD = "rapport-demo"
@@ -1399,6 +1400,9 @@ def demo_seed(
             logins = _write(plan, password, step)
         step("foreign key checks")
     step("commit")
+    # Pages opened right after seeding must not plan from empty-table estimates.
+    statistics_refresh([*BULK_MODELS, Organization, User, User.groups.through])
+    step("statistics")
     counts = {
         "teams": len(plan.teams),
         "staff": plan.size.staff,

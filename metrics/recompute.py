@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from relations.integrations.webhooks import webhook_emit_many
 from relations.models import Webhook
+from relations.planner import statistics_refresh
 
 from . import scoring
 from .conf import score_settings
-from .models import PendingRecompute
+from .models import PendingRecompute, RelationshipScore, StakeholderScore
 from .row_sets import Everything, everything_read, few_from, few_read, few_statements, rows_of
 from .scored_objects import (
     Groups,
@@ -368,5 +369,7 @@ def scores_recompute_all(at: datetime | None = None, progress: Progress | None =
         )
         for start in range(0, len(covered), UPSERT_BATCH):
             PendingRecompute.objects.filter(pk__in=covered[start : start + UPSERT_BATCH]).delete()
+    # Every score row was just rewritten: pages must not plan from the old estimates.
+    statistics_refresh([StakeholderScore, RelationshipScore])
     report(1.0, "done")
     return {"stakeholders": len(stakeholders), "relationships": len(relationships)}

@@ -50,6 +50,7 @@ from relations.models import (
     Stakeholder,
     Tag,
 )
+from relations.planner import statistics_refresh_after_bulk
 from relations.publishing import enqueue_on_commit
 from relations.roles import staff_users
 from relations.services import (
@@ -387,6 +388,11 @@ def import_run(job_id: int, attempt: int | None = None) -> str:
         interactions_created_announce(
             id_ranges_expand((job.created or {}).get("relations.interaction", []))
         )
+    created = job.created or {}
+    statistics_refresh_after_bulk(
+        sum(end - start + 1 for ranges in created.values() for start, end in ranges),
+        created.keys(),
+    )
     return "done"
 
 

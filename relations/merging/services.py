@@ -31,6 +31,7 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
 )
+from relations.planner import statistics_refresh_after_bulk
 from relations.services import audit_record, diff, snapshot
 from relations.signals import records_changed
 
@@ -324,6 +325,8 @@ def stakeholder_merge(*, keep: Stakeholder, absorb: Stakeholder, by: User) -> St
         stakeholders=[keep.pk],
         pairs=[(u, keep.pk) for u in user_ids if u is not None],
     )
+    # A large record's rows now point at `keep`: the per-stakeholder estimates changed.
+    statistics_refresh_after_bulk(len(interaction_ids), [through, Commitment, Outcome])
     return keep
 
 
@@ -354,4 +357,5 @@ def organization_merge(*, keep: Organization, absorb: Organization, by: User) ->
         absorbed=snapshot(absorb),
         moved={"stakeholders_moved": moved_ids},
     )
+    statistics_refresh_after_bulk(len(moved_ids), [Stakeholder])
     return keep
