@@ -120,6 +120,14 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
     # Tests: the replica is the default test database seen through a second alias.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# JIT off: PostgreSQL compiles a query to machine code when its *estimated* cost is
+# high. Rapport's queries are short; right after a bulk load, before statistics
+# exist, a 100 ms page query was estimated expensive and spent 2 s compiling
+# (issue #22). The full recomputation, the one long query, gains nothing from it
+# either (docs/benchmarks.md).
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -150,7 +150,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "pulse_due_days": PULSE_DUE_DAYS,
         "recent_interactions": Interaction.objects.visible_to(user)
         .filter(Exists(through))
-        .prefetch_related("stakeholders", "internal_participants")[: dashboards.QUEUE_ROWS],
+        .with_people()[: dashboards.QUEUE_ROWS],
         "health": (
             health_current()
             if NetworkHealth.scope_visible_to(user, NetworkHealth.Scope.ORGANISATION)

@@ -10,8 +10,19 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db import models
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db import connection, models
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from relations.roles import is_director, is_staff_member
 
@@ -22,6 +33,17 @@ if TYPE_CHECKING:
 # Importance at which a stakeholder is key whatever the goals (DESIGN §3: 4 "high" and
 # 5 "critical"); the other way to be key is a link to an active strategic goal.
 KEY_IMPORTANCE = 4
+
+
+class AmongOnce(Func):
+    """PostgreSQL's `column = ANY(ARRAY(subquery))`: the subquery runs once, as an
+    InitPlan, and its values are looked up in the column's index, whatever the
+    statistics say (an IN or EXISTS may become a join the planner orders badly)."""
+
+    arg_joiner = " = ANY(ARRAY"
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+    conditional = True
 
 
 def _staff_only(qs: models.QuerySet, user: User | AnonymousUser) -> models.QuerySet:
@@ -155,20 +177,45 @@ class InteractionQuerySet(models.QuerySet):
         participant = Interaction.internal_participants.through.objects.filter(
             interaction=OuterRef("pk"), user=user
         )
-        through = Interaction.stakeholders.through.objects
-        known = Stakeholder.objects.filter(
-            Q(owner=user)
-            | Exists(Relationship.objects.filter(stakeholder=OuterRef("pk"), user=user))
+        # "Known" is two sets of stakeholder ids, each computed once per query and
+        # probed for the interaction's own stakeholder rows; never a scan of all
+        # stakeholders per interaction (without planner statistics that scan ran once
+        # per row of a million-row index walk, issue #22).
+        known = Q(stakeholder_id__in=Stakeholder.objects.filter(owner=user).values("pk")) | Q(
+            stakeholder_id__in=Relationship.objects.filter(user=user).values("stakeholder_id")
         )
-        of_known_stakeholder = through.filter(interaction=OuterRef("pk"), stakeholder__in=known)
+        of_known_stakeholder = Interaction.stakeholders.through.objects.filter(
+            known, interaction=OuterRef("pk")
+        )
         return self.filter(Exists(participant) | Exists(of_known_stakeholder))
 
     def of_stakeholder(self, stakeholder_id: int) -> InteractionQuerySet:
         from relations.models import Interaction
 
         through = Interaction.stakeholders.through.objects
+        if connection.vendor == "postgresql":
+            # The stakeholder's interaction ids first (one index read, run once), every
+            # other condition checked on those rows only. As a semi-join the planner
+            # may instead walk the whole occurred_at index looking for this
+            # stakeholder's rows, as it did right after a bulk load (issue #22).
+            ids = through.filter(stakeholder_id=stakeholder_id).values("interaction_id")
+            return self.filter(AmongOnce(F("pk"), Subquery(ids)))
         return self.filter(
             Exists(through.filter(interaction=OuterRef("pk"), stakeholder_id=stakeholder_id))
+        )
+
+    def with_people(self, *, organizations: bool = False) -> InteractionQuerySet:
+        """Prefetch each interaction's stakeholders (and their organisations) and staff
+        participants, in no order: pages sort a row's few names themselves. With an
+        ORDER BY name the planner may walk a whole name index to find one page's
+        people (50,000 probes, 2 s, right after a bulk load; issue #22)."""
+        from relations.models import Stakeholder
+
+        people = Stakeholder.objects.order_by()
+        if organizations:
+            people = people.select_related("organization")
+        return self.prefetch_related(
+            "internal_participants", models.Prefetch("stakeholders", queryset=people)
         )
 
 

@@ -105,9 +105,7 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     timeline = paginate(
         request,
-        Interaction.objects.visible_to(user)
-        .of_stakeholder(stakeholder.pk)
-        .prefetch_related("internal_participants", "stakeholders"),
+        Interaction.objects.visible_to(user).of_stakeholder(stakeholder.pk).with_people(),
     )
     open_commitments = (
         Commitment.objects.visible_to(user)
@@ -239,7 +237,7 @@ def _relationship_page(
         Interaction.objects.visible_to(user)
         .of_stakeholder(relationship.stakeholder_id)
         .filter(internal_participants=relationship.user)
-        .prefetch_related("internal_participants", "stakeholders"),
+        .with_people(),
     )
     commitments = (
         Commitment.objects.visible_to(user)
@@ -314,7 +312,7 @@ def _visible_interaction(user: User, pk: int) -> Interaction:
     return get_object_or_404(
         Interaction.objects.visible_to(user)
         .select_related("created_by")
-        .prefetch_related("internal_participants", "stakeholders__organization"),
+        .with_people(organizations=True),
         pk=pk,
     )
 

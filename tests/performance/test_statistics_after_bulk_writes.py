@@ -28,9 +28,7 @@ def analysed_since(table: str, since: datetime) -> bool:
     with connection.cursor() as cursor:
         # Statistics views are read from a per-transaction snapshot: take a new one.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s", [table]
-        )
+        cursor.execute("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s", [table])
         (last,) = cursor.fetchone()
     return last is not None and last >= since
 
@@ -80,9 +78,7 @@ def test_a_small_import_leaves_statistics_to_autovacuum(manager, threshold):
     assert not analysed_since(Stakeholder._meta.db_table, started)
 
 
-def test_merging_a_stakeholder_with_many_interactions_analyses_the_moved_rows(
-    director, threshold
-):
+def test_merging_a_stakeholder_with_many_interactions_analyses_the_moved_rows(director, threshold):
     keep, absorb = StakeholderFactory(), StakeholderFactory()
     for _ in range(threshold):
         InteractionFactory(with_stakeholders=[absorb])
