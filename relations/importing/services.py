@@ -252,6 +252,8 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
     job.attempts = 1
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["mapping", "duplicates", "status", "attempts", "heartbeat_at"])
+    # In the background: without a broker the import runs in a thread of the web
+    # process, so the page that started it shows its progress instead of waiting.
     enqueue_on_commit(
         import_run,
         job.pk,
@@ -259,6 +261,7 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
         on_failure=_job_not_started(
             job, status=ImportJob.Status.FAILED, finished_at=timezone.now()
         ),
+        background=True,
     )
     return job
 
@@ -273,7 +276,11 @@ def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
     job.error = ""
     job.save(update_fields=["status", "undo_by", "attempts", "heartbeat_at", "error"])
     enqueue_on_commit(
-        import_undo, job.pk, by.pk, on_failure=_job_not_started(job, status=ImportJob.Status.DONE)
+        import_undo,
+        job.pk,
+        by.pk,
+        on_failure=_job_not_started(job, status=ImportJob.Status.DONE),
+        background=True,
     )
     return job
 
