@@ -14,6 +14,7 @@ from relations.importing.models import ImportJob
 from relations.models import Stakeholder
 from relations.publishing import background_wait
 from tests.factories import StakeholderFactory
+from tests.imports.sqlite import reads_beside_a_writer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,8 +31,9 @@ def _embedded_default(settings):
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
     settings.RAPPORT_EMBEDDED_BACKGROUND = True
-    yield
-    assert background_wait(300), "the background import did not end"
+    with reads_beside_a_writer():
+        yield
+        assert background_wait(300), "the background import did not end"
     app.conf.task_always_eager = before
 
 

@@ -12,6 +12,7 @@ from relations.importing.models import ImportJob
 from relations.models import Organization, Stakeholder
 from relations.publishing import background_wait
 from tests.factories import StakeholderFactory
+from tests.imports.sqlite import reads_beside_a_writer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,8 +28,9 @@ def in_background(settings):
 
     assert app.conf.task_always_eager  # tests/imports/conftest.py: no broker here
     settings.RAPPORT_EMBEDDED_BACKGROUND = True
-    yield
-    assert background_wait(DEADLINE_SECONDS), "a background import is still running"
+    with reads_beside_a_writer():
+        yield
+        assert background_wait(DEADLINE_SECONDS), "a background import is still running"
 
 
 def csv_of(rows: int, prefix: str = "Person") -> bytes:
@@ -145,3 +147,53 @@ def test_another_managers_import_filters_nothing_in(client, manager, other_manag
     # import label) rather than revealing which rows it created.
     assert listed.status_code == 200
     assert "created by the import" not in listed.content.decode()
+
+
+def test_an_import_whose_server_stopped_is_resumed_from_its_page(
+    client, manager, in_background, settings
+):
+    """No broker, so no beat: a job left running by a stopped server (its heartbeat
+    ages) is queued again when its page asks for it, and finishes in a thread."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from relations.importing import services
+
+    client.force_login(manager)
+    job, _ = services.import_job_create(
+        owner=manager, kind="stakeholders", file_name="people.csv", content=csv_of(5)
+    )
+    old = timezone.now() - timedelta(seconds=settings.RAPPORT_IMPORT_STALE_SECONDS + 5)
+    # What a killed server leaves: running, attempt 1, no progress since.
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, attempts=1, heartbeat_at=old, started_at=old
+    )
+
+    fresh = client.get(reverse("import-status", args=[job.pk])).json()
+    assert fresh["active"]
+    assert background_wait(DEADLINE_SECONDS)
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.created_count) == (ImportJob.Status.DONE, 2, 5)
+    assert Stakeholder.objects.count() == 5
+
+
+def test_a_live_import_is_not_swept_from_its_page(client, manager, in_background):
+    from django.utils import timezone
+
+    from relations.importing import services
+
+    client.force_login(manager)
+    job, _ = services.import_job_create(
+        owner=manager, kind="stakeholders", file_name="people.csv", content=csv_of(5)
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, attempts=1, heartbeat_at=timezone.now()
+    )
+
+    assert client.get(reverse("import-status", args=[job.pk])).json()["active"]
+    assert client.get(job.get_absolute_url()).status_code == 200
+    assert background_wait(DEADLINE_SECONDS)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ImportJob.Status.RUNNING, 1)
