@@ -7,10 +7,12 @@ The history is derived, not invented: a past day's snapshot equals the scores
 recomputed as of that day.
 """
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
@@ -30,6 +32,7 @@ from networks.services import HISTORY_DAYS, stakeholder_intro_paths
 from relations.models import Stakeholder
 from relations.roles import DIRECTOR
 from tests.clients import signed_in
+from tests.conftest import TEST_CLOCK
 
 MIN_TREND_POINTS = 30
 
@@ -40,7 +43,10 @@ def first_run(django_db_setup, django_db_blocker):
         name = str(connection.settings_dict["NAME"])
         assert "test" in name or "memory" in name, name
         out = StringIO()
-        call_command("seed_demo", "--size", "small", "--seed", "1", "--recompute", stdout=out)
+        # At the suite's clock (RAPPORT_TEST_CLOCK), as the tests that read the result.
+        clock = time_machine.travel(TEST_CLOCK, tick=True) if TEST_CLOCK else nullcontext()
+        with clock:
+            call_command("seed_demo", "--size", "small", "--seed", "1", "--recompute", stdout=out)
         yield out.getvalue()
         demo_flush()
         for model in (NetworkHealth, NodeMetric, NetworkRun, PendingRecompute, RecomputeJob):
