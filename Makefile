@@ -14,8 +14,9 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	npm ci --no-audit --no-fund --loglevel=error
 
-# Installs, migrates, loads the small demo (once), serves web (and, with a
-# broker configured, the Celery worker and beat) on http://127.0.0.1:$(PORT).
+# Installs, migrates, loads the small demo (once) with its scores, network and 90 days
+# of derived history (seed_demo --recompute runs backfill_history), serves web (and,
+# with a broker configured, the Celery worker and beat) on http://127.0.0.1:$(PORT).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --size small --seed 1 --if-empty --recompute

@@ -458,6 +458,10 @@ RAPPORT_IMPORT_REPORT_LIMIT = int(os.environ.get("RAPPORT_IMPORT_REPORT_LIMIT", 
 # running job silent for this long has lost its task or worker and is queued again
 # (generous, so that a job waiting behind a busy queue is not counted as lost).
 RAPPORT_IMPORT_STALE_SECONDS = int(os.environ.get("RAPPORT_IMPORT_STALE_SECONDS", "600"))
+# Without a broker, imports (and their undo) run in a thread of the web process, so the
+# request that starts one returns at once and its page shows the progress; 0 runs them
+# inside the request instead (the test suite's default: results are there on return).
+RAPPORT_EMBEDDED_BACKGROUND = os.environ.get("RAPPORT_EMBEDDED_BACKGROUND", "1") == "1"
 # After this many times queued, a job that still does not finish is marked failed.
 RAPPORT_IMPORT_MAX_ATTEMPTS = int(os.environ.get("RAPPORT_IMPORT_MAX_ATTEMPTS", "3"))
 # Uploaded files are personal data: each import's stored file is deleted this many days

@@ -22,6 +22,9 @@ PULSE_DUE_DAYS = 90
 PULSE_HISTORY_ROWS = 12
 # Floating-point noise (0.7 − 0.4 = 0.29999…) must not hide a gap of exactly 0.3.
 _GAP_PRECISION = 9
+# The same rounding in SQL (`metrics.querysets.relationships_with_review`): a gap that
+# rounds to the threshold at `_GAP_PRECISION` places counts as reaching it.
+PULSE_GAP_TOLERANCE = 0.5 * 10**-_GAP_PRECISION
 
 
 @dataclass(frozen=True)

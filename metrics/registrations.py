@@ -7,6 +7,7 @@ from __future__ import annotations
 from relations import registry
 
 from .models import RelationshipScore, StakeholderScore
+from .querysets import relationships_with_review
 from .templatetags import metrics_scores
 
 # The stored scores a data-subject export includes, stakeholder- and relationship-level.
@@ -44,6 +45,7 @@ def register() -> None:
     registry.stakeholder_filter_register(
         "at_risk", lambda form, stakeholders, value: stakeholders.filter(score__at_risk=True)
     )
+    registry.relationship_review_register(relationships_with_review)
     registry.page_panel_register(
         "stakeholder.scores",
         registry.template_panel(

@@ -12,8 +12,9 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 
 import numpy as np
 from django.conf import settings
@@ -316,6 +317,21 @@ def _health_rows(data: graph.NetworkData, day, computed_at) -> list[NetworkHealt
     return rows
 
 
+def _health_store(rows: list[NetworkHealth]) -> None:
+    """Upsert health rows: one per scope and day, the latest computation wins."""
+    NetworkHealth.objects.bulk_create(
+        rows,
+        batch_size=INSERT_BATCH,
+        update_conflicts=True,
+        unique_fields=["scope", "scope_id", "date"],
+        update_fields=[
+            f.name
+            for f in NetworkHealth._meta.concrete_fields
+            if f.name not in {"id", "scope", "scope_id", "date"}
+        ],
+    )
+
+
 def betweenness_options(n_nodes: int) -> dict:
     """The sources and processes for betweenness on a graph of ``n_nodes``, from settings.
 
@@ -404,17 +420,7 @@ def network_recompute(at: datetime | None = None, run: NetworkRun | None = None)
             else:
                 NodeMetric.objects.bulk_create(_node_rows(), batch_size=INSERT_BATCH)
                 StakeholderThreads.objects.bulk_create(_thread_rows(), batch_size=INSERT_BATCH)
-            NetworkHealth.objects.bulk_create(
-                health,
-                batch_size=INSERT_BATCH,
-                update_conflicts=True,
-                unique_fields=["scope", "scope_id", "date"],
-                update_fields=[
-                    f.name
-                    for f in NetworkHealth._meta.concrete_fields
-                    if f.name not in {"id", "scope", "scope_id", "date"}
-                ],
-            )
+            _health_store(health)
             lap("store")
             run.status = NetworkRun.Status.DONE
             run.finished_at = timezone.now()
@@ -659,3 +665,52 @@ def health_current(scope: str = NetworkHealth.Scope.ORGANISATION, scope_id: int 
         .order_by(F("date").desc())
         .first()
     )
+
+
+# --- History: the daily snapshots of a fresh installation --------------------------
+
+# The dashboards' longest trend (and the span of "trust falling": RISK_TRUST_FALL_DAYS).
+HISTORY_DAYS = 90
+
+
+def history_backfill(
+    days: int = HISTORY_DAYS,
+    now: datetime | None = None,
+    progress: Callable[[int, int, date], None] | None = None,
+) -> dict:
+    """Derive `days` days of daily history from the records, then compute everything
+    as of `now`: what a fresh installation (the demo) needs to show trend lines, a
+    health index and the network at once, rather than after `days` nightly runs.
+
+    For each past day, oldest first, the scores are recomputed as of the end of that
+    day (interactions, commitments and outcomes dated up to it, decayed to it; trust
+    falling compares with the snapshots already written 90 days before), that day's
+    score snapshots are written, and the network health of every scope is computed
+    from that day's scores and interactions, as the nightly run would have stored
+    them that day. Two inputs have no history and are taken as they are now: which
+    stakeholders are key and the links between stakeholders. Finally the scores,
+    today's snapshots and the whole network (threads, key-person risk, brokers,
+    introductions, health) are computed as of `now`. Days already stored are
+    overwritten with the same derivation, so running it twice changes nothing.
+    """
+    from metrics.recompute import scores_recompute_all
+    from metrics.writeback import snapshots_write
+
+    now = now or timezone.now()
+    today = now.astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    for offset in range(days - 1, 0, -1):
+        day = today - timedelta(days=offset)
+        end_of_day = datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=UTC)
+        at = end_of_day - timedelta(seconds=1)
+        scores_recompute_all(at=at)
+        snapshots_write(day)
+        _health_store(_health_rows(network_load(at), day, at))
+        if progress:
+            progress(days - offset, days, day)
+    scores_recompute_all(at=now)
+    snapshots_write(today)
+    run = network_recompute(at=now)
+    if progress:
+        progress(days, days, today)
+    return {"first_day": first, "last_day": today, "days": days, "network_run": run.pk}

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations import registry
+from relations.importing.models import ImportJob
 from relations.models import (
     INTERACTION_YEARS,
     AuthenticityPulse,
@@ -97,6 +98,10 @@ class StakeholderFilterForm(forms.Form):
     sole_thread = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, widget=forms.HiddenInput
     )
+    # "See the records" of an import: the stakeholders it created.
+    import_job = forms.ModelChoiceField(
+        queryset=ImportJob.objects.none(), required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -112,6 +117,8 @@ class StakeholderFilterForm(forms.Form):
         owners = staff_users()
         self.fields["owner"].queryset = owners
         self.fields["sole_thread"].queryset = owners
+        # The stored file is large and not needed here.
+        self.fields["import_job"].queryset = ImportJob.objects.visible_to(user).defer("content")
         self.fields["owner"].widget.choices = [
             ("", _("Anyone")),
             *[(u.pk, user_label(u)) for u in owners],
@@ -143,6 +150,8 @@ class StakeholderFilterForm(forms.Form):
             queryset = queryset.filter(importance=data["importance"])
         if data["tag"]:
             queryset = queryset.filter(tags=data["tag"])
+        if data["import_job"]:
+            queryset = queryset.filter(data["import_job"].created_filter("relations.stakeholder"))
         if data["sole_thread"]:
             # Key-person risk: directors see everyone's, a manager only their own.
             if data["sole_thread"].pk != self.user.pk and not is_director(self.user):
@@ -163,6 +172,14 @@ class StakeholderFilterForm(forms.Form):
         if apply is None:
             return queryset
         return apply(self, queryset, self.cleaned_data[field])
+
+    def import_job_label(self) -> str:
+        """Says what the hidden filter of "See the records" after an import selects."""
+        if self.is_valid() and self.cleaned_data["import_job"]:
+            return _("Stakeholders created by the import of %(file)s") % {
+                "file": self.cleaned_data["import_job"].file_name
+            }
+        return ""
 
     def sole_thread_label(self) -> str:
         """Says what the hidden filter of a followed link selects."""

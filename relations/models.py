@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Cast, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -775,6 +775,15 @@ class AuthenticityPulse(TimeStamped):
     def score(self) -> float:
         """The mean of the three dimensions on the 0–1 scale of computed trust."""
         return ((self.integrity + self.transparency + self.reliability) / 3 - 1) / 4
+
+    @staticmethod
+    def score_expression() -> models.Expression:
+        """`score` in SQL, for lists that filter or annotate by it: ((sum / 3) − 1) / 4."""
+        total = F("integrity") + F("transparency") + F("reliability")
+        return models.ExpressionWrapper(
+            (Cast(total, models.FloatField()) / 3.0 - 1.0) / 4.0,
+            output_field=models.FloatField(),
+        )
 
 
 class AuditEvent(models.Model):

@@ -164,6 +164,39 @@ class RelationshipQuerySet(models.QuerySet):
             return self.none()
         return self.filter(user=user)
 
+    def with_scores_visible(self, user: User | AnonymousUser) -> RelationshipQuerySet:
+        """Annotate `scores_visible`: whether `scores_visible_to(user)` holds the row, read
+        with the row (a condition on the row, as `StakeholderQuerySet.with_scores_visible`)."""
+        if is_director(user):
+            flag = Value(True)
+        elif not is_staff_member(user):
+            flag = Value(False)
+        else:
+            flag = Case(When(user=user, then=Value(True)), default=Value(False))
+        return self.annotate(scores_visible=flag)
+
+    def with_latest_pulse(self, user: User | AnonymousUser) -> RelationshipQuerySet:
+        """Annotate the latest pulse `user` may see on each row (the one the relationship
+        page shows beside trust): `latest_pulse_id`, `latest_pulse_on` and
+        `latest_pulse_score` (0–1, as `AuthenticityPulse.score`); null without one."""
+        from relations.models import AuthenticityPulse
+
+        latest = (
+            AuthenticityPulse.objects.visible_to(user)
+            .filter(relationship=OuterRef("pk"))
+            .order_by("-assessed_on", "-pk")
+        )
+        return self.annotate(
+            latest_pulse_id=Subquery(latest.values("pk")[:1]),
+            latest_pulse_on=Subquery(latest.values("assessed_on")[:1]),
+            latest_pulse_score=Subquery(
+                latest.annotate(pulse_score=AuthenticityPulse.score_expression()).values(
+                    "pulse_score"
+                )[:1],
+                output_field=models.FloatField(),
+            ),
+        )
+
 
 class InteractionQuerySet(models.QuerySet):
     def visible_to(self, user: User | AnonymousUser) -> InteractionQuerySet:

@@ -141,3 +141,31 @@ def derived_data_register(app_label: str) -> None:
 
 def derived_data_apps() -> frozenset[str]:
     return frozenset(_derived_apps)
+
+
+# --- The review flag of relationships (their pulse beside computed trust) ------------
+
+# (relationships, the viewer) -> the same rows annotated with `flagged_for_review`
+# (a bool, null when the viewer may not see the row's scores), `review_direction`
+# ("higher", "lower" or null) and `review_trust` (the trust the pulse was compared with).
+RelationshipReview = Callable[[QuerySet, Any], QuerySet]
+
+_relationship_review: list[RelationshipReview] = []
+
+
+def relationship_review_register(annotate: RelationshipReview) -> None:
+    """The one definition of "flagged for review": the app holding computed trust gives it."""
+    _relationship_review[:] = [annotate]
+
+
+def relationship_review(relationships: QuerySet, user: Any) -> QuerySet:
+    """`relationships` with their latest pulse and review flag for `user`; without a
+    registered definition (no scores app) the flag is unknown (null)."""
+    rows = relationships.with_latest_pulse(user)
+    if _relationship_review:
+        return _relationship_review[0](rows, user)
+    return rows.annotate(
+        flagged_for_review=models.Value(None, output_field=models.BooleanField()),
+        review_direction=models.Value(None, output_field=models.CharField()),
+        review_trust=models.Value(None, output_field=models.FloatField()),
+    )

@@ -33,6 +33,7 @@ from relations.forms import (
     stakeholder_label,
 )
 from relations.ids import parse_id
+from relations.importing.models import ImportJob
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -152,14 +153,33 @@ def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
         organizations = organizations.filter(
             Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
         )
+    job = imported_by(request)
+    if job is not None:
+        organizations = organizations.filter(job.created_filter("relations.organization"))
     return organizations, query
+
+
+def imported_by(request: HttpRequest) -> ImportJob | None:
+    """The import of `?import_job=` ("See the records"), if the user may see it."""
+    if not hasattr(request, "_imported_by"):  # read once per request
+        job_id = parse_id(request.GET.get("import_job", ""))
+        request._imported_by = (
+            ImportJob.objects.visible_to(request.user).defer("content").filter(pk=job_id).first()
+            if job_id is not None
+            else None
+        )
+    return request._imported_by
 
 
 @staff_required
 @require_GET
 def organization_list(request: HttpRequest) -> HttpResponse:
     organizations, query = organizations_listed(request)
-    context = {"page": paginate(request, organizations), "q": query}
+    context = {
+        "page": paginate(request, organizations),
+        "q": query,
+        "import_job": imported_by(request),
+    }
     if is_partial(request):
         return render(request, "relations/partials/organization_table.html", context)
     return render(request, "relations/organization_list.html", context)

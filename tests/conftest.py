@@ -65,6 +65,14 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _background_tasks_in_the_request(settings):
+    """Without a broker, imports run in a thread of the web process (relations.publishing);
+    here they run inside the request, so a test reads the result when the request
+    returns. tests/imports/test_import_background.py tests the thread."""
+    settings.RAPPORT_EMBEDDED_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _memory_cache(settings):
     """Tests share a process-local cache, as on the embedded default: with a broker
     configured the app caches in Redis, where a test's cache.clear() would flush the

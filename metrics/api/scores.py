@@ -15,7 +15,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from metrics.querysets import relationships_with_review
 from relations.api.permissions import IsStaffMember
+from relations.api.serializers import PulseReviewSerializer
 from relations.models import Relationship, Stakeholder
 
 SCORES_NOT_COMPUTED = "Scores have not been computed yet; they appear within seconds of a change."
@@ -79,10 +81,12 @@ def score_answer(score: Any) -> Response:
     return Response(ScoresSerializer(score).data)
 
 
+SCORES_SCHEMA_DESCRIPTION = (
+    "The stored scores (DESIGN §3). 404 when the record is not visible to you, "
+    "or when its scores have not been computed yet (`detail` says which)."
+)
 SCORES_SCHEMA = extend_schema(
-    responses={200: ScoresSerializer},
-    description="The stored scores (DESIGN §3). 404 when the record is not visible to you, "
-    "or when its scores have not been computed yet (`detail` says which).",
+    responses={200: ScoresSerializer}, description=SCORES_SCHEMA_DESCRIPTION
 )
 
 
@@ -118,16 +122,40 @@ class StakeholderScoresViewSet(ScoresViewSet):
         return score_answer(getattr(stakeholder, "score", None))
 
 
+class RelationshipScoresSerializer(PulseReviewSerializer, ScoresSerializer):
+    """A relationship's scores with its latest pulse beside trust and the review flag."""
+
+    def to_representation(self, score: Any) -> dict:
+        data = ScoresSerializer.to_representation(self, score)
+        # The pulse and the flag are the relationship row's (`relationships_with_review`).
+        data.update(PulseReviewSerializer(self.context["relationship"]).data)
+        return data
+
+
 class RelationshipScoresViewSet(ScoresViewSet):
     def get_queryset(self) -> models.QuerySet:
-        # One query with the row.
-        return Relationship.objects.select_related("score").visible_to(self.request.user)
+        # One query with the row, its latest pulse and the review flag.
+        user = self.request.user
+        return relationships_with_review(
+            Relationship.objects.select_related("score").visible_to(user).with_latest_pulse(user),
+            user,
+        )
 
-    @SCORES_SCHEMA
+    @extend_schema(
+        responses={200: RelationshipScoresSerializer},
+        description=SCORES_SCHEMA_DESCRIPTION
+        + " With the latest pulse you may see beside trust and the review flag, as on the "
+        "relationship page and in `/relationships/`.",
+    )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def scores(self, request: Request, pk: str | None = None) -> Response:
         """A relationship's own scores: its user and directors (404 for the others)."""
         relationship = self.get_object()
-        if not relationship.scores_visible_to(request.user):
+        if not relationship.scores_visible:
             raise NotFound
-        return score_answer(getattr(relationship, "score", None))
+        score = getattr(relationship, "score", None)
+        if score is None:
+            return score_answer(None)
+        return Response(
+            RelationshipScoresSerializer(score, context={"relationship": relationship}).data
+        )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from metrics.formatting import format_money, localized, risk_reason, ror
 from metrics.models import CurrentScore
-from metrics.pulse import PulseGap, pulse_gap, sparkline_points
+from metrics.pulse import PulseGap, sparkline_points
 
 register = template.Library()
 # The at-risk reasons in the reader's language, as on the dashboards.
@@ -125,39 +125,42 @@ def stakeholder_scores_panel(context: dict, stakeholder) -> dict[str, Any]:
 
 @register.inclusion_tag("metrics/partials/scores_panel.html", takes_context=True)
 def relationship_scores_panel(context: dict, relationship) -> dict[str, Any]:
-    from metrics.models import RelationshipScore
+    """The relationship's stored scores and, beside trust, the latest pulse the viewer
+    may see with the review flag: the rows and the flag of the relationships API
+    (`relationships_with_review`), so page and API never disagree."""
+    from relations.models import AuthenticityPulse, Relationship
+    from relations.registry import relationship_review
 
     user = context["request"].user
-    visible = relationship.scores_visible_to(user)
-    score = RelationshipScore.objects.filter(relationship=relationship).first() if visible else None
+    # One query: the row's scores, its latest pulse and the flag.
+    row = relationship_review(
+        Relationship.objects.filter(pk=relationship.pk).select_related("score"), user
+    ).first()
+    visible = row is not None and row.scores_visible
+    score = getattr(row, "score", None) if visible else None
+    pulse = None
+    if row is not None and row.latest_pulse_id is not None:
+        pulse = AuthenticityPulse.objects.select_related("assessed_by").get(pk=row.latest_pulse_id)
     return {
         "score": score,
         "visible": visible,
         "request": context["request"],
-        **_pulse_beside_trust(user, relationship, score),
-    }
-
-
-def _pulse_beside_trust(user, relationship, score) -> dict[str, Any]:
-    """The latest pulse the viewer may see on this relationship (one query), and the
-    flag when it disagrees strongly with the computed trust, saying which way."""
-    from relations.models import AuthenticityPulse
-
-    pulse = (
-        AuthenticityPulse.objects.visible_to(user)
-        .filter(relationship=relationship)
-        .select_related("assessed_by")
-        .first()
-    )
-    if pulse is None:
-        return {"pulse": None, "pulse_flag": ""}
-    gap = pulse_gap(pulse.score, score.trust if score is not None else None)
-    return {
         "pulse": pulse,
         "pulse_flag": pulse_flag_message(
-            gap, own=pulse.assessed_by_id == user.pk, author=pulse.assessed_by
-        ),
+            review_gap(row), own=pulse.assessed_by_id == user.pk, author=pulse.assessed_by
+        )
+        if pulse is not None
+        else "",
     }
+
+
+def review_gap(row: Any) -> PulseGap | None:
+    """The disagreement of a row annotated by `relationships_with_review`, if flagged."""
+    if row is None or not row.flagged_for_review:
+        return None
+    return PulseGap(
+        direction=row.review_direction, pulse=row.latest_pulse_score, trust=row.review_trust
+    )
 
 
 def pulse_flag_message(gap: PulseGap | None, *, own: bool = True, author: Any = None) -> str:

@@ -124,6 +124,12 @@ class StakeholderFilter(FilterSet):
 class RelationshipFilter(FilterSet):
     user = IdFilter(help_text="User id.")
     stakeholder = IdFilter(help_text="Stakeholder id.")
+    review = BooleanFilter(
+        field_name="flagged_for_review",
+        help_text="true: the relationships flagged for review (their latest pulse and "
+        "computed trust disagree, as `flagged_for_review` says); false: the others whose "
+        "scores you may see.",
+    )
 
     class Meta:
         model = Relationship

@@ -429,6 +429,61 @@ class StakeholderLinkSerializer(TimestampedSerializer):
 # --- Relationships ----------------------------------------------------------------
 
 
+class PulseReviewSerializer(serializers.Serializer):
+    """The latest pulse beside computed trust and the review flag, read from the row's
+    annotations (`relations.registry.relationship_review`); null when not read."""
+
+    latest_pulse = serializers.SerializerMethodField(
+        help_text="Id of the latest authenticity pulse you may see on the relationship."
+    )
+    latest_pulse_on = serializers.SerializerMethodField(help_text="The date of that pulse.")
+    latest_pulse_score = serializers.SerializerMethodField(
+        help_text="That pulse on trust's 0–1 scale (the mean of its three dimensions)."
+    )
+    flagged_for_review = serializers.SerializerMethodField(
+        help_text="True when the latest pulse and the computed trust differ by 0.3 or more, "
+        "as the relationship page flags it; false when they agree or either is missing; "
+        "null when the relationship's scores are not yours to see (only its user and "
+        "directors see them). List the flagged ones with `?review=true`."
+    )
+    review_direction = serializers.SerializerMethodField(
+        help_text="When flagged: `higher` (the pulse is above computed trust) or `lower`."
+    )
+
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_latest_pulse(self, row: Any) -> int | None:
+        return getattr(row, "latest_pulse_id", None)
+
+    @extend_schema_field({"type": "string", "format": "date", "nullable": True})
+    def get_latest_pulse_on(self, row: Any) -> str | None:
+        value = getattr(row, "latest_pulse_on", None)
+        return value.isoformat() if value is not None else None
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_latest_pulse_score(self, row: Any) -> float | None:
+        value = getattr(row, "latest_pulse_score", None)
+        # SQL's float arithmetic may differ from `AuthenticityPulse.score` in the last bit.
+        return round(value, 9) if value is not None else None
+
+    @extend_schema_field({"type": "boolean", "nullable": True})
+    def get_flagged_for_review(self, row: Any) -> bool | None:
+        value = getattr(row, "flagged_for_review", None)
+        return bool(value) if value is not None else None
+
+    @extend_schema_field({"type": "string", "enum": ["higher", "lower", None], "nullable": True})
+    def get_review_direction(self, row: Any) -> str | None:
+        return getattr(row, "review_direction", None)
+
+
+PULSE_REVIEW_FIELDS = [
+    "latest_pulse",
+    "latest_pulse_on",
+    "latest_pulse_score",
+    "flagged_for_review",
+    "review_direction",
+]
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample(
@@ -446,7 +501,7 @@ class StakeholderLinkSerializer(TimestampedSerializer):
         )
     ]
 )
-class RelationshipSerializer(TimestampedSerializer):
+class RelationshipSerializer(PulseReviewSerializer, TimestampedSerializer):
     user = VisiblePrimaryKeyField(
         required=False, help_text="User id; defaults to the caller on create."
     )
@@ -464,6 +519,7 @@ class RelationshipSerializer(TimestampedSerializer):
             "objective",
             "desired_strength",
             "next_review",
+            *PULSE_REVIEW_FIELDS,
             "created_at",
             "updated_at",
         ]

@@ -20,7 +20,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from relations import services
+from relations import registry, services
 from relations.api import filters, serializers
 from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
@@ -340,6 +340,11 @@ class RelationshipViewSet(CsvExportMixin, RapportViewSet):
 
     def base_queryset(self) -> models.QuerySet:
         return Relationship.objects.select_related("stakeholder")
+
+    def get_queryset(self) -> models.QuerySet:
+        # The latest pulse and the review flag come with the rows (subqueries), and
+        # `?review=true` filters on the flag.
+        return registry.relationship_review(super().get_queryset(), self.request.user)
 
 
 RELATIONSHIP_ID_PARAMETER = OpenApiParameter(

@@ -122,6 +122,14 @@ class ImportJob(models.Model):
             return 1.0
         return self.processed_rows / self.total_rows if self.total_rows else 0.0
 
+    def created_filter(self, label: str) -> Q:
+        """The rows of model `label` ("relations.stakeholder") this import created, from
+        the id ranges it recorded; matches nothing when it created none."""
+        selected = Q(pk__in=[])
+        for start, end in (self.created or {}).get(label, []):
+            selected |= Q(pk__range=(start, end))
+        return selected
+
     @property
     def is_active(self) -> bool:
         return self.status in {self.Status.PENDING, self.Status.RUNNING, self.Status.UNDOING}

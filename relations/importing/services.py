@@ -51,7 +51,7 @@ from relations.models import (
     Tag,
 )
 from relations.planner import statistics_refresh_after_bulk
-from relations.publishing import enqueue_on_commit
+from relations.publishing import enqueue_on_commit, runs_in_thread
 from relations.roles import staff_users
 from relations.services import (
     audit_event,
@@ -253,6 +253,8 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
     job.attempts = 1
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["mapping", "duplicates", "status", "attempts", "heartbeat_at"])
+    # In the background: without a broker the import runs in a thread of the web
+    # process, so the page that started it shows its progress instead of waiting.
     enqueue_on_commit(
         import_run,
         job.pk,
@@ -260,6 +262,7 @@ def import_job_start(job: ImportJob, *, mapping: list[str] | None, duplicates: s
         on_failure=_job_not_started(
             job, status=ImportJob.Status.FAILED, finished_at=timezone.now()
         ),
+        background=True,
     )
     return job
 
@@ -274,7 +277,11 @@ def import_undo_start(job: ImportJob, *, by: User) -> ImportJob:
     job.error = ""
     job.save(update_fields=["status", "undo_by", "attempts", "heartbeat_at", "error"])
     enqueue_on_commit(
-        import_undo, job.pk, by.pk, on_failure=_job_not_started(job, status=ImportJob.Status.DONE)
+        import_undo,
+        job.pk,
+        by.pk,
+        on_failure=_job_not_started(job, status=ImportJob.Status.DONE),
+        background=True,
     )
     return job
 
@@ -451,11 +458,26 @@ def import_sweep_stale(*, now: datetime | None = None) -> dict[str, int]:
             # An undo is one transaction: run again, it finds the job undone or undoes it.
             # Broker down: the heartbeat ages again and the next sweep retries.
             if undoing:
-                enqueue_on_commit(import_undo, job.pk, job.undo_by_id)
+                enqueue_on_commit(import_undo, job.pk, job.undo_by_id, background=True)
             else:
-                enqueue_on_commit(import_run, job.pk, job.attempts)
+                enqueue_on_commit(import_run, job.pk, job.attempts, background=True)
             counts["requeued"] += 1
     return counts
+
+
+def import_sweep_when_embedded(job: ImportJob) -> bool:
+    """Without a broker no beat runs `import_sweep_stale`: the job's page runs it when
+    it shows an active job whose heartbeat is older than `stale_after()` (the server
+    was stopped or killed while the job's thread ran). True when it swept."""
+    from relations.importing.tasks import import_run
+
+    if not job.is_active or not runs_in_thread(import_run):
+        return False
+    last_sign = job.heartbeat_at or job.created_at
+    if last_sign >= timezone.now() - stale_after():
+        return False
+    import_sweep_stale()
+    return True
 
 
 def _give_up(job: ImportJob, now: datetime) -> None:

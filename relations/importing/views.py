@@ -92,6 +92,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status == ImportJob.Status.UPLOADED:
         return redirect("import-preview", pk=job.pk)
+    if services.import_sweep_when_embedded(job):
+        job.refresh_from_db()
     report = job.report or {}
     return render(
         request,
@@ -115,6 +117,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def import_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Polled by the job page's progress bar."""
     job = _job(request, pk)
+    if services.import_sweep_when_embedded(job):
+        job.refresh_from_db()
     return JsonResponse(
         {
             "status": job.status,

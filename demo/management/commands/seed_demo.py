@@ -13,6 +13,9 @@ from demo.seed import DEMO_PASSWORD, SIZES, DemoDataExists, DemoResult, demo_see
 LOGIN_TABLE_ROWS = 40
 # The score recomputation lives in another app; it is called by name, if installed.
 RECOMPUTE_COMMAND = "recompute_scores"
+# With the network app, scores and the network as of now and 90 days of daily history
+# derived from the records (networks.services.history_backfill): a first run is alive.
+HISTORY_COMMAND = "backfill_history"
 
 
 class Command(BaseCommand):
@@ -46,7 +49,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--recompute",
             action="store_true",
-            help=f"Run `{RECOMPUTE_COMMAND}` afterwards, so that scores show at once.",
+            help=f"Run `{HISTORY_COMMAND}` (or `{RECOMPUTE_COMMAND}`) afterwards, so that "
+            "scores, the network and 90 days of trends show at once.",
         )
 
     def handle(self, *args, **options) -> None:
@@ -67,20 +71,30 @@ class Command(BaseCommand):
                 "Data is already loaded; the demo logins are unchanged "
                 f"(e.g. dana, a director, and maria, a manager; password {DEMO_PASSWORD!r})."
             )
+            # A database seeded before the network was part of the first run catches up.
+            if options["recompute"] and HISTORY_COMMAND in get_commands():
+                self._recompute(options, HISTORY_COMMAND, if_missing=True)
             return
         if options["verbosity"] > 0:
             self._report(result, options)
-        if options["recompute"] and RECOMPUTE_COMMAND in get_commands():
-            call_command(
-                RECOMPUTE_COMMAND,
-                verbosity=options["verbosity"],
-                stdout=self.stdout,
-                stderr=self.stderr,
-            )
+        commands = get_commands()
+        if options["recompute"] and HISTORY_COMMAND in commands:
+            self._recompute(options, HISTORY_COMMAND, today=options["today"])
+        elif options["recompute"] and RECOMPUTE_COMMAND in commands:
+            self._recompute(options, RECOMPUTE_COMMAND)
         elif options["verbosity"] > 0:
             self.stdout.write(
                 f"\nScores are not computed yet: run `manage.py {RECOMPUTE_COMMAND}` next."
             )
+
+    def _recompute(self, options: dict, command: str, **kwargs) -> None:
+        call_command(
+            command,
+            verbosity=options["verbosity"],
+            stdout=self.stdout,
+            stderr=self.stderr,
+            **kwargs,
+        )
 
     def _report(self, result: DemoResult, options: dict) -> None:
         counts = ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in result.counts.items())
