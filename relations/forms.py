@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations import registry
+from relations.matching import match_key
 from relations.models import (
     INTERACTION_YEARS,
     AuthenticityPulse,
@@ -129,11 +130,15 @@ class StakeholderFilterForm(forms.Form):
         data = self.cleaned_data
         if data["q"]:
             q = data["q"].strip()
+            key = match_key(q)
             queryset = queryset.filter(
                 Q(name__icontains=q)
                 | Q(email__icontains=q)
                 | Q(title__icontains=q)
                 | Q(organization__name__icontains=q)
+                # Without case or accents, in every script (SQLite folds only A-Z).
+                | (Q(name_key__contains=key) if key else Q(pk__in=[]))
+                | (Q(organization__name_key__contains=key) if key else Q(pk__in=[]))
             )
         if data["organization"]:
             queryset = queryset.filter(organization=data["organization"])

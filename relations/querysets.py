@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 
+from relations.matching import KeyFillingQuerySet
 from relations.roles import is_director, is_staff_member
 
 if TYPE_CHECKING:
@@ -57,7 +58,11 @@ class GoalQuerySet(StaffVisibleQuerySet):
         return self.editable_by(user)
 
 
-class StakeholderQuerySet(models.QuerySet):
+class OrganizationQuerySet(KeyFillingQuerySet, StaffVisibleQuerySet):
+    """Organisations: every staff member sees them; their name key stays filled."""
+
+
+class StakeholderQuerySet(KeyFillingQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         return _staff_only(self, user)
 

@@ -33,6 +33,7 @@ from relations.forms import (
     stakeholder_label,
 )
 from relations.ids import parse_id
+from relations.matching import match_key
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -152,7 +153,10 @@ def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
     )
     if query:
         organizations = organizations.filter(
-            Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
+            Q(name__icontains=query)
+            | Q(name_key__contains=match_key(query) or query)
+            | Q(sector__icontains=query)
+            | Q(country__icontains=query)
         )
     return organizations, query
 
@@ -534,10 +538,13 @@ def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
     query = search_text(request)
     stakeholders = Stakeholder.objects.visible_to(request.user).select_related("organization")
     if query:
+        key = match_key(query) or query
         stakeholders = stakeholders.filter(
             Q(name__icontains=query)
             | Q(organization__name__icontains=query)
             | Q(email__icontains=query)
+            | Q(name_key__contains=key)
+            | Q(organization__name_key__contains=key)
         )
     results = [
         {"value": s.pk, "text": stakeholder_label(s)} for s in stakeholders[:AUTOCOMPLETE_LIMIT]
@@ -566,6 +573,8 @@ def autocomplete_organizations(request: HttpRequest) -> JsonResponse:
     query = search_text(request)
     organizations = Organization.objects.visible_to(request.user)
     if query:
-        organizations = organizations.filter(name__icontains=query)
+        organizations = organizations.filter(
+            Q(name__icontains=query) | Q(name_key__contains=match_key(query) or query)
+        )
     results = [{"value": o.pk, "text": o.name} for o in organizations[:AUTOCOMPLETE_LIMIT]]
     return JsonResponse({"results": results})

@@ -41,6 +41,7 @@ from relations.importing import columns as cols
 from relations.importing.bulk import bulk_insert, bulk_link
 from relations.importing.models import ImportJob
 from relations.importing.parsing import ImportFileError, decode, read_csv, read_vcards
+from relations.matching import email_key, match_key
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
@@ -971,22 +972,24 @@ class OrganizationLookup:
         self.ids: dict[str, int] = {}
 
     def resolve(self, names: Iterable[str]) -> dict[str, int]:
-        wanted = {n.lower(): n for n in names if n}
+        wanted: dict[str, str] = {}
+        for name in names:
+            if name:
+                wanted.setdefault(match_key(name), name)
         missing = [k for k in wanted if k not in self.ids]
         if missing:
-            for pk, lowered in (
-                Organization.objects.annotate(name_l=Lower("name"))
-                .filter(name_l__in=missing)
+            for pk, key in (
+                Organization.objects.filter(name_key__in=missing)
                 .order_by("-pk")
-                .values_list("pk", "name_l")
+                .values_list("pk", "name_key")
             ):
-                self.ids[lowered] = pk  # the oldest wins: ordered newest first
+                self.ids[key] = pk  # the oldest wins: ordered newest first
             new = [Organization(name=wanted[k]) for k in missing if k not in self.ids]
             bulk_insert(Organization, new)
             self.importer.record_created(new)
             self.importer.audit_created(new)
             for org in new:
-                self.ids[org.name.lower()] = org.pk
+                self.ids[match_key(org.name)] = org.pk
         return {k: self.ids[k] for k in wanted}
 
 
@@ -1015,18 +1018,14 @@ class OrganizationImporter(Importer):
         return cleaned
 
     def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        keys = {v["name"].lower() for _, v in rows} - set(self.seen)
-        for org in (
-            Organization.objects.annotate(name_l=Lower("name"))
-            .filter(name_l__in=keys)
-            .order_by("-pk")
-        ):
-            self.seen[org.name.lower()] = org
+        keys = {match_key(v["name"]) for _, v in rows} - set(self.seen)
+        for org in Organization.objects.filter(name_key__in=keys).order_by("-pk"):
+            self.seen[match_key(org.name)] = org
         new: list[Organization] = []
         targets: dict[int, tuple[models.Model, dict]] = {}
         pending: dict[int, dict] = {}
         for line, values in rows:
-            key = values["name"].lower()
+            key = match_key(values["name"])
             target = self.seen.get(key)
             if target is None:
                 org = Organization(**values)
@@ -1137,7 +1136,7 @@ class StakeholderImporter(Importer):
         )
         for _line, values in rows:
             if "_organization" in values:
-                values["organization"] = org_ids[values.pop("_organization").lower()]
+                values["organization"] = org_ids[match_key(values.pop("_organization"))]
         self._load_existing(rows)
 
         new: list[Stakeholder] = []
@@ -1188,13 +1187,12 @@ class StakeholderImporter(Importer):
         self.save_merges(targets)
 
     def _load_existing(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        emails = {v["email"].lower() for _, v in rows if v.get("email")} - set(self.by_email)
-        names = {v["name"].lower() for _, v in rows} - {n for n, _ in self.by_name}
+        emails = {email_key(v["email"]) for _, v in rows if v.get("email")} - set(self.by_email)
+        names = {match_key(v["name"]) for _, v in rows} - {n for n, _ in self.by_name}
         if not (emails or names):
             return
         found = (
-            Stakeholder.objects.annotate(email_l=Lower("email"), name_l=Lower("name"))
-            .filter(Q(email_l__in=emails) | Q(name_l__in=names))
+            Stakeholder.objects.filter(Q(email_key__in=emails) | Q(name_key__in=names))
             # An erased record is never filled again with personal data by a merge.
             .filter(erased_at__isnull=True)
             .order_by("-pk")
@@ -1204,16 +1202,16 @@ class StakeholderImporter(Importer):
 
     def _remember(self, obj: Stakeholder) -> None:
         if obj.email:
-            self.by_email[obj.email.lower()] = obj
-        self.by_name[(obj.name.lower(), obj.organization_id)] = obj
+            self.by_email[email_key(obj.email)] = obj
+        self.by_name[(match_key(obj.name), obj.organization_id)] = obj
 
     def _find(self, values: dict[str, Any]) -> Stakeholder | None:
         """Same e-mail, or same name at the same organisation (both without one counts)."""
         if values.get("email"):
-            match = self.by_email.get(values["email"].lower())
+            match = self.by_email.get(email_key(values["email"]))
             if match is not None:
                 return match
-        return self.by_name.get((values["name"].lower(), values.get("organization")))
+        return self.by_name.get((match_key(values["name"]), values.get("organization")))
 
     def _tag(self, new_tags: list[tuple[Stakeholder, list[str]]], targets: dict) -> None:
         names = {t for _, tags in new_tags for t in tags}
@@ -1316,16 +1314,14 @@ class InteractionImporter(Importer):
 
     def _stakeholders_resolve(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
         """Each reference to exactly one stakeholder the importer may see, or a bad row."""
-        refs = {r.lower() for _, v in rows for r in v["_stakeholders"]}
-        emails = {r for r in refs if "@" in r}
-        names = refs - emails
+        raw_refs = {r for _, v in rows for r in v["_stakeholders"]}
+        emails = {email_key(r) for r in raw_refs if "@" in r}
+        names = {match_key(r) for r in raw_refs if "@" not in r}
         by_key: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
-        visible = Stakeholder.objects.visible_to(self.user).annotate(
-            email_l=Lower("email"), name_l=Lower("name")
-        )
+        visible = Stakeholder.objects.visible_to(self.user)
         for pk, owner_id, email_l, name_l in visible.filter(
-            Q(email_l__in=emails) | Q(name_l__in=names)
-        ).values_list("pk", "owner_id", "email_l", "name_l"):
+            Q(email_key__in=emails) | Q(name_key__in=names)
+        ).values_list("pk", "owner_id", "email_key", "name_key"):
             if email_l in emails:
                 by_key[email_l].append((pk, owner_id))
             if name_l in names:
@@ -1337,7 +1333,7 @@ class InteractionImporter(Importer):
             ids = []
             problem = ""
             for ref in values["_stakeholders"]:
-                found = by_key.get(ref.lower(), [])
+                found = by_key.get(email_key(ref) if "@" in ref else match_key(ref), [])
                 if not found:
                     problem = _("No stakeholder has the e-mail or name “%(value)s”.") % {
                         "value": ref[:80]
