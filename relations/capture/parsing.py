@@ -346,7 +346,10 @@ def _is_naive(prop: Any) -> bool:
     try:
         values = [prop.dt]
     except Exception:
-        values = [getattr(d, "dt", None) for d in (getattr(prop, "dts", None) or [])]
+        try:
+            values = [getattr(d, "dt", None) for d in (getattr(prop, "dts", None) or [])]
+        except Exception:  # a broken value: reported where the event is read
+            return False
     for value in values:
         if isinstance(value, tuple):
             value = value[0]
