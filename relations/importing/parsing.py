@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 # Control characters a text file never contains (tab, newlines and form feed do).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 DELIMITERS = (",", ";", "\t", "|")
+# One-cell lines before the header that are skipped as a preamble, at most.
+PREAMBLE_MAX = 20
 # A cell may be large (notes), but not a whole file in one quoted field.
 CELL_LIMIT = 100_000
 
@@ -97,8 +99,9 @@ def sniff_delimiter(text: str) -> str:
         elif quoted:
             continue
         elif char in "\r\n":
-            if started:
+            if started and any(counts.values()):
                 break  # the end of the header (blank lines before it are skipped)
+            started = False  # a line without any delimiter: a preamble ("Notes:")
         elif char in counts:
             counts[char] += 1
         if not char.isspace():
@@ -121,6 +124,7 @@ def read_csv(content: bytes) -> CsvTable:
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     table = CsvTable(encoding=decoded.encoding, delimiter=delimiter, headers=[])
+    preamble: list[tuple[int, list[str]]] = []
     previous_end = 0
     try:
         for cells in reader:
@@ -133,7 +137,19 @@ def read_csv(content: bytes) -> CsvTable:
             if not table.headers:
                 if not any(c.strip() for c in cells):
                     continue  # blank lines before the header
+                if len(cells) == 1 and len(preamble) < PREAMBLE_MAX:
+                    # One cell: a preamble (LinkedIn's "Notes:" and its paragraph), or
+                    # the header of a one-column file (decided by what follows).
+                    preamble.append((start, cells))
+                    continue
+                if len(cells) == 1:  # more one-cell lines than a preamble: one column
+                    table.headers = [_clean_header(c) for c in preamble[0][1]]
+                    table.rows = [CsvRow(line=n, cells=c) for n, c in preamble[1:]]
+                    table.rows.append(CsvRow(line=start, cells=cells))
+                    preamble.clear()
+                    continue
                 table.headers = [_clean_header(c) for c in cells]
+                preamble.clear()
                 continue
             if not any(c.strip() for c in cells):
                 continue
@@ -143,6 +159,10 @@ def read_csv(content: bytes) -> CsvTable:
             _("The CSV file is broken at line %(line)d: %(reason)s")
             % {"line": reader.line_num, "reason": exc}
         ) from exc
+    if not table.headers and preamble:
+        # Only one-cell records: a one-column file after all.
+        table.headers = [_clean_header(c) for c in preamble[0][1]]
+        table.rows = [CsvRow(line=line, cells=cells) for line, cells in preamble[1:]]
     if not table.headers:
         raise ImportFileError(_("The file has no header row."))
     return table

@@ -794,6 +794,7 @@ class Importer:
         self.limit = report_limit()
         self.current_line = 0
         self.errors: list[dict] = []
+        self.notes: list[dict] = []
         self.matched: list[dict] = []
         self.created: dict[str, list] = defaultdict(list)
         self.merged: list[dict] = []
@@ -809,6 +810,11 @@ class Importer:
         if len(self.errors) < self.limit:
             self.errors.append({"line": line, "reason": reason})
 
+    def note(self, line: int, text: str) -> None:
+        """A value left out of an imported row, and why (shown with the report)."""
+        if len(self.notes) < self.limit:
+            self.notes.append({"line": line, "note": text})
+
     def match(self, line: int, obj: models.Model, action: str) -> None:
         self.counts["skipped" if action == "skipped" else "merged"] += 1
         if len(self.matched) < self.limit:
@@ -818,6 +824,8 @@ class Importer:
         """Copy this batch's results onto the job (saved by the caller, same transaction)."""
         report = job.report or {"errors": [], "matched": []}
         report.setdefault("errors", []).extend(self.errors)
+        if self.notes:
+            report["notes"] = [*report.get("notes", []), *self.notes][: self.limit]
         report.setdefault("matched", []).extend(
             {
                 "line": m["line"],
@@ -840,7 +848,7 @@ class Importer:
         job.merged_count += self.counts["merged"]
         job.skipped_count += self.counts["skipped"]
         job.error_count += self.counts["errors"]
-        self.errors, self.matched, self.merged = [], [], []
+        self.errors, self.matched, self.merged, self.notes = [], [], [], []
         self.created = defaultdict(list)
         self.counts = dict.fromkeys(self.counts, 0)
 
@@ -1079,11 +1087,24 @@ class StakeholderImporter(Importer):
         self.tags: dict[str, int] = {}
 
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
+        # First, middle, tussenvoegsel and last name, in that order ("Jan van den Berg").
         name = values.get("name") or " ".join(
-            v for v in (values.get("first_name", ""), values.get("last_name", "")) if v.strip()
+            v.strip()
+            for v in (
+                values.get("first_name", ""),
+                values.get("middle_name", ""),
+                values.get("surname_prefix", ""),
+                values.get("last_name", ""),
+            )
+            if v.strip()
         )
         if not name.strip():
             raise cols.RowError(_("A name is required."))
+        values = dict(values)
+        for field in ("email", "phone"):
+            if field in values:
+                values[field] = cols.first_of_many(values[field])
+        self._leave_out_what_does_not_fit(values)
         cleaned: dict[str, Any] = {"name": cols.one_line(name, 200, lz("Name"))}
         organization = cols.one_line(values.get("organization", ""), 200, lz("Organization"))
         if organization:
@@ -1129,6 +1150,25 @@ class StakeholderImporter(Importer):
                 cols.one_line(tag, 60, lz("Tag"))
             cleaned["_tags"] = tags
         return cleaned
+
+    def _leave_out_what_does_not_fit(self, values: dict[str, str]) -> None:
+        """A word where a score is expected (Outlook's Priority "Normal") belongs to
+        another field: the value is left out with a note, the row is imported. A number
+        out of range is still a bad row (a typing error to correct)."""
+        for field, label in (
+            ("importance", lz("Importance")),
+            ("influence", lz("Influence")),
+            ("interest", lz("Interest")),
+            ("cadence_days", lz("Contact cadence (days)")),
+        ):
+            value = values.get(field, "").strip()
+            if value and not re.fullmatch(r"[+-]?\d+", value):
+                del values[field]
+                self.note(
+                    self.current_line,
+                    _("%(field)s “%(value)s” is not a number; it was left out.")
+                    % {"field": label, "value": value[:40]},
+                )
 
     def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         org_ids = self.organizations.resolve(
