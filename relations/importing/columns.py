@@ -215,7 +215,20 @@ INTERACTION_COLUMNS = [
         "date time",
         "datum tijd",
         "time",
+        "start date",  # Outlook calendar export
+        "startdatum",
+        "begindatum",
         required=True,
+    ),
+    _c("start_time", gettext_lazy("Start time"), "begintijd", "starttijd"),
+    _c("end_date", gettext_lazy("End date"), "einddatum"),
+    _c("end_time", gettext_lazy("End time"), "eindtijd"),
+    _c(
+        "all_day",
+        gettext_lazy("All-day event"),
+        "all day event",
+        "hele dag",
+        "gebeurtenis hele dag",
     ),
     _c("kind", gettext_lazy("Kind"), "type", "soort"),
     _c("subject", gettext_lazy("Subject"), "onderwerp", "title", "titel", required=True),
@@ -239,6 +252,9 @@ INTERACTION_COLUMNS = [
         "stakeholder e mail",
         "with",
         "met",
+        "required attendees",  # Outlook calendar export
+        "verplichte deelnemers",
+        "attendees",
         required=True,
     ),
     _c(
@@ -422,7 +438,7 @@ def money(value: str, label: str) -> Decimal:
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
-_TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%H.%M")
+_TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%H.%M", "%I:%M:%S %p", "%I:%M %p")
 
 
 def parse_date(value: str, label: str) -> date:

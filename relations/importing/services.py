@@ -1317,14 +1317,30 @@ class InteractionImporter(Importer):
             raise cols.RowError(_("A date is required."))
         if "subject" not in values:
             raise cols.RowError(_("A subject is required."))
+        when = values["occurred_at"]
+        all_day = "all_day" in values and cols.boolean(values["all_day"], lz("All-day event"))
+        if values.get("start_time") and not all_day:
+            when = f"{when} {values['start_time']}"  # Outlook: Start Date + Start Time
         cleaned: dict[str, Any] = {
-            "occurred_at": cols.parse_datetime(values["occurred_at"], lz("When")),
+            "occurred_at": cols.parse_datetime(when.split(" ")[0] if all_day else when, lz("When")),
             "subject": cols.one_line(values["subject"], 200, lz("Subject")),
         }
+        if all_day and "kind" not in values:
+            cleaned["kind"] = Interaction.Kind.EVENT
+        if values.get("end_time") and "duration_minutes" not in values and not all_day:
+            end = cols.parse_datetime(
+                f"{values.get('end_date') or values['occurred_at']} {values['end_time']}",
+                lz("End time"),
+            )
+            minutes = int((end - cleaned["occurred_at"]).total_seconds() // 60)
+            cleaned["duration_minutes"] = max(0, min(minutes, 24 * 60))
         refs = cols.split_list(values.get("stakeholders", ""))
         if not refs:
             raise cols.RowError(_("Name at least one stakeholder (e-mail or name)."))
         cleaned["_stakeholders"] = refs[:50]
+        if "start_time" in values or "end_time" in values:
+            # A calendar export names everyone invited, colleagues and guests too.
+            cleaned["_lenient_attendees"] = True
         cleaned["_participants"] = sorted(
             {self.staff_user(r) for r in cols.split_list(values.get("participants", ""))}
         ) or [self.user.pk]
@@ -1372,8 +1388,12 @@ class InteractionImporter(Importer):
             self.current_line = line
             ids = []
             problem = ""
+            unknown: list[str] = []
             for ref in values["_stakeholders"]:
                 found = by_key.get(email_key(ref) if "@" in ref else match_key(ref), [])
+                if not found and values.get("_lenient_attendees"):
+                    unknown.append(ref)  # a colleague or a guest of a calendar export
+                    continue
                 if not found:
                     problem = _("No stakeholder has the e-mail or name “%(value)s”.") % {
                         "value": ref[:80]
@@ -1386,9 +1406,20 @@ class InteractionImporter(Importer):
                     break
                 ids.append(found[0][0])
                 self.owner_of[found[0][0]] = found[0][1]
+            if not problem and not ids:
+                problem = _("No stakeholder has the e-mail or name “%(value)s”.") % {
+                    "value": "; ".join(unknown)[:80]
+                }
             if problem:
                 self.error(line, problem)
                 continue
+            if unknown:
+                self.note(
+                    line,
+                    _("Attendees who are no stakeholder were left out: %(names)s.")
+                    % {"names": "; ".join(unknown)[:200]},
+                )
+            values.pop("_lenient_attendees", None)
             values["_stakeholders"] = sorted(set(ids))
             good.append((line, values))
         return good

@@ -208,3 +208,41 @@ def test_dutch_excel_keeps_the_tussenvoegsel(manager, run):
 )
 def test_multi_value_cells_split(cell, items):
     assert split_list(cell) == items
+
+
+OUTLOOK_CALENDAR = (
+    '"Subject","Start Date","Start Time","End Date","End Time","All day event",'
+    '"Meeting Organizer","Required Attendees","Optional Attendees","Description",'
+    '"Location","Private"\r\n'
+    '"Kwartaaloverleg","03/02/2026","14:30:00","03/02/2026","15:45:00","False","Maria",'
+    '"LARS ØSTERGAARD;Ghost Guest","","Agenda","Utrecht","False"\r\n'
+    '"Koningsdag","27/04/2026","","27/04/2026","","True","","Lars Østergaard","","","",""\r\n'
+    '"Nobody known","04/02/2026","09:00:00","04/02/2026","10:00:00","False","",'
+    '"Ghost Guest","","","",""\r\n'
+)
+
+
+def test_outlook_calendar_export_becomes_interactions(manager, run):
+    from datetime import UTC, datetime
+
+    from relations.models import Interaction
+    from tests.factories import StakeholderFactory
+
+    lars = StakeholderFactory(name="Lars Østergaard", owner=manager)
+    job = run(manager, "interactions", OUTLOOK_CALENDAR.encode("cp1252"))
+    assert (job.created_count, job.error_count) == (2, 1), job.report
+    meeting = Interaction.objects.get(subject="Kwartaaloverleg")
+    # dd/mm/yyyy and the time in the installation's zone (Amsterdam, winter: UTC+1).
+    assert meeting.occurred_at == datetime(2026, 2, 3, 13, 30, tzinfo=UTC)
+    assert meeting.duration_minutes == 75
+    assert list(meeting.stakeholders.all()) == [lars]
+    assert job.report["notes"] == [
+        {"line": 2, "note": "Attendees who are no stakeholder were left out: Ghost Guest."}
+    ]
+    holiday = Interaction.objects.get(subject="Koningsdag")
+    assert (holiday.occurred_at, holiday.kind) == (datetime(2026, 4, 27, tzinfo=UTC), "event")
+    assert job.report["errors"] == [
+        {"line": 4, "reason": "No stakeholder has the e-mail or name “Ghost Guest”."}
+    ]
+    again = run(manager, "interactions", OUTLOOK_CALENDAR.encode("cp1252"))
+    assert (again.created_count, again.skipped_count) == (0, 2), again.report
