@@ -106,3 +106,19 @@ def test_search_finds_a_name_typed_without_accents_or_capitals(manager_client):
     assert response.status_code == 200
     assert "Lars Østergaard" in response.content.decode()
     assert "Someone Else" not in response.content.decode()
+
+
+def test_large_imports_fill_the_keys_too(manager, run):
+    # Over the COPY threshold on PostgreSQL (bulk_insert writes the rows itself).
+    rows = "".join(f"Ærlig Øster {i},ae{i}@Example.ORG,Ørsted {i % 3}\n" for i in range(130))
+    job = run(manager, "stakeholders", f"Name,E-mail,Organisation\n{rows}".encode())
+    assert (job.created_count, job.error_count) == (130, 0), job.report
+    assert not Stakeholder.objects.filter(name_key="").exists()
+    assert Stakeholder.objects.filter(name_key="aerlig oster 7", email_key="ae7@example.org")
+    assert sorted(Organization.objects.values_list("name_key", flat=True)) == [
+        "orsted 0",
+        "orsted 1",
+        "orsted 2",
+    ]
+    again = run(manager, "stakeholders", f"Name,E-mail,Organisation\n{rows.upper()}".encode())
+    assert (again.created_count, again.skipped_count) == (0, 130), again.report
