@@ -49,6 +49,7 @@ def test_realdata_calendar_imports_every_event_once(manager_client, manager, nam
 
     response = manager_client.post("/capture/", {"file": SimpleUploadedFile(name, raw)})
     assert response.status_code == 302, response.content.decode()[:500]
+    assert manager_client.get(response.url).status_code == 200  # the capture report
     batch = CaptureBatch.objects.get()
     # Every event of the file is imported or listed with a reason in plain words.
     listed = {item["external_id"].split("@20")[0] for item in batch.items}
