@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import hashlib
 import mailbox
 import os
@@ -294,14 +295,15 @@ def _read_calendar(text: str) -> tuple[Any, dict[str, str]]:
         return calendar, {}
     notes: dict[str, str] = {}
     for tzid, uids in unknown.items():
+        zone = fallback if tzid == _EMPTY_TZID_SENTINEL else _zone_of_city(tzid) or fallback
         pattern = re.compile(r";TZID=(\"?)" + re.escape(tzid) + r"\1(?=[:;])", re.IGNORECASE)
-        text = pattern.sub(f";TZID={fallback}", text)
+        text = pattern.sub(f";TZID={zone}", text)
         if tzid == _EMPTY_TZID_SENTINEL:
             note = _("The event names no time zone; its times are read in %(zone)s.")
         else:
             note = _("The time zone “%(tzid)s” is unknown; the event's times are read in %(zone)s.")
         for uid in uids:
-            notes[uid] = note % {"tzid": tzid[:60], "zone": fallback}
+            notes[uid] = note % {"tzid": tzid[:60], "zone": zone}
     return _parse_ical(text), notes
 
 
@@ -319,6 +321,39 @@ def _parse_ical(text: str) -> Any:
     if calendar is None or calendar.name != "VCALENDAR":
         raise CaptureError(_("This is not an iCalendar file (no VCALENDAR)."))
     return calendar
+
+
+@functools.cache
+def _zones_by_city() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    skipped = ("Etc/", "SystemV/", "US/", "posix/", "right/", "Brazil/", "Canada/", "Mexico/")
+    table: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        if "/" in zone and not zone.startswith(skipped):
+            table.setdefault(zone.rsplit("/", 1)[-1].lower(), zone)
+    return table
+
+
+def _zone_of_city(tzid: str) -> str | None:
+    """The zone of the first city an Outlook-style zone name lists ("(UTC+01:00)
+    Amsterdam, Berlin, Bern…", "Pacific Time (US & Canada), Tijuana"), if any."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    # "(GMT-05:00) Eastern Time (US & Canada), Bogota": the Windows zone "Eastern
+    # Standard Time", daylight saving time included; a listed city comes second.
+    region = re.sub(r"^\s*\((?:UTC|GMT)[^)]*\)\s*", "", tzid[:200]).split(",")[0]
+    region = region.replace("(US & Canada)", "").strip()
+    if region.endswith(" Time"):
+        windows = region[: -len(" Time")] + " Standard Time"
+        if windows in WINDOWS_TO_OLSON:
+            return WINDOWS_TO_OLSON[windows]
+    table = _zones_by_city()
+    for word in re.split(r"[,/;()&]+", tzid[:200]):
+        key = "_".join(word.split()).lower()
+        if key in table:
+            return table[key]
+    return None
 
 
 def _fallback_zone(text: str) -> str:

@@ -176,3 +176,23 @@ def test_google_export_keeps_one_off_daily_count_1_events():
     # EXDATE removes an occurrence: none at 2019-03-07 08:30 Berlin.
     inside = parse_calendar(raw, now=datetime(2019, 3, 20, tzinfo=UTC))
     assert not [i for i in inside if i["occurred_at"] == "2019-03-07T07:30:00+00:00"]
+
+
+@pytest.mark.parametrize(
+    ("tzid", "instant"),
+    [
+        # Outlook's display names, written without their VTIMEZONE: read by their city.
+        ("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "08:00"),
+        ("(GMT-05:00) Eastern Time (US & Canada), Bogota, Lima", "14:00"),  # EDT
+        ("(UTC-07:00) Mountain Time (US & Canada)", "16:00"),  # MDT
+    ],
+)
+def test_outlook_zone_display_names_are_read_by_their_city(tzid, instant):
+    raw = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:city\r\n"
+        f'DTSTART;TZID="{tzid}":20260701T100000\r\nSUMMARY:Summer\r\n'
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    [event] = parse_calendar(raw, now=NOW)
+    assert event["occurred_at"] == f"2026-07-01T{instant}:00+00:00"
+    assert "is unknown" in event["reason"]
