@@ -30,6 +30,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from relations.matching import email_key, match_key
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuthenticityPulse,
@@ -1518,6 +1519,8 @@ def _write(plan: Plan, password: str, step: Callable[[str], None]) -> list[DemoL
             "notes",
             "created_at",
             "updated_at",
+            "name_key",
+            "email_key",
         ],
         (
             (
@@ -1539,6 +1542,9 @@ def _write(plan: Plan, password: str, step: Callable[[str], None]) -> list[DemoL
                 "",
                 stamp,
                 stamp,
+                # Written without save() or bulk_create(), which fill the matching keys.
+                match_key(f"{plan.sh_first[s]} {plan.sh_last[s]}"),
+                email_key(plan.sh_email[s]),
             )
             for s in range(plan.size.stakeholders)
         ),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relations import registry
 from relations.importing.models import ImportJob
+from relations.matching import match_key
 from relations.models import (
     INTERACTION_YEARS,
     AuthenticityPulse,
@@ -136,11 +137,15 @@ class StakeholderFilterForm(forms.Form):
         data = self.cleaned_data
         if data["q"]:
             q = data["q"].strip()
+            key = match_key(q)
             queryset = queryset.filter(
                 Q(name__icontains=q)
                 | Q(email__icontains=q)
                 | Q(title__icontains=q)
                 | Q(organization__name__icontains=q)
+                # Without case or accents, in every script (SQLite folds only A-Z).
+                | (Q(name_key__contains=key) if key else Q(pk__in=[]))
+                | (Q(organization__name_key__contains=key) if key else Q(pk__in=[]))
             )
         if data["organization"]:
             queryset = queryset.filter(organization=data["organization"])

@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations.audit.services import AuditEventQuerySet
+from relations.matching import fill_keys
 from relations.querysets import (
     KEY_IMPORTANCE,
     CommitmentQuerySet,
     GoalQuerySet,
     InteractionQuerySet,
+    OrganizationQuerySet,
     OutcomeQuerySet,
     PulseQuerySet,
     RelationshipQuerySet,
@@ -74,6 +76,17 @@ class Team(TimeStamped):
         return is_director(user)
 
 
+def _fill_keys_on_save(obj: models.Model, kwargs: dict) -> None:
+    """Fill the key columns; a save of some fields also saves the keys they feed."""
+    fill_keys(obj)
+    fields = kwargs.get("update_fields")
+    if fields is not None:
+        fields = set(fields)
+        kwargs["update_fields"] = fields | {
+            key for key, source in obj.MATCH_KEYS.items() if source in fields
+        }
+
+
 class Organization(TimeStamped):
     class Tier(models.IntegerChoices):
         STRATEGIC = 1, _("Strategic")
@@ -86,8 +99,13 @@ class Organization(TimeStamped):
     website = models.URLField(_("website"), blank=True)
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier, default=Tier.STANDARD)
     notes = models.TextField(_("notes"), blank=True)
+    # match_key(name): duplicates and merges compare it (relations.matching).
+    name_key = models.CharField(
+        max_length=255, blank=True, default="", db_default="", db_index=True, editable=False
+    )
 
-    objects = StaffVisibleQuerySet.as_manager()
+    objects = OrganizationQuerySet.as_manager()
+    MATCH_KEYS = {"name_key": "name"}
 
     class Meta:
         ordering = ["name"]
@@ -100,6 +118,10 @@ class Organization(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        _fill_keys_on_save(self, kwargs)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("organization-detail", args=[self.pk])
@@ -157,6 +179,14 @@ class Stakeholder(TimeStamped):
     )
     title = models.CharField(_("role / title"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    # match_key(name) and match_key(email): duplicates, merges and attendee matching
+    # compare these (relations.matching).
+    name_key = models.CharField(
+        max_length=255, blank=True, default="", db_default="", db_index=True, editable=False
+    )
+    email_key = models.CharField(
+        max_length=255, blank=True, default="", db_default="", db_index=True, editable=False
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     tags = models.ManyToManyField(Tag, related_name="stakeholders", blank=True)
     importance = models.PositiveSmallIntegerField(
@@ -223,6 +253,7 @@ class Stakeholder(TimeStamped):
     )
 
     objects = StakeholderQuerySet.as_manager()
+    MATCH_KEYS = {"name_key": "name", "email_key": "email"}
 
     class Meta:
         ordering = ["name"]
@@ -253,6 +284,7 @@ class Stakeholder(TimeStamped):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
+        _fill_keys_on_save(self, kwargs)
         if not self.cadence_days:
             self.cadence_days = CADENCE_DAYS_BY_IMPORTANCE.get(self.importance, 60)
         super().save(*args, **kwargs)

@@ -24,6 +24,7 @@ from django.db.models import (
     When,
 )
 
+from relations.matching import KeyFillingQuerySet
 from relations.roles import is_director, is_staff_member
 
 if TYPE_CHECKING:
@@ -79,7 +80,11 @@ class GoalQuerySet(StaffVisibleQuerySet):
         return self.editable_by(user)
 
 
-class StakeholderQuerySet(models.QuerySet):
+class OrganizationQuerySet(KeyFillingQuerySet, StaffVisibleQuerySet):
+    """Organisations: every staff member sees them; their name key stays filled."""
+
+
+class StakeholderQuerySet(KeyFillingQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         return _staff_only(self, user)
 

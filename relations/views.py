@@ -34,6 +34,7 @@ from relations.forms import (
 )
 from relations.ids import parse_id
 from relations.importing.models import ImportJob
+from relations.matching import match_key
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -151,7 +152,10 @@ def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
     )
     if query:
         organizations = organizations.filter(
-            Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
+            Q(name__icontains=query)
+            | Q(name_key__contains=match_key(query) or query)
+            | Q(sector__icontains=query)
+            | Q(country__icontains=query)
         )
     job = imported_by(request)
     if job is not None:
@@ -552,10 +556,13 @@ def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
     query = search_text(request)
     stakeholders = Stakeholder.objects.visible_to(request.user).select_related("organization")
     if query:
+        key = match_key(query) or query
         stakeholders = stakeholders.filter(
             Q(name__icontains=query)
             | Q(organization__name__icontains=query)
             | Q(email__icontains=query)
+            | Q(name_key__contains=key)
+            | Q(organization__name_key__contains=key)
         )
     results = [
         {"value": s.pk, "text": stakeholder_label(s)} for s in stakeholders[:AUTOCOMPLETE_LIMIT]
@@ -584,6 +591,8 @@ def autocomplete_organizations(request: HttpRequest) -> JsonResponse:
     query = search_text(request)
     organizations = Organization.objects.visible_to(request.user)
     if query:
-        organizations = organizations.filter(name__icontains=query)
+        organizations = organizations.filter(
+            Q(name__icontains=query) | Q(name_key__contains=match_key(query) or query)
+        )
     results = [{"value": o.pk, "text": o.name} for o in organizations[:AUTOCOMPLETE_LIMIT]]
     return JsonResponse({"results": results})

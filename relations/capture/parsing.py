@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import hashlib
 import mailbox
 import os
@@ -116,8 +117,13 @@ def _as_utc(value: date | datetime) -> tuple[datetime, bool]:
 
 
 def parse_calendar(raw: bytes, *, now: datetime | None = None) -> list[dict]:
-    """The events of an iCalendar file, one record per event or past occurrence."""
-    import icalendar
+    """The events of an iCalendar file, one record per event or past occurrence.
+
+    Every VEVENT ends up in the list: imported, or skipped with its reason. A
+    recurring series with no occurrence inside the window contributes its last
+    past occurrence (a finished weekly meeting, Google's one-off events written as
+    `RRULE:FREQ=DAILY;COUNT=1`); one that has not started yet is listed as such.
+    """
     import recurring_ical_events
     from django.conf import settings
 
@@ -125,16 +131,7 @@ def parse_calendar(raw: bytes, *, now: datetime | None = None) -> list[dict]:
     text = decode_text(raw, _("calendar file"))
     if "BEGIN:VCALENDAR" not in text.upper():
         raise CaptureError(_("This is not an iCalendar file (no BEGIN:VCALENDAR)."))
-    try:
-        calendar = icalendar.Calendar.from_ical(text)
-    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
-        raise CaptureError(
-            _("The calendar file is malformed: %(error)s") % {"error": str(exc)[:200]}
-        ) from exc
-    if isinstance(calendar, list):
-        calendar = calendar[0] if calendar else None
-    if calendar is None or calendar.name != "VCALENDAR":
-        raise CaptureError(_("This is not an iCalendar file (no VCALENDAR)."))
+    calendar, zone_notes = _read_calendar(text)
     events = list(calendar.walk("VEVENT"))
     if not events:
         raise CaptureError(_("The calendar file holds no events."))
@@ -153,37 +150,247 @@ def parse_calendar(raw: bytes, *, now: datetime | None = None) -> list[dict]:
         if recurring and uid:
             series.setdefault(uid, []).append(event)
             continue
-        items.append(_event_record(event, now=now, occurrence=False))
+        items.append(_noted(_event_record(event, now=now, occurrence=False), zone_notes))
 
     budget = [MAX_EXPANDED_PER_FILE]
     timezones = list(calendar.walk("VTIMEZONE"))
     for members in series.values():
         master = next((e for e in members if e.get("RECURRENCE-ID") is None), None)
-        end, refusal = (
-            _expansion_end(master, window_start=window_start, now=now, budget=budget)
-            if master is not None
-            else (now, "")
+        if master is None:
+            # Changed occurrences of a series the file does not hold: each on its own.
+            for member in members:
+                record = _event_record(member, now=now, occurrence=True)
+                items.append(_noted(record, zone_notes))
+            _check_item_count(items)
+            continue
+        end, refusal, last_past, steps = _expansion_end(
+            master, window_start=window_start, now=now, budget=budget
         )
         if refusal:
-            record = _event_record(master, now=now, occurrence=False)
+            record = _noted(_event_record(master, now=now, occurrence=False), {})
             record["outcome"], record["reason"] = "skipped", refusal
             items.append(record)
             continue
-        one_series = icalendar.Calendar()
+        one_series = icalendar_calendar()
         for component in [*timezones, *members]:
             one_series.add_component(component)
         try:
-            occurrences = recurring_ical_events.of(one_series).between(window_start, end)
+            expander = recurring_ical_events.of(one_series)
+            occurrences = expander.between(window_start, end)
+            if not occurrences:
+                occurrences = _last_past(expander, last_past, steps, now=now, budget=budget)
+                kept_last = True
+            else:
+                kept_last = False
+        except CaptureError:
+            raise
         except Exception as exc:
             raise CaptureError(
                 _("A recurring event cannot be expanded: %(error)s") % {"error": str(exc)[:200]}
             ) from exc
-        for occurrence in occurrences[:MAX_OCCURRENCES]:
-            items.append(_event_record(occurrence, now=now, occurrence=True))
+        records = [
+            _noted(_event_record(o, now=now, occurrence=True), zone_notes)
+            for o in occurrences[:MAX_OCCURRENCES]
+        ]
+        if kept_last:
+            records = _keep_last(records, master, now=now)
+        items.extend(records)
         _check_item_count(items)
     _check_item_count(items)
+    for item in items:
+        item.pop("_uid", None)
     items.sort(key=lambda item: item.get("occurred_at") or "")
     return items
+
+
+def icalendar_calendar():
+    import icalendar
+
+    return icalendar.Calendar()
+
+
+def _last_past(
+    expander: Any, last_past: datetime | None, steps: int, *, now: datetime, budget: list[int]
+) -> list:
+    """The occurrences around the series' last one up to now (a series with none in the
+    window). The library iterates the rule from its start again: charged first."""
+    _charged(now, steps, budget)
+    if last_past is None:
+        # Dates listed (RDATE): bounded by their count, checked before.
+        return list(expander.between(datetime(1900, 1, 1, tzinfo=UTC), now))
+    moment = last_past.replace(tzinfo=UTC)
+    return list(expander.between(moment - timedelta(days=2), min(now, moment + timedelta(days=2))))
+
+
+def _keep_last(records: list[dict], master: Any, *, now: datetime) -> list[dict]:
+    """Of a finished series, its last past occurrence (cancelled ones stay listed)."""
+    from django.conf import settings
+
+    past = [r for r in records if r["outcome"] == "new"]
+    kept = [r for r in records if r["outcome"] == "skipped" and r["occurred_at"]]
+    kept = [r for r in kept if r["occurred_at"] <= now.astimezone(UTC).isoformat()]
+    if past:
+        last = max(past, key=lambda r: r["occurred_at"])
+        last["reason"] = " ".join(
+            filter(
+                None,
+                [
+                    _(
+                        "The series has no occurrence in the last %(days)d days: "
+                        "its last occurrence is imported."
+                    )
+                    % {"days": settings.RAPPORT_CAPTURE_RECURRENCE_DAYS},
+                    last["reason"],
+                ],
+            )
+        )
+        kept.append(last)
+    if not kept:
+        record = _event_record(master, now=now, occurrence=False)
+        if record["outcome"] == "new":
+            record["reason"] = _("The recurring event has no occurrence up to now.")
+        record["outcome"] = "skipped"
+        kept.append(record)
+    return kept
+
+
+def _noted(record: dict, zone_notes: dict[str, str]) -> dict:
+    """A record with the note of its time-zone fallback, if its event needed one."""
+    note = zone_notes.get(record.pop("_uid", ""), "")
+    if note and note not in record["reason"]:
+        record["reason"] = " ".join(filter(None, [record["reason"], note]))
+    return record
+
+
+# Time-zone parameters: `TZID=` (empty, as Exchange 2010 writes it) and named zones.
+_EMPTY_TZID = re.compile(r';TZID=(?:"")?(?=[:;])', re.IGNORECASE)
+_EMPTY_TZID_SENTINEL = "X-RAPPORT-NO-ZONE"
+_VTIMEZONE = re.compile(r"BEGIN:VTIMEZONE\r\n.*?END:VTIMEZONE\r\n", re.DOTALL | re.IGNORECASE)
+_DATED_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE", "DUE")
+
+
+def _read_calendar(text: str) -> tuple[Any, dict[str, str]]:
+    """The parsed calendar, with empty or unknown time zones replaced by the calendar's
+    X-WR-TIMEZONE (or UTC); and per event UID the note that says so."""
+
+    # Any line ends (CR CR LF, lone CR, LF) as CR LF; folded lines stay folded.
+    text = re.sub(r"\r*\n|\r", "\r\n", text)
+    # A VTIMEZONE without a name cannot be referred to: left out (Exchange 2010).
+    text = _VTIMEZONE.sub(
+        lambda m: "" if re.search(r"^TZID[^:\r\n]*:[ \t]*\r\n", m.group(0), re.M) else m.group(0),
+        text,
+    )
+    text = _EMPTY_TZID.sub(f";TZID={_EMPTY_TZID_SENTINEL}", text)
+    fallback = _fallback_zone(text)
+    calendar = _parse_ical(text)
+    unknown: dict[str, set[str]] = {}
+    for event in calendar.walk("VEVENT"):
+        for name in _DATED_PROPERTIES:
+            for prop in _as_list(event.get(name)):
+                tzid = str((getattr(prop, "params", None) or {}).get("TZID", "") or "")
+                if tzid and _is_naive(prop):
+                    uid = str(event.get("UID", "") or "").strip()
+                    unknown.setdefault(tzid, set()).add(uid)
+    if not unknown:
+        return calendar, {}
+    notes: dict[str, str] = {}
+    for tzid, uids in unknown.items():
+        zone = fallback if tzid == _EMPTY_TZID_SENTINEL else _zone_of_city(tzid) or fallback
+        pattern = re.compile(r";TZID=(\"?)" + re.escape(tzid) + r"\1(?=[:;])", re.IGNORECASE)
+        text = pattern.sub(f";TZID={zone}", text)
+        if tzid == _EMPTY_TZID_SENTINEL:
+            note = _("The event names no time zone; its times are read in %(zone)s.")
+        else:
+            note = _("The time zone “%(tzid)s” is unknown; the event's times are read in %(zone)s.")
+        for uid in uids:
+            notes[uid] = note % {"tzid": tzid[:60], "zone": zone}
+    return _parse_ical(text), notes
+
+
+def _parse_ical(text: str) -> Any:
+    import icalendar
+
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, IndexError...
+        raise CaptureError(
+            _("The calendar file is malformed: %(error)s") % {"error": str(exc)[:200]}
+        ) from exc
+    if isinstance(calendar, list):
+        calendar = calendar[0] if calendar else None
+    if calendar is None or calendar.name != "VCALENDAR":
+        raise CaptureError(_("This is not an iCalendar file (no VCALENDAR)."))
+    return calendar
+
+
+@functools.cache
+def _zones_by_city() -> dict[str, str]:
+    from zoneinfo import available_timezones
+
+    skipped = ("Etc/", "SystemV/", "US/", "posix/", "right/", "Brazil/", "Canada/", "Mexico/")
+    table: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        if "/" in zone and not zone.startswith(skipped):
+            table.setdefault(zone.rsplit("/", 1)[-1].lower(), zone)
+    return table
+
+
+def _zone_of_city(tzid: str) -> str | None:
+    """The zone of the first city an Outlook-style zone name lists ("(UTC+01:00)
+    Amsterdam, Berlin, Bern…", "Pacific Time (US & Canada), Tijuana"), if any."""
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    # "(GMT-05:00) Eastern Time (US & Canada), Bogota": the Windows zone "Eastern
+    # Standard Time", daylight saving time included; a listed city comes second.
+    region = re.sub(r"^\s*\((?:UTC|GMT)[^)]*\)\s*", "", tzid[:200]).split(",")[0]
+    region = region.replace("(US & Canada)", "").strip()
+    if region.endswith(" Time"):
+        windows = region[: -len(" Time")] + " Standard Time"
+        if windows in WINDOWS_TO_OLSON:
+            return WINDOWS_TO_OLSON[windows]
+    table = _zones_by_city()
+    for word in re.split(r"[,/;()&]+", tzid[:200]):
+        key = "_".join(word.split()).lower()
+        if key in table:
+            return table[key]
+    return None
+
+
+def _fallback_zone(text: str) -> str:
+    """The calendar's X-WR-TIMEZONE when it names a known zone, else UTC."""
+    from zoneinfo import ZoneInfo
+
+    found = re.search(r"^X-WR-TIMEZONE[^:\r\n]*:[ \t]*([^\r\n;:\"]+)", text, re.M | re.I)
+    if found:
+        name = found.group(1).strip()
+        try:
+            ZoneInfo(name)
+            return name
+        except Exception:
+            pass
+    return "UTC"
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _is_naive(prop: Any) -> bool:
+    try:
+        values = [prop.dt]
+    except Exception:
+        try:
+            values = [getattr(d, "dt", None) for d in (getattr(prop, "dts", None) or [])]
+        except Exception:  # a broken value: reported where the event is read
+            return False
+    for value in values:
+        if isinstance(value, tuple):
+            value = value[0]
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return True
+    return False
 
 
 def _check_item_count(items: list[dict]) -> None:
@@ -203,8 +410,9 @@ def _naive_utc(value: date | datetime) -> datetime:
 
 def _expansion_end(
     master: Any, *, window_start: datetime, now: datetime, budget: list[int]
-) -> tuple[datetime, str]:
-    """Until when a recurring event is expanded, or why it is not imported.
+) -> tuple[datetime, str, datetime | None, int]:
+    """Until when a recurring event is expanded, or why it is not imported; and the
+    last occurrence up to now (naive UTC, None when unknown) and the steps taken.
 
     The rule is iterated lazily from the event's start (dateutil), never built whole:
     a start far in the past with COUNT=150000 costs at most MAX_EXPANDED_PER_EVENT
@@ -224,25 +432,36 @@ def _expansion_end(
         else 0
     )
     if rdate_count > MAX_EXPANDED_PER_EVENT:
-        return now, _("The event lists more than %(max)d dates; it is not imported.") % {
-            "max": MAX_EXPANDED_PER_EVENT
-        }
+        return (
+            now,
+            _("The event lists more than %(max)d dates; it is not imported.")
+            % {"max": MAX_EXPANDED_PER_EVENT},
+            None,
+            0,
+        )
     if rule is None:
-        return now, ""
+        return now, "", None, 0
     rules = rule if isinstance(rule, list) else [rule]
     frequencies = {str(f).upper() for r in rules for f in (r.get("FREQ") or [])}
     if frequencies & REFUSED_FREQUENCIES:
-        return now, _(
-            "The event repeats every minute or second (FREQ=%(freq)s): such a rule "
-            "describes no meetings, and is not imported."
-        ) % {"freq": sorted(frequencies & REFUSED_FREQUENCIES)[0]}
+        return (
+            now,
+            _(
+                "The event repeats every minute or second (FREQ=%(freq)s): such a rule "
+                "describes no meetings, and is not imported."
+            )
+            % {"freq": sorted(frequencies & REFUSED_FREQUENCIES)[0]},
+            None,
+            0,
+        )
     start_prop = master.get("DTSTART")
     try:
         start = _naive_utc(start_prop.dt)
     except Exception:
-        return now, ""  # reported by the occurrences themselves ("no start date")
+        return now, "", None, 0  # reported by the occurrences themselves ("no start date")
     window, until = _naive_utc(window_start), _naive_utc(now)
     seen = in_window = 0
+    last_past: datetime | None = None
     for one in rules:
         text = one.to_ical().decode("ascii", "replace")
         # UTC markers off: the start is naive UTC here (an approximation of a few
@@ -251,7 +470,7 @@ def _expansion_end(
         try:
             occurrences = iter(rrulestr(text, dtstart=start, ignoretz=True))
         except (ValueError, TypeError, OverflowError):
-            return now, ""  # the library reports what it cannot read
+            return now, "", None, 0  # the library reports what it cannot read
         while True:
             try:
                 moment = next(occurrences)
@@ -263,27 +482,36 @@ def _expansion_end(
             if moment > until:
                 break
             seen += 1
+            if last_past is None or moment > last_past:
+                last_past = moment
             if seen > MAX_EXPANDED_PER_EVENT:
-                return now, _(
-                    "The event repeats more than %(max)d times up to now; it is not imported."
-                ) % {"max": MAX_EXPANDED_PER_EVENT}
+                return (
+                    now,
+                    _("The event repeats more than %(max)d times up to now; it is not imported.")
+                    % {"max": MAX_EXPANDED_PER_EVENT},
+                    None,
+                    seen,
+                )
             if moment >= window:
                 in_window += 1
                 if in_window > MAX_OCCURRENCES:
                     # A day's margin: the exact count is capped after expansion.
-                    return _charged(
+                    end = _charged(
                         min(now, moment.replace(tzinfo=UTC) + timedelta(days=1)), seen, budget
                     )
-    return _charged(now, seen, budget)
+                    return end, "", last_past, seen
+    if rdates is not None:
+        last_past = None  # dates listed besides the rule: the library finds the last
+    return _charged(now, seen, budget), "", last_past, seen
 
 
-def _charged(end: datetime, steps: int, budget: list[int]) -> tuple[datetime, str]:
+def _charged(end: datetime, steps: int, budget: list[int]) -> datetime:
     """The expanding library iterates the rule from its start again: its steps are
     charged to the file's budget before it runs."""
     budget[0] -= steps
     if budget[0] < 0:
         raise CaptureError(_budget_message())
-    return end, ""
+    return end
 
 
 def _budget_message() -> str:
@@ -325,6 +553,7 @@ def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
     record["occurred_at"] = start.isoformat()
 
     uid = str(event.get("UID", "") or "").strip()
+    record["_uid"] = uid
     if not uid:
         # No UID (a hand-made file): the start and subject identify the event, so
         # importing the same file twice still adds it once.

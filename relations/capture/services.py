@@ -28,6 +28,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from relations.capture.models import CalendarFeed, CaptureBatch
+from relations.matching import email_key
 from relations.models import AuditEvent, Interaction, Stakeholder
 from relations.publishing import enqueue_on_commit
 from relations.roles import DIRECTOR, MANAGER
@@ -63,18 +64,14 @@ def _staff_by_email(emails: Iterable[str]) -> dict[str, User]:
 
 
 def _stakeholders_by_email(emails: Iterable[str], viewer: User) -> dict[str, Stakeholder]:
-    emails = {e.lower() for e in emails}
-    if not emails:
+    """Stakeholders by address, compared by their key (case folded in every script)."""
+    keys = {email_key(e): e.lower() for e in emails}
+    if not keys:
         return {}
-    stakeholders = (
-        Stakeholder.objects.visible_to(viewer)
-        .annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=emails)
-        .order_by("pk")
-    )
+    stakeholders = Stakeholder.objects.visible_to(viewer).filter(email_key__in=keys).order_by("pk")
     found: dict[str, Stakeholder] = {}
     for stakeholder in stakeholders:
-        found.setdefault(stakeholder.email_lower, stakeholder)
+        found.setdefault(keys[stakeholder.email_key], stakeholder)
     return found
 
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from django.db import connection, models
 from django.db.models.fields import DateTimeField
 
+from relations.matching import fill_keys
+
 # Below this many rows a plain INSERT is as fast and needs no sequence round trip.
 COPY_THRESHOLD = 100
 
@@ -38,6 +40,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
         with cursor.cursor.copy(statement) as copy:
             for obj, pk in zip(objs, ids, strict=True):
                 obj.pk = pk
+                fill_keys(obj)  # what the model's bulk_create would do
                 for field in stamped:
                     field.pre_save(obj, add=True)
                 copy.write_row([pk, *(getattr(obj, f.attname) for f in fields)])

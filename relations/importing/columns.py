@@ -50,8 +50,26 @@ STAKEHOLDER_COLUMNS = [
         "display name",
         "fn",
     ),
-    _c("first_name", gettext_lazy("First name"), "given name", "voornaam", "firstname"),
-    _c("last_name", gettext_lazy("Last name"), "surname", "family name", "achternaam", "lastname"),
+    _c("first_name", gettext_lazy("First name"), "given name", "voornaam", "firstname", "roepnaam"),
+    _c("middle_name", gettext_lazy("Middle name"), "additional name", "middle names"),
+    # The tussenvoegsel of a Dutch name ("van den"), kept in the name.
+    _c(
+        "surname_prefix",
+        gettext_lazy("Surname prefix (tussenvoegsel)"),
+        "tussenvoegsel",
+        "tussenvoegsels",
+        "voorvoegsel",
+        "surname prefix",
+    ),
+    _c(
+        "last_name",
+        gettext_lazy("Last name"),
+        "surname",
+        "family name",
+        "achternaam",
+        "lastname",
+        "geslachtsnaam",
+    ),
     _c(
         "organization",
         gettext_lazy("Organization"),
@@ -63,6 +81,12 @@ STAKEHOLDER_COLUMNS = [
         "employer",
         "company name",
         "org",
+        "organization name",  # Google Contacts
+        "organization 1 name",
+        "account name",  # Salesforce
+        "associated company",  # HubSpot
+        "bedrijfsnaam",
+        "werkgever",
     ),
     _c(
         "title",
@@ -73,6 +97,11 @@ STAKEHOLDER_COLUMNS = [
         "rol",
         "position",
         "functietitel",
+        "organization title",  # Google Contacts
+        "organization 1 title",
+        "functieomschrijving",
+        # "Title" alone: the job title, unless another column is (Outlook's "Title"
+        # is a salutation beside its "Job Title"); see WEAK_ALIASES.
     ),
     _c(
         "email",
@@ -83,6 +112,13 @@ STAKEHOLDER_COLUMNS = [
         "e mailadres",
         "emailadres",
         "mail",
+        "e mail 1 value",  # Google Contacts
+        "email 1 value",
+        "e mail 1 address",
+        "e mail address 1",
+        "primary email",
+        "work email",
+        "e mail werk",
     ),
     _c(
         "phone",
@@ -94,8 +130,24 @@ STAKEHOLDER_COLUMNS = [
         "mobiel",
         "tel",
         "phone number",
+        "phone 1 value",  # Google Contacts
+        "business phone",  # Outlook
+        "mobile phone",
+        "mobile phone number",
+        "telefoon werk",
+        "mobiele telefoon",
+        "telefoonnummer werk",
     ),
-    _c("tags", gettext_lazy("Tags"), "labels", "tag", "trefwoorden"),
+    _c(
+        "tags",
+        gettext_lazy("Tags"),
+        "labels",
+        "tag",
+        "trefwoorden",
+        "categories",  # Outlook
+        "group membership",  # older Google Contacts
+        "categorieen",
+    ),
     _c("importance", gettext_lazy("Importance"), "belang", "prioriteit", "priority"),
     _c("influence", gettext_lazy("Influence"), "invloed"),
     _c("interest", gettext_lazy("Interest"), "interesse", "belangstelling"),
@@ -130,11 +182,23 @@ ORGANIZATION_COLUMNS = [
         "organisatie",
         "bedrijf",
         "company name",
+        "account name",
+        "bedrijfsnaam",
         required=True,
     ),
-    _c("sector", gettext_lazy("Sector"), "industry", "branche"),
-    _c("country", gettext_lazy("Country"), "land"),
-    _c("website", gettext_lazy("Website"), "url", "web", "site", "homepage"),
+    _c("sector", gettext_lazy("Sector"), "industry", "branche", "bedrijfstak"),
+    _c("country", gettext_lazy("Country"), "land", "country region"),  # HubSpot
+    _c(
+        "website",
+        gettext_lazy("Website"),
+        "url",
+        "web",
+        "site",
+        "homepage",
+        "company domain name",  # HubSpot
+        "domain",
+        "website url",
+    ),
     _c("tier", gettext_lazy("Tier"), "niveau"),
     _c("notes", gettext_lazy("Notes"), "note", "comments", "opmerkingen", "notities"),
 ]
@@ -151,7 +215,20 @@ INTERACTION_COLUMNS = [
         "date time",
         "datum tijd",
         "time",
+        "start date",  # Outlook calendar export
+        "startdatum",
+        "begindatum",
         required=True,
+    ),
+    _c("start_time", gettext_lazy("Start time"), "begintijd", "starttijd"),
+    _c("end_date", gettext_lazy("End date"), "einddatum"),
+    _c("end_time", gettext_lazy("End time"), "eindtijd"),
+    _c(
+        "all_day",
+        gettext_lazy("All-day event"),
+        "all day event",
+        "hele dag",
+        "gebeurtenis hele dag",
     ),
     _c("kind", gettext_lazy("Kind"), "type", "soort"),
     _c("subject", gettext_lazy("Subject"), "onderwerp", "title", "titel", required=True),
@@ -175,6 +252,9 @@ INTERACTION_COLUMNS = [
         "stakeholder e mail",
         "with",
         "met",
+        "required attendees",  # Outlook calendar export
+        "verplichte deelnemers",
+        "attendees",
         required=True,
     ),
     _c(
@@ -210,6 +290,11 @@ COLUMNS = {
 }
 
 
+# Headers that name a field only when no other header does: Outlook's contacts export
+# has "Title" (Dhr., Mr.) beside "Job Title", Salesforce's "Title" is the job title.
+WEAK_ALIASES = {"title", "priority", "prioriteit"}
+
+
 def guess_mapping(kind: str, headers: list[str]) -> list[str]:
     """One field name per header ("" when none fits); each field used at most once."""
     lookup: dict[str, str] = {}
@@ -220,11 +305,13 @@ def guess_mapping(kind: str, headers: list[str]) -> list[str]:
             *column.aliases,
         ):
             lookup.setdefault(normalise_header(alias), column.name)
+    normalised = [normalise_header(h) for h in headers]
+    strong = {lookup.get(h, "") for h in normalised if h not in WEAK_ALIASES}
     used: set[str] = set()
     mapping = []
-    for header in headers:
-        name = lookup.get(normalise_header(header), "")
-        if name in used:
+    for header in normalised:
+        name = lookup.get(header, "")
+        if name in used or (header in WEAK_ALIASES and name in strong):
             name = ""
         used.add(name)
         mapping.append(name)
@@ -258,7 +345,8 @@ def mapping_problems(kind: str, mapping: list[str]) -> list[str]:
 
 _email = EmailValidator()
 _url = URLValidator(schemes=["http", "https"])
-LIST_SPLIT = re.compile(r"[,;|\n]")
+# Labels and tags: `;`, `,`, `|`, new lines and Google's ` ::: `.
+LIST_SPLIT = re.compile(r"\s*:::\s*|[,;|\n]")
 TRUE = {"1", "true", "yes", "y", "x", "ja", "j", "waar", "private", "prive", "privé"}
 FALSE = {"0", "false", "no", "n", "nee", "onwaar", ""}
 
@@ -350,7 +438,7 @@ def money(value: str, label: str) -> Decimal:
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d")
-_TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%H.%M")
+_TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%H.%M", "%I:%M:%S %p", "%I:%M %p")
 
 
 def parse_date(value: str, label: str) -> date:
@@ -466,4 +554,12 @@ LEGAL_BASES = _choices_of(
 
 
 def split_list(value: str) -> list[str]:
-    return [item.strip() for item in LIST_SPLIT.split(value) if item.strip()]
+    """The items of a multi-value cell; Google's system groups ("* myContacts") are
+    no labels anyone chose, and are left out."""
+    items = [item.strip() for item in LIST_SPLIT.split(value) if item.strip()]
+    return [item for item in items if not item.startswith("* ")]
+
+
+def first_of_many(value: str) -> str:
+    """The first value of a cell holding several (Google: `a ::: b`)."""
+    return re.split(r"\s*:::\s*", value.strip(), maxsplit=1)[0]

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 # Control characters a text file never contains (tab, newlines and form feed do).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 DELIMITERS = (",", ";", "\t", "|")
+# One-cell lines before the header that are skipped as a preamble, at most.
+PREAMBLE_MAX = 20
 # A cell may be large (notes), but not a whole file in one quoted field.
 CELL_LIMIT = 100_000
 
@@ -97,8 +99,9 @@ def sniff_delimiter(text: str) -> str:
         elif quoted:
             continue
         elif char in "\r\n":
-            if started:
+            if started and any(counts.values()):
                 break  # the end of the header (blank lines before it are skipped)
+            started = False  # a line without any delimiter: a preamble ("Notes:")
         elif char in counts:
             counts[char] += 1
         if not char.isspace():
@@ -121,6 +124,7 @@ def read_csv(content: bytes) -> CsvTable:
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     table = CsvTable(encoding=decoded.encoding, delimiter=delimiter, headers=[])
+    preamble: list[tuple[int, list[str]]] = []
     previous_end = 0
     try:
         for cells in reader:
@@ -133,7 +137,19 @@ def read_csv(content: bytes) -> CsvTable:
             if not table.headers:
                 if not any(c.strip() for c in cells):
                     continue  # blank lines before the header
+                if len(cells) == 1 and len(preamble) < PREAMBLE_MAX:
+                    # One cell: a preamble (LinkedIn's "Notes:" and its paragraph), or
+                    # the header of a one-column file (decided by what follows).
+                    preamble.append((start, cells))
+                    continue
+                if len(cells) == 1:  # more one-cell lines than a preamble: one column
+                    table.headers = [_clean_header(c) for c in preamble[0][1]]
+                    table.rows = [CsvRow(line=n, cells=c) for n, c in preamble[1:]]
+                    table.rows.append(CsvRow(line=start, cells=cells))
+                    preamble.clear()
+                    continue
                 table.headers = [_clean_header(c) for c in cells]
+                preamble.clear()
                 continue
             if not any(c.strip() for c in cells):
                 continue
@@ -143,6 +159,10 @@ def read_csv(content: bytes) -> CsvTable:
             _("The CSV file is broken at line %(line)d: %(reason)s")
             % {"line": reader.line_num, "reason": exc}
         ) from exc
+    if not table.headers and preamble:
+        # Only one-cell records: a one-column file after all.
+        table.headers = [_clean_header(c) for c in preamble[0][1]]
+        table.rows = [CsvRow(line=line, cells=cells) for line, cells in preamble[1:]]
     if not table.headers:
         raise ImportFileError(_("The file has no header row."))
     return table
@@ -175,22 +195,23 @@ VCARD_FIELDS = ["name", "email", "phone", "organization", "title", "notes"]
 def read_vcards(content: bytes) -> list[Card]:
     """The cards of a .vcf file (vCard 2.1, 3 and 4), as stakeholder field values.
 
-    A card that vobject cannot parse becomes a card with `values["_error"]`, so
-    the importer reports it on its line and imports the others.
+    Read by `relations.importing.vcard`, which accepts what address books really
+    write (CR CR LF line ends, quoted-printable soft breaks, grouped properties).
+    A card that cannot be used becomes a card with `values["_error"]`, so the
+    importer reports it on its line and imports the others.
     """
-    import vobject
+    from relations.importing import vcard
 
     text = decode(content).text
     if "BEGIN:VCARD" not in text.upper():
         raise ImportFileError(_("This is not a vCard file: no BEGIN:VCARD found."))
     cards = []
-    for line, chunk in _card_chunks(text):
+    for raw in vcard.read_cards(text):
         try:
-            component = vobject.readOne(chunk)
-            values = _card_values(component)
-        except Exception as exc:  # vobject raises many kinds on malformed input
+            values = vcard.card_values(raw)
+        except Exception as exc:  # never a 500 for one odd card
             values = {"_error": _("Malformed vCard: %(reason)s") % {"reason": _short(exc)}}
-        cards.append(Card(line=line, values=values))
+        cards.append(Card(line=raw.line, values=values))
     if not cards:
         raise ImportFileError(_("This is not a vCard file: no complete card found."))
     return cards
@@ -198,51 +219,3 @@ def read_vcards(content: bytes) -> list[Card]:
 
 def _short(exc: Exception) -> str:
     return (str(exc).splitlines() or [exc.__class__.__name__])[0][:200]
-
-
-def _card_chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Each BEGIN:VCARD … END:VCARD block with its first line number; nested cards
-    (AGENT) stay inside their parent."""
-    depth, start, lines = 0, 0, []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        upper = raw.strip().upper()
-        if upper == "BEGIN:VCARD":
-            if depth == 0:
-                start, lines = number, []
-            depth += 1
-        if depth:
-            lines.append(raw)
-        if upper == "END:VCARD" and depth:
-            depth -= 1
-            if depth == 0:
-                yield start, "\r\n".join(lines) + "\r\n"
-    if depth:
-        yield start, "\r\n".join(lines) + "\r\n"  # unterminated: reported as malformed
-
-
-def _first(component, name: str) -> str:
-    child = getattr(component, name, None)
-    if child is None:
-        return ""
-    value = child.value
-    if isinstance(value, list):
-        value = ";".join(str(v) for v in value if v)
-    return " ".join(str(value).split()) if name != "note" else str(value).strip()
-
-
-def _card_values(component) -> dict[str, str]:
-    if component.name.upper() != "VCARD":
-        raise ValueError("not a VCARD")
-    name = _first(component, "fn")
-    if not name and getattr(component, "n", None) is not None:
-        n = component.n.value
-        parts = [n.prefix, n.given, n.additional, n.family, n.suffix]
-        name = " ".join(" ".join(p) if isinstance(p, list) else p for p in parts if p)
-    return {
-        "name": " ".join(name.split()),
-        "email": _first(component, "email"),
-        "phone": _first(component, "tel").removeprefix("tel:"),
-        "organization": _first(component, "org").split(";")[0].strip(),
-        "title": _first(component, "title"),
-        "notes": _first(component, "note"),
-    }

@@ -41,6 +41,7 @@ from relations.importing import columns as cols
 from relations.importing.bulk import bulk_insert, bulk_link
 from relations.importing.models import ImportJob
 from relations.importing.parsing import ImportFileError, decode, read_csv, read_vcards
+from relations.matching import email_key, match_key
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
@@ -821,6 +822,7 @@ class Importer:
         self.limit = report_limit()
         self.current_line = 0
         self.errors: list[dict] = []
+        self.notes: list[dict] = []
         self.matched: list[dict] = []
         self.created: dict[str, list] = defaultdict(list)
         self.merged: list[dict] = []
@@ -836,6 +838,11 @@ class Importer:
         if len(self.errors) < self.limit:
             self.errors.append({"line": line, "reason": reason})
 
+    def note(self, line: int, text: str) -> None:
+        """A value left out of an imported row, and why (shown with the report)."""
+        if len(self.notes) < self.limit:
+            self.notes.append({"line": line, "note": text})
+
     def match(self, line: int, obj: models.Model, action: str) -> None:
         self.counts["skipped" if action == "skipped" else "merged"] += 1
         if len(self.matched) < self.limit:
@@ -845,6 +852,8 @@ class Importer:
         """Copy this batch's results onto the job (saved by the caller, same transaction)."""
         report = job.report or {"errors": [], "matched": []}
         report.setdefault("errors", []).extend(self.errors)
+        if self.notes:
+            report["notes"] = [*report.get("notes", []), *self.notes][: self.limit]
         report.setdefault("matched", []).extend(
             {
                 "line": m["line"],
@@ -867,7 +876,7 @@ class Importer:
         job.merged_count += self.counts["merged"]
         job.skipped_count += self.counts["skipped"]
         job.error_count += self.counts["errors"]
-        self.errors, self.matched, self.merged = [], [], []
+        self.errors, self.matched, self.merged, self.notes = [], [], [], []
         self.created = defaultdict(list)
         self.counts = dict.fromkeys(self.counts, 0)
 
@@ -999,22 +1008,24 @@ class OrganizationLookup:
         self.ids: dict[str, int] = {}
 
     def resolve(self, names: Iterable[str]) -> dict[str, int]:
-        wanted = {n.lower(): n for n in names if n}
+        wanted: dict[str, str] = {}
+        for name in names:
+            if name:
+                wanted.setdefault(match_key(name), name)
         missing = [k for k in wanted if k not in self.ids]
         if missing:
-            for pk, lowered in (
-                Organization.objects.annotate(name_l=Lower("name"))
-                .filter(name_l__in=missing)
+            for pk, key in (
+                Organization.objects.filter(name_key__in=missing)
                 .order_by("-pk")
-                .values_list("pk", "name_l")
+                .values_list("pk", "name_key")
             ):
-                self.ids[lowered] = pk  # the oldest wins: ordered newest first
+                self.ids[key] = pk  # the oldest wins: ordered newest first
             new = [Organization(name=wanted[k]) for k in missing if k not in self.ids]
             bulk_insert(Organization, new)
             self.importer.record_created(new)
             self.importer.audit_created(new)
             for org in new:
-                self.ids[org.name.lower()] = org.pk
+                self.ids[match_key(org.name)] = org.pk
         return {k: self.ids[k] for k in wanted}
 
 
@@ -1043,18 +1054,14 @@ class OrganizationImporter(Importer):
         return cleaned
 
     def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        keys = {v["name"].lower() for _, v in rows} - set(self.seen)
-        for org in (
-            Organization.objects.annotate(name_l=Lower("name"))
-            .filter(name_l__in=keys)
-            .order_by("-pk")
-        ):
-            self.seen[org.name.lower()] = org
+        keys = {match_key(v["name"]) for _, v in rows} - set(self.seen)
+        for org in Organization.objects.filter(name_key__in=keys).order_by("-pk"):
+            self.seen[match_key(org.name)] = org
         new: list[Organization] = []
         targets: dict[int, tuple[models.Model, dict]] = {}
         pending: dict[int, dict] = {}
         for line, values in rows:
-            key = values["name"].lower()
+            key = match_key(values["name"])
             target = self.seen.get(key)
             if target is None:
                 org = Organization(**values)
@@ -1108,11 +1115,24 @@ class StakeholderImporter(Importer):
         self.tags: dict[str, int] = {}
 
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
+        # First, middle, tussenvoegsel and last name, in that order ("Jan van den Berg").
         name = values.get("name") or " ".join(
-            v for v in (values.get("first_name", ""), values.get("last_name", "")) if v.strip()
+            v.strip()
+            for v in (
+                values.get("first_name", ""),
+                values.get("middle_name", ""),
+                values.get("surname_prefix", ""),
+                values.get("last_name", ""),
+            )
+            if v.strip()
         )
         if not name.strip():
             raise cols.RowError(_("A name is required."))
+        values = dict(values)
+        for field in ("email", "phone"):
+            if field in values:
+                values[field] = cols.first_of_many(values[field])
+        self._leave_out_what_does_not_fit(values)
         cleaned: dict[str, Any] = {"name": cols.one_line(name, 200, lz("Name"))}
         organization = cols.one_line(values.get("organization", ""), 200, lz("Organization"))
         if organization:
@@ -1159,13 +1179,32 @@ class StakeholderImporter(Importer):
             cleaned["_tags"] = tags
         return cleaned
 
+    def _leave_out_what_does_not_fit(self, values: dict[str, str]) -> None:
+        """A word where a score is expected (Outlook's Priority "Normal") belongs to
+        another field: the value is left out with a note, the row is imported. A number
+        out of range is still a bad row (a typing error to correct)."""
+        for field, label in (
+            ("importance", lz("Importance")),
+            ("influence", lz("Influence")),
+            ("interest", lz("Interest")),
+            ("cadence_days", lz("Contact cadence (days)")),
+        ):
+            value = values.get(field, "").strip()
+            if value and not re.fullmatch(r"[+-]?\d+", value):
+                del values[field]
+                self.note(
+                    self.current_line,
+                    _("%(field)s “%(value)s” is not a number; it was left out.")
+                    % {"field": label, "value": value[:40]},
+                )
+
     def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         org_ids = self.organizations.resolve(
             v["_organization"] for _, v in rows if "_organization" in v
         )
         for _line, values in rows:
             if "_organization" in values:
-                values["organization"] = org_ids[values.pop("_organization").lower()]
+                values["organization"] = org_ids[match_key(values.pop("_organization"))]
         self._load_existing(rows)
 
         new: list[Stakeholder] = []
@@ -1216,13 +1255,12 @@ class StakeholderImporter(Importer):
         self.save_merges(targets)
 
     def _load_existing(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
-        emails = {v["email"].lower() for _, v in rows if v.get("email")} - set(self.by_email)
-        names = {v["name"].lower() for _, v in rows} - {n for n, _ in self.by_name}
+        emails = {email_key(v["email"]) for _, v in rows if v.get("email")} - set(self.by_email)
+        names = {match_key(v["name"]) for _, v in rows} - {n for n, _ in self.by_name}
         if not (emails or names):
             return
         found = (
-            Stakeholder.objects.annotate(email_l=Lower("email"), name_l=Lower("name"))
-            .filter(Q(email_l__in=emails) | Q(name_l__in=names))
+            Stakeholder.objects.filter(Q(email_key__in=emails) | Q(name_key__in=names))
             # An erased record is never filled again with personal data by a merge.
             .filter(erased_at__isnull=True)
             .order_by("-pk")
@@ -1232,16 +1270,16 @@ class StakeholderImporter(Importer):
 
     def _remember(self, obj: Stakeholder) -> None:
         if obj.email:
-            self.by_email[obj.email.lower()] = obj
-        self.by_name[(obj.name.lower(), obj.organization_id)] = obj
+            self.by_email[email_key(obj.email)] = obj
+        self.by_name[(match_key(obj.name), obj.organization_id)] = obj
 
     def _find(self, values: dict[str, Any]) -> Stakeholder | None:
         """Same e-mail, or same name at the same organisation (both without one counts)."""
         if values.get("email"):
-            match = self.by_email.get(values["email"].lower())
+            match = self.by_email.get(email_key(values["email"]))
             if match is not None:
                 return match
-        return self.by_name.get((values["name"].lower(), values.get("organization")))
+        return self.by_name.get((match_key(values["name"]), values.get("organization")))
 
     def _tag(self, new_tags: list[tuple[Stakeholder, list[str]]], targets: dict) -> None:
         names = {t for _, tags in new_tags for t in tags}
@@ -1307,14 +1345,30 @@ class InteractionImporter(Importer):
             raise cols.RowError(_("A date is required."))
         if "subject" not in values:
             raise cols.RowError(_("A subject is required."))
+        when = values["occurred_at"]
+        all_day = "all_day" in values and cols.boolean(values["all_day"], lz("All-day event"))
+        if values.get("start_time") and not all_day:
+            when = f"{when} {values['start_time']}"  # Outlook: Start Date + Start Time
         cleaned: dict[str, Any] = {
-            "occurred_at": cols.parse_datetime(values["occurred_at"], lz("When")),
+            "occurred_at": cols.parse_datetime(when.split(" ")[0] if all_day else when, lz("When")),
             "subject": cols.one_line(values["subject"], 200, lz("Subject")),
         }
+        if all_day and "kind" not in values:
+            cleaned["kind"] = Interaction.Kind.EVENT
+        if values.get("end_time") and "duration_minutes" not in values and not all_day:
+            end = cols.parse_datetime(
+                f"{values.get('end_date') or values['occurred_at']} {values['end_time']}",
+                lz("End time"),
+            )
+            minutes = int((end - cleaned["occurred_at"]).total_seconds() // 60)
+            cleaned["duration_minutes"] = max(0, min(minutes, 24 * 60))
         refs = cols.split_list(values.get("stakeholders", ""))
         if not refs:
             raise cols.RowError(_("Name at least one stakeholder (e-mail or name)."))
         cleaned["_stakeholders"] = refs[:50]
+        if "start_time" in values or "end_time" in values:
+            # A calendar export names everyone invited, colleagues and guests too.
+            cleaned["_lenient_attendees"] = True
         cleaned["_participants"] = sorted(
             {self.staff_user(r) for r in cols.split_list(values.get("participants", ""))}
         ) or [self.user.pk]
@@ -1344,16 +1398,14 @@ class InteractionImporter(Importer):
 
     def _stakeholders_resolve(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
         """Each reference to exactly one stakeholder the importer may see, or a bad row."""
-        refs = {r.lower() for _, v in rows for r in v["_stakeholders"]}
-        emails = {r for r in refs if "@" in r}
-        names = refs - emails
+        raw_refs = {r for _, v in rows for r in v["_stakeholders"]}
+        emails = {email_key(r) for r in raw_refs if "@" in r}
+        names = {match_key(r) for r in raw_refs if "@" not in r}
         by_key: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
-        visible = Stakeholder.objects.visible_to(self.user).annotate(
-            email_l=Lower("email"), name_l=Lower("name")
-        )
+        visible = Stakeholder.objects.visible_to(self.user)
         for pk, owner_id, email_l, name_l in visible.filter(
-            Q(email_l__in=emails) | Q(name_l__in=names)
-        ).values_list("pk", "owner_id", "email_l", "name_l"):
+            Q(email_key__in=emails) | Q(name_key__in=names)
+        ).values_list("pk", "owner_id", "email_key", "name_key"):
             if email_l in emails:
                 by_key[email_l].append((pk, owner_id))
             if name_l in names:
@@ -1364,8 +1416,12 @@ class InteractionImporter(Importer):
             self.current_line = line
             ids = []
             problem = ""
+            unknown: list[str] = []
             for ref in values["_stakeholders"]:
-                found = by_key.get(ref.lower(), [])
+                found = by_key.get(email_key(ref) if "@" in ref else match_key(ref), [])
+                if not found and values.get("_lenient_attendees"):
+                    unknown.append(ref)  # a colleague or a guest of a calendar export
+                    continue
                 if not found:
                     problem = _("No stakeholder has the e-mail or name “%(value)s”.") % {
                         "value": ref[:80]
@@ -1378,9 +1434,20 @@ class InteractionImporter(Importer):
                     break
                 ids.append(found[0][0])
                 self.owner_of[found[0][0]] = found[0][1]
+            if not problem and not ids:
+                problem = _("No stakeholder has the e-mail or name “%(value)s”.") % {
+                    "value": "; ".join(unknown)[:80]
+                }
             if problem:
                 self.error(line, problem)
                 continue
+            if unknown:
+                self.note(
+                    line,
+                    _("Attendees who are no stakeholder were left out: %(names)s.")
+                    % {"names": "; ".join(unknown)[:200]},
+                )
+            values.pop("_lenient_attendees", None)
             values["_stakeholders"] = sorted(set(ids))
             good.append((line, values))
         return good

@@ -101,6 +101,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "job": job,
             "errors": report.get("errors", []),
+            "notes": report.get("notes", []),
             "matched": report.get("matched", []),
             "can_undo": job.can_undo(request.user),
             "detail_url_name": "organization-detail"
