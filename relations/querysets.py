@@ -28,7 +28,14 @@ def _staff_only(qs: models.QuerySet, user: User | AnonymousUser) -> models.Query
     return qs if is_staff_member(user) else qs.none()
 
 
-class StaffVisibleQuerySet(models.QuerySet):
+class ListedQuerySet(models.QuerySet):
+    def listed(self) -> models.QuerySet:
+        """What the lists, pickers and search show: archived records leave them (DESIGN
+        §5a) but stay in every figure, which never call this."""
+        return self.filter(archived_at__isnull=True)
+
+
+class StaffVisibleQuerySet(ListedQuerySet):
     """Records every staff member may see (organisations, teams, goals, links)."""
 
     def visible_to(self, user: User | AnonymousUser) -> StaffVisibleQuerySet:
@@ -57,7 +64,7 @@ class GoalQuerySet(StaffVisibleQuerySet):
         return self.editable_by(user)
 
 
-class StakeholderQuerySet(models.QuerySet):
+class StakeholderQuerySet(ListedQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         return _staff_only(self, user)
 
@@ -120,7 +127,7 @@ class StakeholderQuerySet(models.QuerySet):
         return self.annotate(on_active_goal=Exists(on_active_goal))
 
 
-class RelationshipQuerySet(models.QuerySet):
+class RelationshipQuerySet(ListedQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> RelationshipQuerySet:
         """A user's own relationships and every relationship with a stakeholder they
         own or know; directors see all."""
@@ -200,7 +207,7 @@ class CommitmentQuerySet(StakeholderOwnedQuerySet):
         return self.filter(status="open")
 
 
-class OutcomeQuerySet(StakeholderOwnedQuerySet):
+class OutcomeQuerySet(ListedQuerySet, StakeholderOwnedQuerySet):
     person_field = "credited_to"
 
 
