@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relations.models import (
+    CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
     GoalStakeholder,
     Organization,
@@ -174,7 +175,8 @@ def stakeholder_update(
     if "owner" in fields:
         _check_owner_change(stakeholder, fields["owner"], by)
     if "cadence_days" in fields and fields["cadence_days"] is None:
-        fields["cadence_days"] = 0  # save() derives it from the importance
+        importance = fields.get("importance", stakeholder.importance)
+        fields["cadence_days"] = CADENCE_DAYS_BY_IMPORTANCE.get(importance, 60)
     had_objection = Stakeholder.objects.filter(
         pk=stakeholder.pk, objection_on__isnull=False
     ).exists()
