@@ -313,6 +313,8 @@ class InteractionForm(forms.ModelForm):
             {
                 "data-autocomplete-url": reverse("autocomplete-stakeholders"),
                 "data-stakeholder-picker": "",
+                # The type-ahead's "Create ‘name’" opens this panel of the page.
+                "data-quick-create": "quick-stakeholder",
             }
         )
         self.user_choices = [(u.pk, user_label(u)) for u in users]

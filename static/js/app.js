@@ -8,7 +8,19 @@
   function initPicker(select) {
     if (select.tomselect || typeof TomSelect === "undefined") return;
     const url = select.dataset.autocompleteUrl;
+    const quick = select.dataset.quickCreate
+      ? document.getElementById(select.dataset.quickCreate)
+      : null;
     new TomSelect(select, {
+      // "Create ‘name’": a short inline form (quickCreate below), not a bare option.
+      create: quick ? (input, callback) => quickCreate(quick, input, callback) : false,
+      render: quick
+        ? {
+            option_create(data, escape) {
+              return `<div class="create">${escape(quick.dataset.createLabel || "Create")} ‘<strong>${escape(data.input)}</strong>’…</div>`;
+            },
+          }
+        : {},
       plugins: select.multiple ? ["remove_button"] : [],
       valueField: "value",
       labelField: "text",
@@ -31,6 +43,57 @@
         this.refreshOptions(false);
       },
     });
+  }
+
+  // The interaction form's new stakeholder: name, organisation and e-mail in a small
+  // panel; saved with a POST, the new person joins the picker and nothing typed in
+  // the interaction form is lost (the page never reloads).
+  function quickCreate(panel, input, callback) {
+    const name = panel.querySelector("[data-quick='name']");
+    const organization = panel.querySelector("[data-quick='organization']");
+    const email = panel.querySelector("[data-quick='email']");
+    const errors = panel.querySelector("[data-quick='errors']");
+    const save = panel.querySelector("[data-quick='save']");
+    const cancel = panel.querySelector("[data-quick='cancel']");
+    name.value = input;
+    organization.value = "";
+    email.value = "";
+    errors.textContent = "";
+    panel.hidden = false;
+    organization.focus();
+    let done = false;
+    function finish(item) {
+      if (done) return;
+      done = true;
+      panel.hidden = true;
+      save.onclick = null;
+      cancel.onclick = null;
+      callback(item);
+    }
+    cancel.onclick = () => finish();
+    save.onclick = () => {
+      const form = panel.closest("form");
+      const body = new FormData();
+      body.append("csrfmiddlewaretoken", form.querySelector("[name='csrfmiddlewaretoken']").value);
+      body.append("name", name.value);
+      body.append("organization_name", organization.value);
+      body.append("email", email.value);
+      fetch(panel.dataset.url, { method: "POST", body, credentials: "same-origin" })
+        .then((response) => response.json().then((data) => [response.ok, data]))
+        .then(([ok, data]) => {
+          if (ok) {
+            finish({ value: String(data.value), text: data.text });
+            return;
+          }
+          errors.textContent = Object.values(data.errors || {})
+            .flat()
+            .map((e) => e.message)
+            .join(" ");
+        })
+        .catch(() => {
+          errors.textContent = panel.dataset.failed || "Not saved.";
+        });
+    };
   }
 
   // The commitment rows offer the stakeholders picked for the interaction.

@@ -264,3 +264,17 @@ def test_the_stakeholder_page_stays_bounded(manager_client, manager, django_asse
     # Bounded whatever the number of outcomes and links; the upper apps' panels included.
     with django_assert_max_num_queries(40):
         assert manager_client.get(stakeholder.get_absolute_url()).status_code == 200
+
+
+def test_quick_create_answers_the_type_ahead(manager_client, manager):
+    response = manager_client.post(
+        "/stakeholders/quick-new/",
+        {"name": "Nina Newcomer", "organization_name": "Fairground BV", "email": "n@f.example"},
+    )
+    assert response.status_code == 201
+    nina = Stakeholder.objects.get(name="Nina Newcomer")
+    assert response.json() == {"value": nina.pk, "text": "Nina Newcomer — Fairground BV"}
+    assert nina.owner == manager
+    bad = manager_client.post("/stakeholders/quick-new/", {"name": "", "email": "nope"})
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"name", "email"}
