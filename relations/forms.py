@@ -32,6 +32,10 @@ from relations.pages import (
     user_label,
 )
 from relations.roles import is_director, staff_users
+from relations.search.matching import search
+
+# The fields a stakeholder search looks in (the header search's too).
+STAKEHOLDER_FIELDS = ("name", "email", "title", "organization__name")
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -128,13 +132,8 @@ class StakeholderFilterForm(forms.Form):
             return queryset
         data = self.cleaned_data
         if data["q"]:
-            q = data["q"].strip()
-            queryset = queryset.filter(
-                Q(name__icontains=q)
-                | Q(email__icontains=q)
-                | Q(title__icontains=q)
-                | Q(organization__name__icontains=q)
-            )
+            # The header search's matching: accents, word order, one typo.
+            queryset = search(queryset, STAKEHOLDER_FIELDS, data["q"])
         if data["organization"]:
             queryset = queryset.filter(organization=data["organization"])
         if data["owner"]:

@@ -52,6 +52,8 @@ from relations.pages import (
     user_label,
 )
 from relations.roles import is_director, staff_users
+from relations.search.matching import search
+from relations.search.views import ORGANIZATION_FIELDS
 from relations.services import (
     EditConflict,
     commitment_set_status,
@@ -162,10 +164,7 @@ def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
         .annotate(stakeholder_count=Count("stakeholders"))
         .order_by("name", "pk")
     )
-    if query:
-        organizations = organizations.filter(
-            Q(name__icontains=query) | Q(sector__icontains=query) | Q(country__icontains=query)
-        )
+    organizations = search(organizations, ORGANIZATION_FIELDS, query)
     return organizations, query
 
 
@@ -541,12 +540,7 @@ def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
     stakeholders = (
         Stakeholder.objects.visible_to(request.user).listed().select_related("organization")
     )
-    if query:
-        stakeholders = stakeholders.filter(
-            Q(name__icontains=query)
-            | Q(organization__name__icontains=query)
-            | Q(email__icontains=query)
-        )
+    stakeholders = search(stakeholders, ("name", "organization__name", "email"), query)
     results = [
         {"value": s.pk, "text": stakeholder_label(s)} for s in stakeholders[:AUTOCOMPLETE_LIMIT]
     ]

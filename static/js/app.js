@@ -172,6 +172,24 @@
     root.querySelectorAll("form.interaction-form").forEach(initInteractionForm);
   }
 
+  // "/" or Ctrl-K focuses the header search, unless one is typing somewhere else;
+  // Escape closes its results.
+  document.addEventListener("keydown", (event) => {
+    const search = document.getElementById("header-search-input");
+    if (!search) return;
+    const target = event.target;
+    const typing =
+      target instanceof HTMLElement &&
+      (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+    if ((event.key === "k" && (event.ctrlKey || event.metaKey)) || (event.key === "/" && !typing)) {
+      event.preventDefault();
+      search.focus();
+      search.select();
+    } else if (event.key === "Escape" && target === search) {
+      document.getElementById("header-search-results").replaceChildren();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", () => init(document));
   document.addEventListener("htmx:load", (event) => init(event.target));
 })();
