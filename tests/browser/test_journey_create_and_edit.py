@@ -117,3 +117,23 @@ def test_an_edit_that_crossed_a_colleagues_is_refused(page: Page, live_server, m
     expect(page.locator("#id_title")).to_have_value("Chair of the board")
     chloe.refresh_from_db()
     assert chloe.title == "CEO"
+
+
+def test_header_search_finds_chloe_from_dubois_chloe(page: Page, live_server, maria, problems):
+    chloe = Stakeholder.objects.create(name="Chloé Dubois", title="CFO", owner=maria)
+    Stakeholder.objects.create(name="Anna Andersen")
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/commitments/")
+    page.keyboard.press("/")
+    search = page.locator("#header-search-input")
+    expect(search).to_be_focused()
+    search.press_sequentially("dubois chloe", delay=20)
+    results = page.locator("#header-search-results")
+    expect(results).to_contain_text("Chloé Dubois")
+    expect(results).not_to_contain_text("Anna Andersen")
+    results.get_by_role("link", name=re.compile("Chloé Dubois")).click()
+    expect(page).to_have_url(re.compile(rf"/stakeholders/{chloe.pk}/$"))
+    # Ctrl-K as well, from any page.
+    page.keyboard.press("Control+k")
+    expect(page.locator("#header-search-input")).to_be_focused()
+    assert problems == []
