@@ -331,10 +331,14 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = InteractionForm(request.POST, user=user)
         formset = commitment_formset(request.POST, user=user, interaction_form=form)
+        warnings: list[str] = []
         if form.is_valid() and formset.is_valid():
             stakeholders = form.cleaned_data["stakeholders"]
             commitments = formset.commitments_for(stakeholders)
-            if commitments is not None:
+            warnings = form.warnings() if commitments is not None else []
+            if warnings:
+                form.confirm()
+            elif commitments is not None:
                 try:
                     interaction = interaction_log(
                         by=user,
@@ -350,6 +354,8 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
                         request,
                         _("Interaction “%(subject)s” logged.") % {"subject": interaction.subject},
                     )
+                    if request.POST.get("another"):
+                        return redirect("interaction-create")
                     return redirect(safe_next(request, stakeholders[0].get_absolute_url()))
     else:
         initial = {}
@@ -361,10 +367,11 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
             initial["stakeholders"] = [int(preselect)]
         form = InteractionForm(user=user, initial=initial)
         formset = commitment_formset(None, user=user, interaction_form=form)
+        warnings = []
     return render(
         request,
         "relations/interaction_form.html",
-        {"form": form, "formset": formset, "interaction": None},
+        {"form": form, "formset": formset, "interaction": None, "warnings": warnings},
     )
 
 

@@ -166,7 +166,30 @@
     select.addEventListener("change", () => form.requestSubmit());
   }
 
+  // Due-date shortcuts of a commitment row: today + n days, or the month's last day.
+  function isoDate(date) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-due-shortcuts] button");
+    if (!button) return;
+    const input = button.closest(".commitment-form").querySelector("input[name$='-due_date']");
+    if (!input) return;
+    const date = new Date();
+    if (button.dataset.dueMonthEnd !== undefined) {
+      date.setMonth(date.getMonth() + 1, 0);
+    } else {
+      date.setDate(date.getDate() + parseInt(button.dataset.dueDays, 10));
+    }
+    input.value = isoDate(date);
+  });
+
   function init(root) {
+    root.querySelectorAll("[data-due-shortcuts]").forEach((group) => {
+      group.hidden = false;
+    });
     root.querySelectorAll("form[data-language-switcher]").forEach(initLanguageSwitcher);
     root.querySelectorAll("select[data-autocomplete-url]").forEach(initPicker);
     root.querySelectorAll("form.interaction-form").forEach(initInteractionForm);
