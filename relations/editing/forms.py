@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -18,9 +19,13 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
     StrategicGoal,
+    Tag,
 )
 from relations.pages import DateInput, limited_choices, user_label
 from relations.roles import staff_users
+
+# Known tags offered by the type-ahead: a vocabulary, not a list to scroll.
+TAG_OPTION_LIMIT = 500
 
 
 class VersionedForm(forms.ModelForm):
@@ -128,6 +133,11 @@ class StakeholderForm(VersionedForm):
             blank=_("None"),
         )
         self._users("owner", _("Nobody"))
+        # The tag type-ahead (static/js/app.js) offers the known names; new ones are typed.
+        known = Tag.objects.order_by("name").values_list("name", flat=True)[:TAG_OPTION_LIMIT]
+        self.fields["tags"].widget.attrs.update(
+            {"data-tag-picker": "", "data-tag-options": json.dumps(list(known))}
+        )
         if self.instance.pk is None:
             if not self.is_bound:
                 self.initial.setdefault("owner", user.pk)

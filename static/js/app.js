@@ -186,7 +186,23 @@
     input.value = isoDate(date);
   });
 
+  // Tags: a comma-separated text input becomes a multi-picker of the known names that
+  // also takes new ones; the form still posts "a, b, c".
+  function initTagPicker(input) {
+    if (input.tomselect || typeof TomSelect === "undefined") return;
+    const known = JSON.parse(input.dataset.tagOptions || "[]");
+    new TomSelect(input, {
+      plugins: ["remove_button"],
+      delimiter: ",",
+      persist: false,
+      create: true,
+      createOnBlur: true,
+      options: known.map((name) => ({ value: name, text: name })),
+    });
+  }
+
   function init(root) {
+    root.querySelectorAll("input[data-tag-picker]").forEach(initTagPicker);
     root.querySelectorAll("[data-due-shortcuts]").forEach((group) => {
       group.hidden = false;
     });
