@@ -137,3 +137,46 @@ def test_header_search_finds_chloe_from_dubois_chloe(page: Page, live_server, ma
     page.keyboard.press("Control+k")
     expect(page.locator("#header-search-input")).to_be_focused()
     assert problems == []
+
+
+def test_a_meeting_with_someone_new_in_eight_clicks(page: Page, live_server, maria, problems):
+    """Issue 17's budget: a meeting with a new stakeholder, a note and a commitment in at
+    most 8 clicks and no more keystrokes than the text typed plus 10."""
+    _sign_in(page, live_server.url)
+    clicks, keys, text = 0, 0, 0
+
+    def click(locator) -> None:
+        nonlocal clicks
+        clicks += 1
+        locator.click()
+
+    def type_text(value: str) -> None:
+        nonlocal keys, text
+        keys += len(value)
+        text += len(value)
+        page.keyboard.type(value)
+
+    click(page.get_by_role("link", name="Log interaction").first)
+    type_text("Intro at the fair")  # the subject has the focus
+    click(page.locator("#id_stakeholders-ts-control"))
+    type_text("Nina Newcomer")
+    click(page.locator(".ts-dropdown .create"))
+    type_text("Fairground BV")  # the new person's organisation has the focus
+    click(page.get_by_role("button", name="Create and add"))
+    click(page.get_by_label("Notes"))
+    type_text("Wants a pilot in spring")
+    click(page.get_by_label("Commitment"))
+    type_text("Send the pilot terms")
+    click(page.get_by_role("button", name="+1 week"))
+    click(page.get_by_role("button", name="Log interaction", exact=True).last)
+
+    nina = Stakeholder.objects.get(name="Nina Newcomer")
+    expect(page).to_have_url(re.compile(rf"/stakeholders/{nina.pk}/$"))
+    interaction = Interaction.objects.get()
+    assert interaction.kind == "meeting" and interaction.notes == "Wants a pilot in spring"
+    commitment = interaction.commitments.get()
+    # A week from the browser's today (its clock may sit on the other side of midnight).
+    week = timezone.localdate() + timedelta(days=7)
+    assert abs((commitment.due_date - week).days) <= 1
+    assert clicks <= 8 and keys <= text + 10, (clicks, keys, text)
+    assert problems == []
