@@ -108,3 +108,13 @@ def test_postgresql_has_the_folding_function_and_trigram_indexes():
             "goal_title_fold_trgm",
             "interaction_subject_fold_trgm",
         }
+
+
+def test_the_filtered_stakeholder_list_stays_bounded(manager_client, django_assert_max_num_queries):
+    for n in range(30):
+        StakeholderFactory(name=f"Chloé Dubois {n}", organization=OrganizationFactory())
+    # the session, the user; the filter's pickers (organisations, owners, tags); the
+    # count and the page (+organisation, owner) and its tags — whatever the matches
+    with django_assert_max_num_queries(12):
+        response = manager_client.get("/stakeholders/", {"q": "dubois chloe"})
+    assert response.status_code == 200 and "Chloé Dubois 1" in response.content.decode()
