@@ -10,6 +10,11 @@ INDEXES = [
     ("organization_name_fold_trgm", "relations_organization", "name"),
     ("goal_title_fold_trgm", "relations_strategicgoal", "title"),
     ("interaction_subject_fold_trgm", "relations_interaction", "subject"),
+    # Without these, a search folds every row's notes (or e-mail, title) per query:
+    # 0.4 s at `medium` for the notes alone, against 20 ms with the index.
+    ("interaction_notes_fold_trgm", "relations_interaction", "notes"),
+    ("stakeholder_email_fold_trgm", "relations_stakeholder", "email"),
+    ("stakeholder_title_fold_trgm", "relations_stakeholder", "title"),
 ]
 
 

@@ -61,10 +61,21 @@ def typo_pattern(word: str) -> str | None:
     return "(" + "|".join(sorted(variants)) + ")"
 
 
-def text_matches(fields: Sequence[str], query: str, *, extra: dict | None = None) -> Q | None:
+def text_matches(
+    fields: Sequence[str],
+    query: str,
+    *,
+    extra: dict | None = None,
+    typo_fields: Sequence[str] | None = None,
+) -> Q | None:
     """The condition "every word of `query` is in one of `fields`" (folded), or None for
     an empty query. `extra` maps a field to a Q that must hold for that field to count
-    (a private interaction's notes count only for those who may read them)."""
+    (a private interaction's notes count only for those who may read them).
+
+    Typos are tolerated in `typo_fields` only (by default the first field, the name):
+    a regular expression over long free text (notes, descriptions) costs a scan of
+    every row and finds mostly noise."""
+    typo_fields = fields[:1] if typo_fields is None else typo_fields
     words = query_words(query)
     if not words:
         return None
@@ -75,7 +86,7 @@ def text_matches(fields: Sequence[str], query: str, *, extra: dict | None = None
         for field in fields:
             folded = Fold(field)
             match = Q(models.lookups.Contains(folded, word))
-            if pattern:
+            if pattern and field in typo_fields:
                 match |= Q(models.lookups.Regex(folded, pattern))
             if extra and field in extra:
                 match &= extra[field]

@@ -107,6 +107,9 @@ def test_postgresql_has_the_folding_function_and_trigram_indexes():
             "organization_name_fold_trgm",
             "goal_title_fold_trgm",
             "interaction_subject_fold_trgm",
+            "interaction_notes_fold_trgm",
+            "stakeholder_email_fold_trgm",
+            "stakeholder_title_fold_trgm",
         }
 
 
