@@ -71,7 +71,8 @@ def test_header_search_groups_what_the_user_may_see(
     private.stakeholders.add(chloe)
     private.internal_participants.add(other_manager)
 
-    # the session, the user; the four groups (+ the stakeholders' organisations)
+    # the session, the user; the four groups (+ the stakeholders' organisations), the
+    # ids of the organisations whose name matches
     with django_assert_max_num_queries(8):
         response = manager_client.get("/search/", {"q": "dubois"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
