@@ -180,3 +180,22 @@ def test_a_meeting_with_someone_new_in_eight_clicks(page: Page, live_server, mar
     assert abs((commitment.due_date - week).days) <= 1
     assert clicks <= 8 and keys <= text + 10, (clicks, keys, text)
     assert problems == []
+
+
+def test_a_goal_with_linked_stakeholders(page: Page, live_server, maria, problems):
+    """A manager's goal is her own (directors may give goals to others: tests/relations)."""
+    chloe = Stakeholder.objects.create(name="Chloé Dubois", owner=maria)
+    _sign_in(page, live_server.url)
+    page.get_by_role("link", name="Goals").first.click()
+    page.get_by_role("link", name="New goal").click()
+    page.locator("#id_title").fill("Enter the French market")
+    page.locator("#id_status").select_option("active")
+    page.locator("#id_links-0-stakeholder-ts-control").fill("dubois")
+    page.locator(".ts-dropdown .option", has_text="Chloé Dubois").click()
+    page.locator("#id_links-0-role").fill("sponsor")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Enter the French market")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Chloé Dubois")
+    goal = chloe.goals.get()
+    assert goal.owner == maria and goal.links.get().role == "sponsor"
+    assert problems == []
