@@ -190,8 +190,11 @@ def test_a_goal_with_linked_stakeholders(page: Page, live_server, maria, problem
     page.get_by_role("link", name="New goal").click()
     page.locator("#id_title").fill("Enter the French market")
     page.locator("#id_status").select_option("active")
-    page.locator("#id_links-0-stakeholder-ts-control").fill("dubois")
+    # Wait for the type-ahead's answer, so that the option clicked is not re-rendered.
+    with page.expect_response(lambda r: "/autocomplete/stakeholders/" in r.url):
+        page.locator("#id_links-0-stakeholder-ts-control").fill("dubois")
     page.locator(".ts-dropdown .option", has_text="Chloé Dubois").click()
+    expect(page.locator("#id_links-0-stakeholder")).to_have_value(str(chloe.pk))
     page.locator("#id_links-0-role").fill("sponsor")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Enter the French market")).to_be_visible()
