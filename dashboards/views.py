@@ -285,6 +285,7 @@ def _latest_health(field: str) -> Subquery:
 def goal_list(request: HttpRequest) -> HttpResponse:
     goals = (
         StrategicGoal.objects.visible_to(request.user)
+        .listed()
         .select_related("owner")
         .annotate(
             stakeholder_count=Count("links", distinct=True),

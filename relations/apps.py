@@ -10,3 +10,9 @@ class RelationsConfig(AppConfig):
         from relations import ids, signals  # noqa: F401 (ids registers the bounded id__in lookup)
 
         signals.connect()
+
+        from django.db.backends.signals import connection_created
+
+        from relations.search.matching import register_sqlite_fold
+
+        connection_created.connect(register_sqlite_fold, dispatch_uid="rapport_fold")

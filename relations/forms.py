@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -15,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from relations import registry
 from relations.importing.models import ImportJob
-from relations.matching import match_key
 from relations.models import (
     INTERACTION_YEARS,
     AuthenticityPulse,
@@ -34,8 +34,17 @@ from relations.pages import (
     user_label,
 )
 from relations.roles import is_director, staff_users
+from relations.search.matching import search
+
+# The fields a stakeholder search looks in (the header search's too).
+STAKEHOLDER_FIELDS = ("name", "email", "title", "organization__name")
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+# The same subject with the same stakeholder this close in time is likely logged twice.
+DUPLICATE_WINDOW = timedelta(hours=4)
+# Clocks differ and a meeting is logged as it ends: a few minutes ahead is not "future".
+FUTURE_TOLERANCE = timedelta(minutes=15)
 
 SENTIMENT_CHOICES = [
     ("", _("Not recorded")),
@@ -136,17 +145,8 @@ class StakeholderFilterForm(forms.Form):
             return queryset
         data = self.cleaned_data
         if data["q"]:
-            q = data["q"].strip()
-            key = match_key(q)
-            queryset = queryset.filter(
-                Q(name__icontains=q)
-                | Q(email__icontains=q)
-                | Q(title__icontains=q)
-                | Q(organization__name__icontains=q)
-                # Without case or accents, in every script (SQLite folds only A-Z).
-                | (Q(name_key__contains=key) if key else Q(pk__in=[]))
-                | (Q(organization__name_key__contains=key) if key else Q(pk__in=[]))
-            )
+            # The header search's matching: accents, word order, one typo.
+            queryset = search(queryset, STAKEHOLDER_FIELDS, data["q"])
         if data["organization"]:
             queryset = queryset.filter(organization=data["organization"])
         if data["owner"]:
@@ -274,6 +274,9 @@ class InteractionForm(forms.ModelForm):
         required=False,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set once the user has seen the warnings (a likely duplicate, a future date) and
+    # saves anyway: they warn, they never refuse.
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Interaction
@@ -335,6 +338,8 @@ class InteractionForm(forms.ModelForm):
             {
                 "data-autocomplete-url": reverse("autocomplete-stakeholders"),
                 "data-stakeholder-picker": "",
+                # The type-ahead's "Create ‘name’" opens this panel of the page.
+                "data-quick-create": "quick-stakeholder",
             }
         )
         self.user_choices = [(u.pk, user_label(u)) for u in users]
@@ -364,8 +369,46 @@ class InteractionForm(forms.ModelForm):
 
     def service_fields(self) -> dict[str, Any]:
         """The scalar fields as keyword arguments of interaction_log / interaction_update."""
-        skip = {"stakeholders", "internal_participants", "version"}
+        skip = {"stakeholders", "internal_participants", "version", "confirmed"}
         return {k: v for k, v in self.cleaned_data.items() if k not in skip}
+
+    def warnings(self) -> list[str]:
+        """What a valid new interaction may have got wrong: logged twice (the same
+        subject with one of the same stakeholders within DUPLICATE_WINDOW), or dated in
+        the future although interactions are logged after they happen."""
+        if self.cleaned_data.get("confirmed"):
+            return []
+        found = []
+        moment = self.cleaned_data["occurred_at"]
+        if moment > timezone.now() + FUTURE_TOLERANCE:
+            found.append(
+                _("This interaction is dated in the future (%(when)s). Is the date right?")
+                % {"when": timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")}
+            )
+        duplicate = (
+            Interaction.objects.visible_to(self.user)
+            .filter(
+                subject__iexact=self.cleaned_data["subject"].strip(),
+                stakeholders__in=self.cleaned_data["stakeholders"],
+                occurred_at__range=(moment - DUPLICATE_WINDOW, moment + DUPLICATE_WINDOW),
+            )
+            .first()
+        )
+        if duplicate is not None:
+            found.append(
+                _("“%(subject)s” with the same stakeholder was already logged on %(when)s.")
+                % {
+                    "subject": duplicate.subject,
+                    "when": timezone.localtime(duplicate.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                }
+            )
+        return found
+
+    def confirm(self) -> None:
+        """After showing the warnings: the next save is deliberate."""
+        data = self.data.copy()
+        data[self.add_prefix("confirmed")] = "True"
+        self.data = data
 
     def selected_stakeholder_choices(self) -> list[tuple[Any, str]]:
         """The stakeholders currently in the picker, for the commitments' stakeholder select."""

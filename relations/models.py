@@ -57,6 +57,24 @@ class TimeStamped(models.Model):
         abstract = True
 
 
+class Editable(models.Model):
+    """What the browser's edit pages need of a record (DESIGN §5a): a version that every
+    saved edit bumps, so that a stale edit is refused instead of silently overwriting
+    someone else's; and an archive date, so that a non-director takes a record out of
+    the lists without deleting what the figures were computed from."""
+
+    # db_default: bulk loaders (seed_demo, importers) insert rows without the ORM.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
 class Team(TimeStamped):
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -87,7 +105,7 @@ def _fill_keys_on_save(obj: models.Model, kwargs: dict) -> None:
         }
 
 
-class Organization(TimeStamped):
+class Organization(Editable, TimeStamped):
     class Tier(models.IntegerChoices):
         STRATEGIC = 1, _("Strategic")
         IMPORTANT = 2, _("Important")
@@ -149,7 +167,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Stakeholder(TimeStamped):
+class Stakeholder(Editable, TimeStamped):
     class LegalBasis(models.TextChoices):
         LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
         CONSENT = "consent", _("Consent")
@@ -343,7 +361,7 @@ class Stakeholder(TimeStamped):
         return self.owner_changeable_by(user)
 
 
-class Relationship(TimeStamped):
+class Relationship(Editable, TimeStamped):
     """The tie between one internal user and one stakeholder, with its tactical plan."""
 
     class Role(models.TextChoices):
@@ -598,7 +616,7 @@ class Commitment(TimeStamped):
     can_be_closed_by = editable_by
 
 
-class StrategicGoal(TimeStamped):
+class StrategicGoal(Editable, TimeStamped):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("Active")
@@ -672,7 +690,7 @@ class GoalStakeholder(models.Model):
         return f"{self.goal}: {self.stakeholder}"
 
 
-class Outcome(TimeStamped):
+class Outcome(Editable, TimeStamped):
     class Kind(models.TextChoices):
         DEAL = "deal", _("Deal")
         INTRODUCTION = "introduction", _("Introduction")
@@ -715,6 +733,9 @@ class Outcome(TimeStamped):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.stakeholder}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("stakeholder-detail", args=[self.stakeholder_id]) + "#outcomes-heading"
+
     def editable_by(self, user) -> bool:
         """Changed by its creator, the person credited, the stakeholder's owner or a
         director."""
@@ -727,7 +748,7 @@ class Outcome(TimeStamped):
         )
 
 
-class StakeholderLink(TimeStamped):
+class StakeholderLink(Editable, TimeStamped):
     class Kind(models.TextChoices):
         COLLEAGUE = "colleague", _("Colleague")
         REPORTS_TO = "reports_to", _("Reports to")

@@ -51,7 +51,14 @@ def _staff_only(qs: models.QuerySet, user: User | AnonymousUser) -> models.Query
     return qs if is_staff_member(user) else qs.none()
 
 
-class StaffVisibleQuerySet(models.QuerySet):
+class ListedQuerySet(models.QuerySet):
+    def listed(self) -> models.QuerySet:
+        """What the lists, pickers and search show: archived records leave them (DESIGN
+        §5a) but stay in every figure, which never call this."""
+        return self.filter(archived_at__isnull=True)
+
+
+class StaffVisibleQuerySet(ListedQuerySet):
     """Records every staff member may see (organisations, teams, goals, links)."""
 
     def visible_to(self, user: User | AnonymousUser) -> StaffVisibleQuerySet:
@@ -84,7 +91,7 @@ class OrganizationQuerySet(KeyFillingQuerySet, StaffVisibleQuerySet):
     """Organisations: every staff member sees them; their name key stays filled."""
 
 
-class StakeholderQuerySet(KeyFillingQuerySet):
+class StakeholderQuerySet(KeyFillingQuerySet, ListedQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         return _staff_only(self, user)
 
@@ -147,7 +154,7 @@ class StakeholderQuerySet(KeyFillingQuerySet):
         return self.annotate(on_active_goal=Exists(on_active_goal))
 
 
-class RelationshipQuerySet(models.QuerySet):
+class RelationshipQuerySet(ListedQuerySet):
     def visible_to(self, user: User | AnonymousUser) -> RelationshipQuerySet:
         """A user's own relationships and every relationship with a stakeholder they
         own or know; directors see all."""
@@ -285,7 +292,7 @@ class CommitmentQuerySet(StakeholderOwnedQuerySet):
         return self.filter(status="open")
 
 
-class OutcomeQuerySet(StakeholderOwnedQuerySet):
+class OutcomeQuerySet(ListedQuerySet, StakeholderOwnedQuerySet):
     person_field = "credited_to"
 
 

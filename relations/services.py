@@ -291,7 +291,12 @@ def interactions_created_announce(interaction_ids: Sequence[int]) -> int:
 
 
 class EditConflict(Exception):
-    """Someone else saved the record after this edit began."""
+    """Someone else saved the record after this edit began; `current` is the record as
+    they left it (when the service read it), for the editor to compare."""
+
+    def __init__(self, current: Any = None) -> None:
+        super().__init__()
+        self.current = current
 
 
 @transaction.atomic

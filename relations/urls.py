@@ -3,6 +3,8 @@ from django.urls import include, path
 from relations import views
 
 urlpatterns = [
+    path("", include("relations.editing.urls")),
+    path("", include("relations.search.urls")),
     path("stakeholders/", views.stakeholder_list, name="stakeholder-list"),
     path("stakeholders/<int:pk>/", views.stakeholder_detail, name="stakeholder-detail"),
     path("", include("relations.privacy.urls")),

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import (
     Http404,
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relations.editing.services import relationship_update
 from relations.forms import (
     CommitmentFilterForm,
     CommitmentStatusForm,
@@ -36,13 +36,14 @@ from relations.ids import parse_id
 from relations.importing.models import ImportJob
 from relations.matching import match_key
 from relations.models import (
-    AuditEvent,
     AuthenticityPulse,
     Commitment,
     Interaction,
     Organization,
+    Outcome,
     Relationship,
     Stakeholder,
+    StakeholderLink,
 )
 from relations.pages import (
     apply_validation_error,
@@ -53,16 +54,15 @@ from relations.pages import (
     user_label,
 )
 from relations.roles import is_director, staff_users
+from relations.search.matching import search
+from relations.search.views import ORGANIZATION_FIELDS
 from relations.services import (
     EditConflict,
-    audit_record,
     commitment_set_status,
-    diff,
     interaction_delete,
     interaction_log,
     interaction_update,
     pulse_record,
-    snapshot,
 )
 
 # Type-ahead answers stay short: the user refines the query rather than scrolls.
@@ -85,7 +85,7 @@ EDIT_CONFLICT_MESSAGE = gettext_lazy(
 @require_GET
 def stakeholder_list(request: HttpRequest) -> HttpResponse:
     form = StakeholderFilterForm(request.GET or None, user=request.user)
-    stakeholders = form.filter(Stakeholder.objects.visible_to(request.user))
+    stakeholders = form.filter(Stakeholder.objects.visible_to(request.user).listed())
     page = paginate(
         request, stakeholders.select_related("organization", "owner").prefetch_related("tags")
     )
@@ -124,8 +124,21 @@ def stakeholder_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(stakeholder=stakeholder)
         .values_list("pk", flat=True)
     )
+    outcomes = (
+        Outcome.objects.visible_to(user)
+        .filter(stakeholder=stakeholder)
+        .select_related("credited_to", "goal", "stakeholder__owner")[:SIDE_LIST_LIMIT]
+    )
+    links = (
+        StakeholderLink.objects.visible_to(user)
+        .filter(Q(from_stakeholder=stakeholder) | Q(to_stakeholder=stakeholder))
+        .select_related("from_stakeholder", "to_stakeholder")[:SIDE_LIST_LIMIT]
+    )
     context = {
         "stakeholder": stakeholder,
+        "can_edit": stakeholder.editable_by(user),
+        "outcomes": outcomes,
+        "links": links,
         "timeline": timeline,
         "open_commitments": open_commitments,
         "relationships": relationships,
@@ -147,16 +160,11 @@ def organizations_listed(request: HttpRequest) -> tuple[QuerySet, str]:
     query = search_text(request)
     organizations = (
         Organization.objects.visible_to(request.user)
+        .listed()
         .annotate(stakeholder_count=Count("stakeholders"))
         .order_by("name", "pk")
     )
-    if query:
-        organizations = organizations.filter(
-            Q(name__icontains=query)
-            | Q(name_key__contains=match_key(query) or query)
-            | Q(sector__icontains=query)
-            | Q(country__icontains=query)
-        )
+    organizations = search(organizations, ORGANIZATION_FIELDS, query)
     job = imported_by(request)
     if job is not None:
         organizations = organizations.filter(job.created_filter("relations.organization"))
@@ -224,17 +232,11 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if not can_edit:
             raise PermissionDenied
         # A separate instance, so that invalid input never shows as the saved plan.
-        form = RelationshipPlanForm(request.POST, instance=Relationship.objects.get(pk=pk))
+        instance = Relationship.objects.select_related("stakeholder").get(pk=pk)
+        form = RelationshipPlanForm(request.POST, instance=instance)
         if form.is_valid():
-            with transaction.atomic():
-                before = snapshot(Relationship.objects.select_for_update().get(pk=pk))
-                saved = form.save()
-                audit_record(
-                    actor=user,
-                    action=AuditEvent.Action.UPDATE,
-                    obj=saved,
-                    changes=diff(before, snapshot(saved)),
-                )
+            # The API's service: the same checks, audit and version bump.
+            relationship_update(instance, by=user, **form.cleaned_data)
             messages.success(request, _("The relationship plan was saved."))
             return redirect(relationship)
     else:
@@ -348,10 +350,14 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = InteractionForm(request.POST, user=user)
         formset = commitment_formset(request.POST, user=user, interaction_form=form)
+        warnings: list[str] = []
         if form.is_valid() and formset.is_valid():
             stakeholders = form.cleaned_data["stakeholders"]
             commitments = formset.commitments_for(stakeholders)
-            if commitments is not None:
+            warnings = form.warnings() if commitments is not None else []
+            if warnings:
+                form.confirm()
+            elif commitments is not None:
                 try:
                     interaction = interaction_log(
                         by=user,
@@ -367,6 +373,8 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
                         request,
                         _("Interaction “%(subject)s” logged.") % {"subject": interaction.subject},
                     )
+                    if request.POST.get("another"):
+                        return redirect("interaction-create")
                     return redirect(safe_next(request, stakeholders[0].get_absolute_url()))
     else:
         initial = {}
@@ -378,10 +386,11 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
             initial["stakeholders"] = [int(preselect)]
         form = InteractionForm(user=user, initial=initial)
         formset = commitment_formset(None, user=user, interaction_form=form)
+        warnings = []
     return render(
         request,
         "relations/interaction_form.html",
-        {"form": form, "formset": formset, "interaction": None},
+        {"form": form, "formset": formset, "interaction": None, "warnings": warnings},
     )
 
 
@@ -554,16 +563,10 @@ def commitment_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def autocomplete_stakeholders(request: HttpRequest) -> JsonResponse:
     query = search_text(request)
-    stakeholders = Stakeholder.objects.visible_to(request.user).select_related("organization")
-    if query:
-        key = match_key(query) or query
-        stakeholders = stakeholders.filter(
-            Q(name__icontains=query)
-            | Q(organization__name__icontains=query)
-            | Q(email__icontains=query)
-            | Q(name_key__contains=key)
-            | Q(organization__name_key__contains=key)
-        )
+    stakeholders = (
+        Stakeholder.objects.visible_to(request.user).listed().select_related("organization")
+    )
+    stakeholders = search(stakeholders, ("name", "organization__name", "email"), query)
     results = [
         {"value": s.pk, "text": stakeholder_label(s)} for s in stakeholders[:AUTOCOMPLETE_LIMIT]
     ]
@@ -589,7 +592,7 @@ def autocomplete_users(request: HttpRequest) -> JsonResponse:
 @require_GET
 def autocomplete_organizations(request: HttpRequest) -> JsonResponse:
     query = search_text(request)
-    organizations = Organization.objects.visible_to(request.user)
+    organizations = Organization.objects.visible_to(request.user).listed()
     if query:
         organizations = organizations.filter(
             Q(name__icontains=query) | Q(name_key__contains=match_key(query) or query)

@@ -375,3 +375,97 @@ def test_the_world_tells_the_roles_apart(world, manager, other_manager):
     goal = world["goals"]["dana"]
     assert api.get(f"/api/v1/network/health/?goal={goal.pk}").status_code == 403
     assert api.get(f"/api/v1/network/health/?goal={world['goals']['maria'].pk}").status_code == 200
+
+
+# --- Writes: every API-writable resource has its browser page (DESIGN §5a) -----------
+
+
+@dataclass(frozen=True)
+class WriteRule:
+    """The browser's pages for an API resource's writes: `create` the new-record page
+    (or None when records are made elsewhere, see `why`), `edit(record)` its edit page."""
+
+    records: Callable[[dict], list]
+    create: str | None
+    edit: Callable[[Any], str]
+
+
+WRITES: dict[str, WriteRule] = {
+    "organizations": WriteRule(
+        lambda w: [w["organization"]],
+        "/organizations/new/",
+        lambda o: f"/organizations/{o.pk}/edit/",
+    ),
+    "stakeholders": WriteRule(
+        lambda w: w["stakeholders"], "/stakeholders/new/", lambda s: f"/stakeholders/{s.pk}/edit/"
+    ),
+    "relationships": WriteRule(  # made by logging an interaction; edited here
+        lambda w: w["relationships"], None, lambda r: f"/relationships/{r.pk}/edit/"
+    ),
+    "interactions": WriteRule(
+        lambda w: w["interactions"], "/interactions/new/", lambda i: f"/interactions/{i.pk}/edit/"
+    ),
+    "outcomes": WriteRule(
+        lambda w: w["outcomes"], "/outcomes/new/", lambda o: f"/outcomes/{o.pk}/edit/"
+    ),
+    "stakeholder-links": WriteRule(
+        lambda w: w["links"],
+        None,  # from the stakeholder page: /stakeholders/<id>/links/new/
+        lambda link: f"/stakeholder-links/{link.pk}/edit/",
+    ),
+    "goals": WriteRule(
+        lambda w: list(w["goals"].values()), "/goals/new/", lambda g: f"/goals/{g.pk}/edit/"
+    ),
+}
+
+# Writable API resources without a create/edit page of their own, and why.
+WRITES_ELSEWHERE = {
+    "teams": "directors manage teams in the admin; no manager may write them (403 both ways)",
+    "users": "read only",
+    "commitments": "made on the interaction form, closed on the commitment list",
+    "webhooks": "an integration's endpoint, registered through the API by its director",
+    "imports": "the import page (/import/) starts and undoes them",
+}
+
+
+def test_every_writable_api_resource_has_a_page():
+    from relations.api.urls import router
+
+    writable = {
+        prefix
+        for prefix, viewset, _basename in router.registry
+        if hasattr(viewset, "create") or hasattr(viewset, "update")
+    }
+    missing = writable - set(WRITES) - set(WRITES_ELSEWHERE)
+    assert not missing, f"API-writable resources without a browser page: {sorted(missing)}"
+
+
+def _allowed(status: int) -> bool:
+    assert status in (200, 403, 404), status
+    return status == 200
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", sorted(WRITES))
+def test_page_and_api_agree_on_who_may_write(resource, role, world, request):
+    """An empty PATCH changes nothing yet answers as a change would: the API allows it
+    exactly when the edit page opens, for every record and role."""
+    user = request.getfixturevalue(role)
+    page, api = _clients(user)
+    rule = WRITES[resource]
+    if rule.create:
+        assert page.get(rule.create).status_code == 200
+    for record in rule.records(world):
+        api_allows = _allowed(
+            api.patch(f"/api/v1/{resource}/{record.pk}/", {}, format="json").status_code
+        )
+        page_allows = _allowed(page.get(rule.edit(record)).status_code)
+        assert api_allows == page_allows, (resource, record.pk, role, api_allows, page_allows)
+
+
+def test_the_write_rules_tell_the_roles_apart(world, manager, other_manager):
+    """Not vacuous: Otto may not change Maria's goal, in the API or on the page."""
+    page, api = _clients(other_manager)
+    goal = world["goals"]["maria"]
+    assert api.patch(f"/api/v1/goals/{goal.pk}/", {}, format="json").status_code == 403
+    assert page.get(f"/goals/{goal.pk}/edit/").status_code == 403

@@ -24,6 +24,7 @@ from relations import registry, services
 from relations.api import filters, serializers
 from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
+from relations.editing import services as editing
 from relations.exports.api import CsvExportMixin
 from relations.ids import parse_id
 from relations.merging.api import MergeActionMixin
@@ -129,7 +130,18 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
             return {"Location": reverse(f"api:{self.basename}-detail", args=[data["id"]])}
         return {}
 
+    # The write services the browser's pages call too (relations.editing.services):
+    # `create_service(by=…, **validated_data)`, `update_service(obj, by=…, **changes)`.
+    # They check, save and audit; without them the serializer saves and this audits.
+    create_service: Any = None
+    update_service: Any = None
+
     def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
+        if self.create_service is not None:
+            serializer.instance = self.create_service(
+                by=self.request.user, **serializer.validated_data
+            )
+            return
         obj = serializer.save()
         services.audit_record(
             actor=self.request.user,
@@ -150,6 +162,11 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
             raise PermissionDenied(_("Only its owner or a director may give this to someone else."))
 
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
+        if self.update_service is not None:
+            serializer.instance = self.update_service(
+                serializer.instance, by=self.request.user, **serializer.validated_data
+            )
+            return
         self.check_owner_change(serializer)
         before = services.snapshot(serializer.instance)
         obj = serializer.save()
@@ -210,6 +227,8 @@ class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     model = Organization
     serializer_class = serializers.OrganizationSerializer
     filterset_class = filters.OrganizationFilter
+    create_service = staticmethod(editing.organization_create)
+    update_service = staticmethod(editing.organization_update)
     search_fields = ["name", "sector", "country"]
     ordering_fields = ["name", "tier", "created_at", "id"]
 
@@ -220,6 +239,8 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     model = Stakeholder
     serializer_class = serializers.StakeholderSerializer
     filterset_class = filters.StakeholderFilter
+    create_service = staticmethod(editing.stakeholder_create)
+    update_service = staticmethod(editing.stakeholder_update)
     search_fields = ["name", "email", "title", "organization__name"]
     ordering_fields = ["name", "importance", "influence", "interest", "created_at", "id"]
     # Annotated once, when the class is made: resolving the three subqueries cost about
@@ -229,22 +250,6 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
 
     def base_queryset(self) -> models.QuerySet:
         return self.queryset.all()
-
-    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        from relations.privacy.services import objection_register_if_new
-
-        super().perform_create(serializer)
-        objection_register_if_new(serializer.instance, had_objection=False, by=self.request.user)
-
-    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
-        from relations.privacy.services import objection_register_if_new
-
-        self.check_owner_change(serializer)
-        had_objection = serializer.instance.objection_on is not None
-        super().perform_update(serializer)
-        objection_register_if_new(
-            serializer.instance, had_objection=had_objection, by=self.request.user
-        )
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
@@ -300,10 +305,11 @@ class StakeholderLinkViewSet(CsvExportMixin, RapportViewSet):
     filterset_class = filters.StakeholderLinkFilter
     ordering_fields = ["strength", "created_at", "id"]
     ordering = ["id"]
+    create_service = staticmethod(editing.stakeholder_link_create)
+    update_service = staticmethod(editing.stakeholder_link_update)
 
-    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        serializer.validated_data["created_by"] = self.request.user
-        super().perform_create(serializer)
+    def perform_destroy(self, instance: StakeholderLink) -> None:
+        editing.stakeholder_link_delete(instance, by=self.request.user)
 
 
 class GoalViewSet(CsvExportMixin, RapportViewSet):
@@ -318,15 +324,8 @@ class GoalViewSet(CsvExportMixin, RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return StrategicGoal.objects.prefetch_related("links")
 
-    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        # A manager's new goal is her own: giving goals to others is for directors.
-        user = self.request.user
-        owner = serializer.validated_data.get("owner")
-        if not StrategicGoal(owner=owner).owner_changeable_by(user):
-            if owner is not None and owner.pk != user.pk:
-                raise PermissionDenied(_("Only directors give a goal to someone else."))
-            serializer.validated_data["owner"] = user
-        super().perform_create(serializer)
+    create_service = staticmethod(editing.goal_create)
+    update_service = staticmethod(editing.goal_update)
 
 
 class RelationshipViewSet(CsvExportMixin, RapportViewSet):
@@ -337,6 +336,8 @@ class RelationshipViewSet(CsvExportMixin, RapportViewSet):
     filterset_class = filters.RelationshipFilter
     search_fields = ["stakeholder__name", "user__username", "objective"]
     ordering_fields = ["next_review", "started_on", "created_at", "id"]
+    create_service = staticmethod(editing.relationship_create)
+    update_service = staticmethod(editing.relationship_update)
 
     def base_queryset(self) -> models.QuerySet:
         return Relationship.objects.select_related("stakeholder")
@@ -580,6 +581,8 @@ class OutcomeViewSet(CsvExportMixin, RapportViewSet):
     filterset_class = filters.OutcomeFilter
     search_fields = ["description"]
     ordering_fields = ["occurred_on", "value", "created_at", "id"]
+    create_service = staticmethod(editing.outcome_create)
+    update_service = staticmethod(editing.outcome_update)
 
     def base_queryset(self) -> models.QuerySet:
         return Outcome.objects.select_related("stakeholder")

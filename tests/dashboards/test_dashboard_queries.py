@@ -56,8 +56,8 @@ CEILINGS = {
     # the stakeholder + tags; timeline count + page (+participants, stakeholders);
     # visible relationships; scores; relationships (+users); the network run, its
     # graph and the people of its panel; open commitments; scores visibility;
-    # monthly give/take
-    "stakeholder-detail": BASE + 16,
+    # monthly give/take; outcomes; known ties
+    "stakeholder-detail": BASE + 18,
 }
 
 

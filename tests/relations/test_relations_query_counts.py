@@ -55,8 +55,9 @@ def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries)
     # the stakeholder (+organisation, owner), its tags, timeline count, timeline page,
     # its participants, its stakeholders, open commitments, who knows them, the
     # relationships I may open; the stored scores (and, without any, whether I may see
-    # them); the latest network run (warm introductions); the ledger and its visibility
-    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2):
+    # them); the latest network run (warm introductions); the ledger and its visibility;
+    # its outcomes (+credited, goal) and its known ties (+both ends)
+    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 
@@ -106,8 +107,9 @@ def test_my_commitments(manager_client, data, django_assert_max_num_queries):
 
 
 def test_autocomplete(manager_client, data, django_assert_max_num_queries):
-    # one query for the answer
-    with django_assert_max_num_queries(BASE + 1):
+    # the ids of the organisations whose name matches (relations.search.matching: an
+    # index scan instead of folding every stakeholder's organisation), the answer
+    with django_assert_max_num_queries(BASE + 2):
         assert (
             manager_client.get(reverse("autocomplete-stakeholders"), {"q": "a"}).status_code == 200
         )

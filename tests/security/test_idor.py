@@ -78,6 +78,10 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "user-scorecard": lambda o: {"pk": o["otto"].pk},
     "team-detail-scorecard": lambda o: {"pk": o["team"].pk},
     "team-scorecard-api": lambda o: {"pk": o["team"].pk},
+    # The edit pages of records only their people see (DESIGN §5a).
+    "relationship-edit": lambda o: {"pk": o["relationship"].pk},
+    "outcome-edit": lambda o: {"pk": o["outcome"].pk},
+    "outcome-archive": lambda o: {"pk": o["outcome"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -93,12 +97,22 @@ SHARED: dict[str, Callable[[dict], dict]] = {
     "api:organization-detail": lambda o: {"pk": o["stakeholder"].organization_id},
     "api:goal-detail": lambda o: {"pk": o["goal"].pk},
     "api:stakeholder-link-detail": lambda o: {"pk": o["link"].pk},
+    # Every colleague keeps stakeholders, organisations and the links between them.
+    "stakeholder-edit": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-archive": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-link-create": lambda o: {"pk": o["stakeholder"].pk},
+    "stakeholder-link-edit": lambda o: {"pk": o["link"].pk},
+    "organization-edit": lambda o: {"pk": o["stakeholder"].organization_id},
+    "organization-archive": lambda o: {"pk": o["stakeholder"].organization_id},
 }
 # Seen by all staff but changed only by the owner (or a director): 403.
 OWNERS_ONLY: dict[str, Callable[[dict], dict]] = {
     "stakeholder-hand-over": lambda o: {"pk": o["stakeholder"].pk},
     "stakeholder-merge": lambda o: {"pk": o["stakeholder"].pk},
     "api:stakeholder-merge": lambda o: {"pk": o["stakeholder"].pk},
+    # A goal is changed by its owner and directors.
+    "goal-edit": lambda o: {"pk": o["goal"].pk},
+    "goal-archive": lambda o: {"pk": o["goal"].pk},
 }
 # Directors' own records: a manager is refused (403) whatever the id.
 DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {

@@ -1,0 +1,558 @@
+"""Create, edit and archive pages (DESIGN §5a). Thin: visibility from `visible_to`, the
+rule of who may change what from the model, every write through
+`relations.editing.services` (the API's services too)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from relations.editing import services
+from relations.editing.forms import (
+    GoalForm,
+    GoalStakeholderFormSet,
+    OrganizationForm,
+    OutcomeForm,
+    QuickStakeholderForm,
+    RelationshipForm,
+    StakeholderForm,
+    StakeholderLinkForm,
+    VersionedForm,
+)
+from relations.forms import stakeholder_label
+from relations.ids import parse_id
+from relations.models import (
+    Organization,
+    Outcome,
+    Relationship,
+    Stakeholder,
+    StakeholderLink,
+    StrategicGoal,
+)
+from relations.pages import apply_validation_error, safe_next, staff_required
+
+EDIT_CONFLICT = gettext_lazy(
+    "Someone else saved this record while you were editing it. Nothing was saved. "
+    "Their version is shown below; what you typed is kept: save again to replace theirs."
+)
+
+
+def _display(obj: models.Model, name: str) -> str:
+    value = getattr(obj, name, "")
+    if name in {"tags"}:
+        return ", ".join(sorted(t.name for t in obj.tags.all()))
+    choices_display = getattr(obj, f"get_{name}_display", None)
+    if choices_display is not None:
+        return str(choices_display())
+    return "" if value is None else str(value)
+
+
+def _conflict(form: VersionedForm, current: models.Model) -> list[tuple[str, str]]:
+    """The saved values that differ from what the editor sent, and take the editor's
+    next save as deliberate (the form now carries the current version)."""
+    changes = []
+    for name, field in form.fields.items():
+        if name == "version" or not hasattr(current, name) or field.disabled:
+            continue
+        theirs = _display(current, name)
+        mine = form.data.get(form.add_prefix(name), "")
+        if name == "tags":
+            mine = ", ".join(sorted({t.strip() for t in mine.split(",") if t.strip()}))
+        if isinstance(field, forms.ModelChoiceField):
+            theirs_id = getattr(current, f"{name}_id", None)
+            if str(theirs_id or "") != str(mine):
+                changes.append((str(field.label), theirs))
+        elif str(mine).strip() != theirs.strip() and not (isinstance(field, forms.BooleanField)):
+            changes.append((str(field.label), theirs))
+    data = form.data.copy()
+    data[form.add_prefix("version")] = str(current.version)
+    form.data = data
+    return changes
+
+
+def _save(
+    request: HttpRequest,
+    form: VersionedForm,
+    write: Callable[[], models.Model],
+    *,
+    extra_valid: bool = True,
+) -> models.Model | None:
+    """Run the service `write` for a valid form; errors and conflicts go on the form."""
+    if not (form.is_valid() and extra_valid):
+        return None
+    try:
+        with transaction.atomic():
+            return write()
+    except services.EditConflict as conflict:
+        form.add_error(None, EDIT_CONFLICT)
+        form.conflict = _conflict(form, conflict.current)
+    except ValidationError as error:
+        apply_validation_error(form, error)
+    return None
+
+
+def _page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    context.setdefault("cancel_url", "/")
+    return render(request, "relations/editing/record_form.html", context)
+
+
+# --- Organisations ------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organization_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.organization_create(by=request.user, **form.service_fields()),
+        )
+        if saved:
+            messages.success(request, _("Organisation “%(name)s” added.") % {"name": saved})
+            return redirect(saved)
+    return _page(
+        request,
+        {"form": form, "title": _("New organisation"), "cancel_url": "/organizations/"},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    organization = get_object_or_404(Organization.objects.visible_to(user), pk=pk)
+    if not organization.editable_by(user):
+        raise PermissionDenied
+    form = OrganizationForm(request.POST or None, instance=organization, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.organization_update(
+                organization,
+                by=user,
+                expected_version=form.expected_version(),
+                **form.service_fields(),
+            ),
+        )
+        if saved:
+            messages.success(request, _("The organisation was saved."))
+            return redirect(saved)
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": organization,
+            "title": _("Edit %(name)s") % {"name": organization.name},
+            "cancel_url": organization.get_absolute_url(),
+        },
+    )
+
+
+# --- Stakeholders -------------------------------------------------------------------
+
+
+def _stakeholder_fields(form: StakeholderForm, user: Any) -> dict[str, Any]:
+    """The service's fields, with the organisation typed as new created first."""
+    fields = form.service_fields()
+    name = form.cleaned_data.get("new_organization", "").strip()
+    if name:
+        existing = Organization.objects.visible_to(user).filter(name__iexact=name).first()
+        fields["organization"] = existing or services.organization_create(by=user, name=name)
+    return fields
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def stakeholder_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = StakeholderForm(request.POST or None, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.stakeholder_create(by=user, **_stakeholder_fields(form, user)),
+        )
+        if saved:
+            messages.success(request, _("Stakeholder “%(name)s” added.") % {"name": saved})
+            return redirect(safe_next(request, saved.get_absolute_url()))
+    return _page(
+        request,
+        {"form": form, "title": _("New stakeholder"), "cancel_url": "/stakeholders/"},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def stakeholder_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    stakeholder = get_object_or_404(
+        Stakeholder.objects.visible_to(user).prefetch_related("tags"), pk=pk
+    )
+    if not stakeholder.editable_by(user):
+        raise PermissionDenied
+    form = StakeholderForm(request.POST or None, instance=stakeholder, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.stakeholder_update(
+                stakeholder,
+                by=user,
+                expected_version=form.expected_version(),
+                **_stakeholder_fields(form, user),
+            ),
+        )
+        if saved:
+            messages.success(request, _("The stakeholder was saved."))
+            return redirect(saved)
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": stakeholder,
+            "title": _("Edit %(name)s") % {"name": stakeholder.name},
+            "cancel_url": stakeholder.get_absolute_url(),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["POST"])
+def stakeholder_quick_create(request: HttpRequest) -> HttpResponse:
+    """The interaction form's "Create ‘name’": a stakeholder from a name, an organisation
+    and an e-mail, answered as JSON for the type-ahead (or the form with its errors)."""
+    from django.http import JsonResponse
+
+    user = request.user
+    form = QuickStakeholderForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                organization = None
+                if data["organization_name"].strip():
+                    name = data["organization_name"].strip()
+                    organization = Organization.objects.visible_to(user).filter(
+                        name__iexact=name
+                    ).first() or services.organization_create(by=user, name=name)
+                stakeholder = services.stakeholder_create(
+                    by=user,
+                    name=data["name"],
+                    email=data["email"],
+                    organization=organization,
+                    owner=user,
+                )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return JsonResponse(
+                {"value": stakeholder.pk, "text": stakeholder_label(stakeholder)}, status=201
+            )
+    return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+
+
+def _archive_page(
+    request: HttpRequest,
+    record: Any,
+    archive: Callable[..., Any],
+    *,
+    back: str,
+) -> HttpResponse:
+    user = request.user
+    if not record.editable_by(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        restore = request.POST.get("restore") == "1"
+        archive(record, by=user, archived=not restore)
+        if restore:
+            messages.success(request, _("“%(name)s” is back in the lists.") % {"name": record})
+            return redirect(record.get_absolute_url())
+        messages.success(
+            request,
+            _("“%(name)s” was archived: it left the lists and still counts in the figures.")
+            % {"name": record},
+        )
+        return redirect(back)
+    return render(request, "relations/editing/record_archive.html", {"record": record})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def stakeholder_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Stakeholder.objects.visible_to(request.user), pk=pk)
+    return _archive_page(request, record, services.stakeholder_archive, back="/stakeholders/")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organization_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
+    return _archive_page(request, record, services.organization_archive, back="/organizations/")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def goal_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(StrategicGoal.objects.visible_to(request.user), pk=pk)
+    return _archive_page(request, record, services.goal_archive, back="/goals/")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def outcome_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        Outcome.objects.visible_to(request.user).select_related("stakeholder"), pk=pk
+    )
+    return _archive_page(
+        request,
+        record,
+        services.outcome_archive,
+        back=record.stakeholder.get_absolute_url(),
+    )
+
+
+# --- Relationships and links ----------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def relationship_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    relationship = get_object_or_404(
+        Relationship.objects.visible_to(user).select_related("user", "stakeholder"), pk=pk
+    )
+    if not relationship.editable_by(user):
+        raise PermissionDenied
+    form = RelationshipForm(request.POST or None, instance=relationship, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.relationship_update(
+                relationship,
+                by=user,
+                expected_version=form.expected_version(),
+                **form.service_fields(),
+            ),
+        )
+        if saved:
+            messages.success(request, _("The relationship was saved."))
+            return redirect(saved)
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": relationship,
+            "title": _("Edit relationship: %(name)s") % {"name": relationship},
+            "cancel_url": relationship.get_absolute_url(),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def stakeholder_link_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    source = get_object_or_404(Stakeholder.objects.visible_to(user), pk=pk)
+    if not StakeholderLink(from_stakeholder=source).editable_by(user):
+        raise PermissionDenied
+    form = StakeholderLinkForm(request.POST or None, user=user, source=source)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.stakeholder_link_create(by=user, **form.service_fields()),
+        )
+        if saved:
+            messages.success(request, _("The link was added."))
+            return redirect(source)
+    return _page(
+        request,
+        {
+            "form": form,
+            "title": _("Link %(name)s to someone") % {"name": source.name},
+            "cancel_url": source.get_absolute_url(),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def stakeholder_link_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    link = get_object_or_404(
+        StakeholderLink.objects.visible_to(user).select_related("from_stakeholder"), pk=pk
+    )
+    if not link.editable_by(user):
+        raise PermissionDenied
+    source = link.from_stakeholder
+    if request.method == "POST" and request.POST.get("delete") == "1":
+        services.stakeholder_link_delete(link, by=user)
+        messages.success(request, _("The link was removed."))
+        return redirect(source)
+    form = StakeholderLinkForm(request.POST or None, instance=link, user=user, source=source)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.stakeholder_link_update(
+                link, by=user, expected_version=form.expected_version(), **form.service_fields()
+            ),
+        )
+        if saved:
+            messages.success(request, _("The link was saved."))
+            return redirect(source)
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": link,
+            "deletable": True,
+            "title": _("Edit link: %(name)s") % {"name": link},
+            "cancel_url": source.get_absolute_url(),
+        },
+    )
+
+
+# --- Outcomes -------------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def outcome_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {}
+    stakeholder_id = parse_id(request.GET.get("stakeholder", ""))
+    if stakeholder_id is not None:
+        stakeholder = Stakeholder.objects.visible_to(user).filter(pk=stakeholder_id).first()
+        if stakeholder is not None:
+            initial["stakeholder"] = stakeholder.pk
+    form = OutcomeForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST":
+        saved = _save(
+            request, form, lambda: services.outcome_create(by=user, **form.service_fields())
+        )
+        if saved:
+            messages.success(request, _("Outcome recorded."))
+            return redirect(safe_next(request, saved.stakeholder.get_absolute_url()))
+    return _page(request, {"form": form, "title": _("Record an outcome")})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def outcome_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    outcome = get_object_or_404(
+        Outcome.objects.visible_to(user).select_related("stakeholder"), pk=pk
+    )
+    if not outcome.editable_by(user):
+        raise PermissionDenied
+    form = OutcomeForm(request.POST or None, instance=outcome, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.outcome_update(
+                outcome, by=user, expected_version=form.expected_version(), **form.service_fields()
+            ),
+        )
+        if saved:
+            messages.success(request, _("The outcome was saved."))
+            return redirect(saved.stakeholder)
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": outcome,
+            "archive_url": f"/outcomes/{outcome.pk}/archive/",
+            "title": _("Edit outcome"),
+            "cancel_url": outcome.stakeholder.get_absolute_url(),
+        },
+    )
+
+
+# --- Strategic goals ----------------------------------------------------------------
+
+
+def _goal_formset(request: HttpRequest, goal: StrategicGoal | None) -> Any:
+    initial = None
+    if goal is not None and request.method != "POST":
+        initial = [
+            {"stakeholder": link.stakeholder_id, "role": link.role}
+            for link in goal.links.order_by("stakeholder__name")
+        ]
+    return GoalStakeholderFormSet(
+        request.POST or None, prefix="links", user=request.user, initial=initial
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def goal_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = GoalForm(request.POST or None, user=user)
+    formset = _goal_formset(request, None)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.goal_create(by=user, links=formset.links(), **form.service_fields()),
+            extra_valid=formset.is_valid(),
+        )
+        if saved:
+            messages.success(request, _("Goal “%(name)s” created.") % {"name": saved})
+            return redirect(saved)
+    return _page(
+        request,
+        {"form": form, "formset": formset, "title": _("New goal"), "cancel_url": "/goals/"},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    goal = get_object_or_404(StrategicGoal.objects.visible_to(user), pk=pk)
+    if not goal.editable_by(user):
+        raise PermissionDenied
+    form = GoalForm(request.POST or None, instance=goal, user=user)
+    formset = _goal_formset(request, goal)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.goal_update(
+                goal,
+                by=user,
+                expected_version=form.expected_version(),
+                links=formset.links(),
+                **form.service_fields(),
+            ),
+            extra_valid=formset.is_valid(),
+        )
+        if saved:
+            messages.success(request, _("The goal was saved."))
+            return redirect(saved)
+    return _page(
+        request,
+        {
+            "form": form,
+            "formset": formset,
+            "record": goal,
+            "title": _("Edit %(name)s") % {"name": goal.title},
+            "cancel_url": goal.get_absolute_url(),
+        },
+    )
