@@ -4,6 +4,7 @@ from django.contrib import admin
 from knox.admin import AuthTokenAdmin
 from knox.models import AuthToken
 
+from accounts.models import OIDCIdentity
 from accounts.tokens import api_token_audit
 from relations.models import AuditEvent
 
@@ -27,3 +28,13 @@ class AuditedAuthTokenAdmin(AuthTokenAdmin):
         for obj in queryset:
             api_token_audit(obj, by=request.user, action=AuditEvent.Action.DELETE)
         super().delete_queryset(request, queryset)
+
+
+@admin.register(OIDCIdentity)
+class OIDCIdentityAdmin(admin.ModelAdmin):
+    """Link an existing account to the provider's subject before its first single sign-on."""
+
+    list_display = ["user", "issuer", "subject", "last_sign_in_at"]
+    search_fields = ["user__username", "user__email", "subject"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "last_sign_in_at"]
