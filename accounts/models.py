@@ -16,7 +16,7 @@ class OIDCIdentity(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="oidc_identities")
     issuer = models.CharField(_("issuer"), max_length=255)
-    subject = models.CharField(_("subject"), max_length=255)
+    subject = models.CharField(_("subject identifier"), max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
 

@@ -184,7 +184,7 @@ RAPPORT_OIDC_ISSUER = os.environ.get("RAPPORT_OIDC_ISSUER", "").strip()
 RAPPORT_OIDC_CLIENT_ID = os.environ.get("RAPPORT_OIDC_CLIENT_ID", "")
 RAPPORT_OIDC_CLIENT_SECRET = os.environ.get("RAPPORT_OIDC_CLIENT_SECRET", "")
 # The button reads "Sign in with <label>".
-RAPPORT_OIDC_LABEL = os.environ.get("RAPPORT_OIDC_LABEL", "") or "single sign-on"
+RAPPORT_OIDC_LABEL = os.environ.get("RAPPORT_OIDC_LABEL", "") or _("single sign-on")
 RAPPORT_OIDC_SCOPES = os.environ.get("RAPPORT_OIDC_SCOPES", "openid email profile")
 # 0: only single sign-on (the password form is neither shown nor accepted).
 RAPPORT_LOCAL_LOGIN = env_bool("RAPPORT_LOCAL_LOGIN", True)
