@@ -142,7 +142,9 @@ def oidc_user_sign_in(*, issuer: str, claims: dict) -> User:
         if not user.is_active:
             raise OIDCRefused("inactive", user=user, subject=subject)
         _profile_sync(user, claims)
-        user_roles_sync(user, roles_from_claims(claims), source="oidc")
+        if settings.RAPPORT_OIDC_GROUPS_CLAIM:
+            user_roles_sync(user, roles_from_claims(claims), source="oidc")
+        # else the provider sends no groups (Google): roles stay as directors set them.
         identity.last_sign_in_at = timezone.now()
         identity.save(update_fields=["last_sign_in_at"])
     if not is_staff_member(user):

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
 from accounts.models import OIDCIdentity
 from relations.models import AuditEvent
@@ -145,6 +145,17 @@ def test_removed_from_the_director_group_loses_the_role_at_next_sign_in(sso, liv
         action=AuditEvent.Action.UPDATE, object_id=str(dana.pk)
     ).first()
     assert change.changes == {"roles": [["director"], ["manager"]], "source": "oidc"}
+
+
+def test_without_a_groups_claim_roles_stay_as_set_in_rapport(sso, live_server, settings):
+    settings.RAPPORT_OIDC_GROUPS_CLAIM = ""
+    _assert_refused(sign_in(live_server.url, "nora"), live_server, "no_role")
+    nora = User.objects.get(username="nora")
+    nora.groups.add(Group.objects.get_or_create(name="director")[0])
+    home = sign_in(live_server.url, "nora")
+    # A director without the provider's MFA claim: the local second factor.
+    assert urlsplit(home.url).path == "/settings/security/enrol/"
+    assert is_director(User.objects.get(username="nora"))
 
 
 def test_removed_from_every_mapped_group_is_refused(sso, live_server):
