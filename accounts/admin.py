@@ -1,6 +1,9 @@
 """API tokens in the admin, audited like those of the tokens page."""
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from knox.admin import AuthTokenAdmin
 from knox.models import AuthToken
 
@@ -9,6 +12,24 @@ from accounts.tokens import api_token_audit
 from relations.models import AuditEvent
 
 admin.site.unregister(AuthToken)
+
+
+class AdminSignInForm(AdminAuthenticationForm):
+    """The admin's password form obeys RAPPORT_LOCAL_LOGIN=0 like the sign-in page:
+    with single sign-on only, a password opens nothing."""
+
+    def clean(self):
+        from accounts.oidc import local_login_enabled
+
+        if not local_login_enabled():
+            raise ValidationError(
+                _("Passwords are turned off: sign in through your organisation's account."),
+                code="local_login_off",
+            )
+        return super().clean()
+
+
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(AuthToken)

@@ -108,7 +108,10 @@ def provider_metadata() -> dict:
 
 def _jwks(uri: str, *, refetch: bool) -> list[dict]:
     cached = _jwks_cache.get(uri)
-    if cached and (not refetch or cached[0] > time.monotonic() - JWKS_REFETCH_SECONDS):
+    # Fetched again after an hour in any case, so that a key the provider withdrew
+    # stops verifying here too.
+    fresh_for = JWKS_REFETCH_SECONDS if refetch else DISCOVERY_SECONDS
+    if cached and time.monotonic() - cached[0] < fresh_for:
         return cached[1]
     try:
         keys = _get_json(uri).get("keys", [])
@@ -400,6 +403,8 @@ class OIDCCallbackView(View):
         request.session[ID_TOKEN_SESSION_KEY] = request.oidc_id_token
         if mfa:
             request.session[PROVIDER_MFA_SESSION_KEY] = user.pk
+        else:
+            request.session.pop(PROVIDER_MFA_SESSION_KEY, None)
         return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 

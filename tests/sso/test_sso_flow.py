@@ -61,6 +61,11 @@ def test_local_login_off_shows_and_accepts_no_password(client, sso, settings, ma
     refused = client.post("/accounts/login/", {"username": "maria", "password": "pw"})
     assert refused.status_code == 200
     assert "_auth_user_id" not in client.session
+    manager.is_staff = True
+    manager.save()
+    admin = client.post("/admin/login/", {"username": "maria", "password": "pw"})
+    assert b"Passwords are turned off" in admin.content
+    assert "_auth_user_id" not in client.session
 
 
 # --- Journeys ---------------------------------------------------------------------------
