@@ -10,7 +10,7 @@ from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-QUIRKS = {"", "wrong_audience", "unknown_issuer", "expired", "bad_signature"}
+QUIRKS = {"", "wrong_audience", "unknown_issuer", "expired", "bad_signature", "wrong_nonce"}
 _state = {"quirk": ""}
 
 

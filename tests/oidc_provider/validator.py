@@ -52,6 +52,8 @@ class Validator(OAuth2Validator):
         elif quirk == "expired":
             id_token["iat"] = int(time.time()) - 7200
             id_token["exp"] = int(time.time()) - 3600
+        elif quirk == "wrong_nonce":
+            id_token["nonce"] = "a-nonce-of-another-sign-in"
         elif quirk == "bad_signature":
             # Same key id, another key: what a forger without the provider's key can do.
             key = jwk.JWK.generate(kty="RSA", size=2048)

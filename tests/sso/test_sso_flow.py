@@ -68,6 +68,30 @@ def test_local_login_off_shows_and_accepts_no_password(client, sso, settings, ma
     assert "_auth_user_id" not in client.session
 
 
+def test_the_provider_is_asked_for_a_code_with_pkce_state_and_nonce(sso, live_server):
+    session = requests.Session()
+    start = session.get(
+        f"{live_server.url}/accounts/oidc/start/?next=/dashboard/", allow_redirects=False
+    )
+    assert start.status_code == 302
+    target = urlsplit(start.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{sso.issuer}/authorize/"
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert query["response_type"] == "code"
+    assert query["client_id"] == "rapport"
+    assert query["redirect_uri"] == f"{live_server.url}/accounts/oidc/callback/"
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert set(query["scope"].split()) == {"openid", "email", "profile"}
+    assert len(query["state"]) >= 32 and len(query["nonce"]) >= 32
+    # A second sign-in started in parallel gets its own state and nonce.
+    again = urlsplit(
+        session.get(f"{live_server.url}/accounts/oidc/start/", allow_redirects=False).headers[
+            "Location"
+        ]
+    )
+    assert parse_qs(again.query)["state"][0] != query["state"]
+
+
 # --- Journeys ---------------------------------------------------------------------------
 
 
@@ -253,6 +277,7 @@ def test_a_replayed_code_is_refused(sso, live_server):
         ("wrong_audience", "wrong_audience"),
         ("bad_signature", "bad_signature"),
         ("expired", "expired"),
+        ("wrong_nonce", "nonce"),
     ],
 )
 def test_an_id_token_that_fails_a_check_is_refused(sso, live_server, quirk, reason):
