@@ -48,3 +48,36 @@ def test_groups_map_to_roles_by_the_configured_names(settings):
     assert roles_from_claims({"groups": ["crm-users"]}) == set()
     assert claim_values("one") == {"one"}
     assert claim_values(None) == set() and claim_values(42) == set()
+
+
+def test_with_an_issuer_the_csp_lets_the_sign_out_form_end_at_the_provider():
+    """Settings are read from the environment once: a fresh interpreter shows them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = "import json; from config import settings as s; print(json.dumps(s.SECURE_CSP))"
+    env = {**os.environ, "RAPPORT_OIDC_ISSUER": "https://idp.example.org/realms/staff"}
+    with_issuer = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    form_action = json.loads(with_issuer.stdout)["form-action"]
+    assert form_action == ["'self'", "https://idp.example.org"]
+    env.pop("RAPPORT_OIDC_ISSUER")
+    without = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(without.stdout)["form-action"] == ["'self'"]
