@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.contrib.auth.models import Group, User
+from django.contrib.sessions.backends.db import SessionStore
 
 from accounts.models import OIDCIdentity
 from relations.models import AuditEvent
@@ -293,3 +294,15 @@ def test_a_discovery_document_for_another_issuer_is_refused(sso, live_server, se
     refused = requests.get(f"{live_server.url}/accounts/oidc/start/", timeout=10)
     assert urlsplit(refused.url).path == "/accounts/login/"
     assert _refusals("unknown_issuer")
+
+
+def test_the_providers_error_answer_is_refused_and_uses_up_the_state(sso, live_server):
+    session = requests.Session()
+    start = session.get(f"{live_server.url}/accounts/oidc/start/", allow_redirects=False)
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    answer = {"error": "access_denied", "state": state}
+    denied = session.get(f"{live_server.url}/accounts/oidc/callback/", params=answer)
+    _assert_refused(denied, live_server, "provider_error")
+    assert _refusals("provider_error")[0].changes["error"] == "access_denied"
+    stored = SessionStore(session.cookies["sessionid"]).get("oidc_states", {})
+    assert state not in stored
