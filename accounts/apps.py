@@ -9,6 +9,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import security
+        from accounts import checks, security  # noqa: F401 (checks register themselves)
 
         security.connect_axes_signal()

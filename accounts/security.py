@@ -82,7 +82,9 @@ def security_event(
 
 @receiver(user_logged_in)
 def _log_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    security_event(AuditEvent.Action.SIGN_IN, request=request, user=user)
+    # A single sign-on says how (accounts.oidc): issuer, subject, the provider's MFA.
+    details = getattr(request, "rapport_sign_in_details", {}) if request is not None else {}
+    security_event(AuditEvent.Action.SIGN_IN, request=request, user=user, **details)
 
 
 @receiver(user_logged_out)
@@ -120,8 +122,11 @@ def mfa_required(user: User | AnonymousUser) -> bool:
 
 
 # Pages an unverified director may still open: the second-factor pages themselves,
-# signing out, and the language switch.
-MFA_EXEMPT_URL_NAMES = frozenset({"mfa-verify", "mfa-enrol", "logout", "set_language", "login"})
+# signing out, the language switch, and signing in again (with the password or through
+# the identity provider, whose multi-factor claim may verify the new session).
+MFA_EXEMPT_URL_NAMES = frozenset(
+    {"mfa-verify", "mfa-enrol", "logout", "set_language", "login", "oidc-start", "oidc-callback"}
+)
 
 
 def session_passed_second_factor(user: User | AnonymousUser) -> bool:

@@ -8,6 +8,7 @@ hardening a real deployment needs and refuses to start without a secret key.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -67,7 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, counting the identity provider's multi-factor sign-in (accounts.oidc).
+    "accounts.oidc.OTPMiddleware",
     "accounts.security.SecondFactorRequiredMiddleware",
     "accounts.security.RefusedAccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -146,6 +148,8 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on: answers only the OpenID callback (accounts.oidc), never a password.
+    "accounts.oidc.OIDCBackend",
 ]
 # Sign-in lock-out (django-axes): five failures for one username from one address
 # lock that pair for 15 minutes; a success resets the count. Locking the pair (not
@@ -181,6 +185,31 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- Single sign-on with the organisation's OpenID Connect provider (docs/sso.md) ---
+# Empty issuer: no single sign-on, the password form alone (as before).
+RAPPORT_OIDC_ISSUER = os.environ.get("RAPPORT_OIDC_ISSUER", "").strip()
+RAPPORT_OIDC_CLIENT_ID = os.environ.get("RAPPORT_OIDC_CLIENT_ID", "")
+RAPPORT_OIDC_CLIENT_SECRET = os.environ.get("RAPPORT_OIDC_CLIENT_SECRET", "")
+# The button reads "Sign in with <label>".
+RAPPORT_OIDC_LABEL = os.environ.get("RAPPORT_OIDC_LABEL", "") or _("single sign-on")
+RAPPORT_OIDC_SCOPES = os.environ.get("RAPPORT_OIDC_SCOPES", "openid email profile")
+# 0: only single sign-on (the password form is neither shown nor accepted).
+RAPPORT_LOCAL_LOGIN = env_bool("RAPPORT_LOCAL_LOGIN", True)
+# Whether a subject the provider vouches for gets an account on first sign-in.
+RAPPORT_OIDC_CREATE_USERS = env_bool("RAPPORT_OIDC_CREATE_USERS", False)
+# Adopt an existing account once by a verified e-mail (off: link in the admin instead).
+RAPPORT_OIDC_LINK_BY_EMAIL = env_bool("RAPPORT_OIDC_LINK_BY_EMAIL", False)
+# The claim listing the person's groups (or app roles), and the names that map to
+# Rapport's roles; roles are set from it at every sign-in.
+RAPPORT_OIDC_GROUPS_CLAIM = os.environ.get("RAPPORT_OIDC_GROUPS_CLAIM", "groups")
+RAPPORT_OIDC_MANAGER_GROUP = os.environ.get("RAPPORT_OIDC_MANAGER_GROUP", "rapport-managers")
+RAPPORT_OIDC_DIRECTOR_GROUP = os.environ.get("RAPPORT_OIDC_DIRECTOR_GROUP", "rapport-directors")
+# The provider's sign-in counts as the second factor when its `amr` holds one of these
+# (RFC 8176 method names) or its `acr` is one of RAPPORT_OIDC_MFA_ACR.
+RAPPORT_OIDC_MFA_AMR = env_list("RAPPORT_OIDC_MFA_AMR", "mfa,otp,hwk")
+RAPPORT_OIDC_MFA_ACR = env_list("RAPPORT_OIDC_MFA_ACR", "")
+RAPPORT_OIDC_TIMEOUT = float(os.environ.get("RAPPORT_OIDC_TIMEOUT", "10"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -224,6 +253,11 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+if RAPPORT_OIDC_ISSUER:
+    # Signing out posts a form that ends at the provider's end-session endpoint: browsers
+    # apply form-action to where the form's redirects lead.
+    _issuer = urlsplit(RAPPORT_OIDC_ISSUER)
+    SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
