@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from metrics.formatting import score_band
 from metrics.models import RelationshipScoreSnapshot, StakeholderScore, StakeholderScoreSnapshot
 from networks.graph import COVERAGE_STRENGTH
 from networks.models import NetworkHealth
@@ -45,9 +46,6 @@ if TYPE_CHECKING:
 # Influence and interest are 1–5; 4 and 5 count as high. The middle (3) counts as
 # low, so "Manage closely" holds only the people who clearly stand out.
 GRID_HIGH = 4
-# The trust colours of the grid: below 0.4 is the at-risk threshold of DESIGN §3.
-TRUST_LOW = 0.4
-TRUST_HIGH = 0.7
 # Selectable trend periods (days); the default shows a quarter.
 PERIODS = (30, 90, 180, 365, 730)
 DEFAULT_PERIOD = 90
@@ -76,13 +74,8 @@ QUADRANTS = {
 
 
 def trust_class(trust: float | None) -> str:
-    if trust is None:
-        return "trust-none"
-    if trust < TRUST_LOW:
-        return "trust-low"
-    if trust < TRUST_HIGH:
-        return "trust-mid"
-    return "trust-high"
+    """The colour band of a score: the one scale of DESIGN §5b (metrics.formatting)."""
+    return f"score-{score_band(trust) or 'none'}"
 
 
 # --- Scope: the organisation, a team or a strategic goal -------------------------------
