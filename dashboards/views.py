@@ -74,7 +74,18 @@ class ScopeForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=dashboards.DEFAULT_PERIOD,
+        initial=dashboards.DEFAULT_PERIOD,
     )
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        # The period box shows the period the headings use: the default when none
+        # was asked for (it showed the first choice, 30 days, under "90 days").
+        if data is not None and not data.get("period"):
+            data = data.copy()
+            data["period"] = str(dashboards.DEFAULT_PERIOD)
+        super().__init__(data, *args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -177,7 +188,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     trust_counts = dashboards.distribution(key, "trust")
     strength_counts = dashboards.distribution(key, "strength")
     distribution_chart = dashboards.bar_chart(
-        labels, {_("Trust"): trust_counts, _("Strength"): strength_counts}
+        labels,
+        {_("Trust"): trust_counts, _("Strength"): strength_counts},
+        y_title=_("key stakeholders"),
     )
     context = {
         "form": form,
@@ -359,6 +372,11 @@ class PlanFilterForm(forms.Form):
         label=gettext_lazy("Goal"),
         empty_label=gettext_lazy("All goals"),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
 
 
 @staff_required

@@ -313,6 +313,7 @@ def stakeholder_scores_panel(context: dict, stakeholder) -> dict[str, Any]:
         "visible": visible,
         "request": context["request"],
         "stakeholder_id": stakeholder.pk,
+        "level": "stakeholder",
     }
 
 
@@ -328,6 +329,7 @@ def relationship_scores_panel(context: dict, relationship) -> dict[str, Any]:
         "visible": visible,
         "request": context["request"],
         "stakeholder_id": relationship.stakeholder_id,
+        "level": "relationship",
         **_pulse_beside_trust(user, relationship, score),
     }
 

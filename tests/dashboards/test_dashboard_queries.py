@@ -56,8 +56,9 @@ CEILINGS = {
     # the stakeholder + tags; timeline count + page (+participants, stakeholders);
     # visible relationships; scores; relationships (+users); the network run, its
     # graph and the people of its panel; open commitments; scores visibility;
-    # monthly give/take
-    "stakeholder-detail": BASE + 16,
+    # monthly give/take; the interactions, commitments and outcomes the score
+    # explanation names (one query per kind, DESIGN §5b: items named, not ids)
+    "stakeholder-detail": BASE + 19,
 }
 
 
