@@ -63,7 +63,7 @@ def test_director_sees_health_and_charts(
 
     # The organisation's roll-up and its give/take ledger.
     page.goto(f"{live_server.url}{known['acme'].get_absolute_url()}")
-    expect(page.locator("#organization-rollup")).to_contain_text("0.50")
+    expect(page.locator("#organization-rollup")).to_contain_text("50 fair")
     ledger = page.locator(f"canvas[data-chart='ledger-organization-{known['acme'].pk}']")
     expect(ledger).to_have_attribute("data-ready", "1")
     expect(page.locator(".ledger-balance")).to_contain_text("Acme owes us")
