@@ -221,6 +221,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
+# Medium dates in both languages ("5 Dec 2026", "5 dec 2026"): config/formats/.
+FORMAT_MODULE_PATH = ["config.formats"]
 # The language picked with the switcher is remembered in a cookie for a year, so
 # the browser keeps it across sign-outs and sessions (Django's set_language).
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60

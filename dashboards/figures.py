@@ -25,9 +25,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Floor, TruncMonth
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from metrics.formatting import score_band
 from metrics.models import RelationshipScoreSnapshot, StakeholderScore, StakeholderScoreSnapshot
 from networks.graph import COVERAGE_STRENGTH
 from networks.models import NetworkHealth
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
 # Influence and interest are 1–5; 4 and 5 count as high. The middle (3) counts as
 # low, so "Manage closely" holds only the people who clearly stand out.
 GRID_HIGH = 4
-# The trust colours of the grid: below 0.4 is the at-risk threshold of DESIGN §3.
-TRUST_LOW = 0.4
-TRUST_HIGH = 0.7
 # Selectable trend periods (days); the default shows a quarter.
 PERIODS = (30, 90, 180, 365, 730)
 DEFAULT_PERIOD = 90
@@ -76,13 +73,8 @@ QUADRANTS = {
 
 
 def trust_class(trust: float | None) -> str:
-    if trust is None:
-        return "trust-none"
-    if trust < TRUST_LOW:
-        return "trust-low"
-    if trust < TRUST_HIGH:
-        return "trust-mid"
-    return "trust-high"
+    """The colour band of a score: the one scale of DESIGN §5b (metrics.formatting)."""
+    return f"score-{score_band(trust) or 'none'}"
 
 
 # --- Scope: the organisation, a team or a strategic goal -------------------------------
@@ -283,10 +275,10 @@ def distribution(stakeholders: QuerySet[Stakeholder], field: str) -> list[int]:
 
 
 def bucket_labels() -> list[str]:
-    step = 1 / DISTRIBUTION_BUCKETS
-    # In the active language's format ("0,1–0,2" in Dutch): built per request.
+    # On the 0–100 scale every score uses (DESIGN §5b): "0–9", "10–19", …, "90–100".
+    step = 100 // DISTRIBUTION_BUCKETS
     return [
-        f"{number_format(round(i * step, 1), 1)}–{number_format(round((i + 1) * step, 1), 1)}"
+        f"{i * step}–{(i + 1) * step - (1 if i < DISTRIBUTION_BUCKETS - 1 else 0)}"
         for i in range(DISTRIBUTION_BUCKETS)
     ]
 
@@ -301,6 +293,7 @@ def line_chart(
     y_min: float | None = None,
     y_max: float | None = None,
     percent: bool = False,
+    y_title: str = "",
 ) -> dict[str, Any]:
     return {
         "type": "line",
@@ -309,16 +302,22 @@ def line_chart(
         "yMin": y_min,
         "yMax": y_max,
         "percent": percent,
+        "yTitle": str(y_title),
     }
 
 
 def bar_chart(
-    labels: list[str], series: dict[str, list[float | None]], *, line: dict | None = None
+    labels: list[str],
+    series: dict[str, list[float | None]],
+    *,
+    line: dict | None = None,
+    y_title: str = "",
 ) -> dict[str, Any]:
     chart = {
         "type": "bar",
         "labels": labels,
         "datasets": [{"label": str(name), "data": values} for name, values in series.items()],
+        "yTitle": str(y_title),
     }
     if line:
         chart["datasets"].append({"type": "line", **line})
@@ -328,7 +327,11 @@ def bar_chart(
 def health_chart(trend: list[NetworkHealth]) -> tuple[dict, dict]:
     labels = [row.date.isoformat() for row in trend]
     index = line_chart(
-        labels, {_("Health index"): [row.health_index for row in trend]}, y_min=0, y_max=100
+        labels,
+        {_("Health index"): [row.health_index for row in trend]},
+        y_min=0,
+        y_max=100,
+        y_title=_("index, 0–100"),
     )
     shares = line_chart(
         labels,
@@ -341,6 +344,8 @@ def health_chart(trend: list[NetworkHealth]) -> tuple[dict, dict]:
         },
         y_min=0,
         y_max=1,
+        percent=True,
+        y_title=_("share or score, 0–100"),
     )
     return index, shares
 
@@ -350,7 +355,8 @@ def health_chart(trend: list[NetworkHealth]) -> tuple[dict, dict]:
 
 def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROWS) -> dict:
     """Stakeholders I own or know whose last contact (by anyone) is older than their
-    cadence, most overdue first (relative to the cadence); never-contacted ones last.
+    cadence, most days overdue first (the number the row shows; issue 18), then the
+    most overdue relative to the cadence; never-contacted ones last.
 
     Two queries: the candidates' contact dates (a manager's own portfolio, so the
     rows are bounded by what one person holds), then the shown rows in full.
@@ -361,7 +367,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
         .values_list("pk", "cadence_days", "score__last_contact")
         .order_by()
     )
-    overdue: list[tuple[float, int, int]] = []
+    overdue: list[tuple[int, float, int, int]] = []
     never: list[int] = []
     for pk, cadence, last_contact in candidates:
         if last_contact is None:
@@ -369,10 +375,10 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
             continue
         days = (now - last_contact).days
         if days > cadence:
-            overdue.append((-(days - cadence) / cadence, pk, days))
+            overdue.append((-(days - cadence), -(days - cadence) / cadence, pk, days))
     overdue.sort()
-    days_by_pk = {pk: days for _ratio, pk, days in overdue}
-    chosen = [pk for _ratio, pk, _days in overdue[:limit]]
+    days_by_pk = {pk: days for _by, _ratio, pk, days in overdue}
+    chosen = [pk for _by, _ratio, pk, _days in overdue[:limit]]
     chosen += sorted(never)[: max(0, limit - len(chosen))]
     people = Stakeholder.objects.in_bulk(chosen) if chosen else {}
     rows = []
@@ -515,12 +521,33 @@ def ledger(interactions: QuerySet[Interaction]) -> list[dict[str, Any]]:
         .annotate(given=Sum("value_given"), received=Sum("value_received"), n=Count("pk"))
         .order_by("month")
     )
+    # Months without an interaction are shown as empty months, not skipped: a
+    # per-month chart must not join January to June as if they were neighbours.
+    by_month = {_month_start(row["month"]): row for row in rows}
     balance = 0
     out = []
-    for row in rows:
+    for month in _months_between(min(by_month, default=None), max(by_month, default=None)):
+        row = by_month.get(month) or {"month": month, "given": 0, "received": 0, "n": 0}
         balance += (row["given"] or 0) - (row["received"] or 0)
-        out.append({**row, "balance": balance})
+        out.append({**row, "month": month, "balance": balance})
     return out
+
+
+def _month_start(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value.replace(day=1)
+
+
+def _months_between(first: date | None, last: date | None) -> list[date]:
+    if first is None or last is None:
+        return []
+    months = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
 
 
 def ledger_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -532,6 +559,7 @@ def ledger_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
             _("Received"): [-(row["received"] or 0) for row in rows],
         },
         line={"label": str(_("Running balance")), "data": [row["balance"] for row in rows]},
+        y_title=_("value points per month"),
     )
 
 

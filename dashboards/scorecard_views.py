@@ -130,6 +130,8 @@ def _trend_chart(card: scorecards.Scorecard) -> dict:
         },
         y_min=0,
         y_max=1,
+        percent=True,
+        y_title=_("score, 0–100"),
     )
 
 

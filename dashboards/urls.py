@@ -12,6 +12,7 @@ urlpatterns = [
     path("goals/", views.goal_list, name="goal-list"),
     path("goals/<int:pk>/", views.goal_detail, name="goal-detail"),
     path("plans/", views.plan_list, name="plan-list"),
+    path("scores/how/", views.how_scores_work, name="how-scores-work"),
     path(
         "people/<int:pk>/scorecard/",
         scorecard_views.person_scorecard,

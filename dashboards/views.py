@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -73,7 +74,18 @@ class ScopeForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=dashboards.DEFAULT_PERIOD,
+        initial=dashboards.DEFAULT_PERIOD,
     )
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        # The period box shows the period the headings use: the default when none
+        # was asked for (it showed the first choice, 30 days, under "90 days").
+        if data is not None and not data.get("period"):
+            data = data.copy()
+            data["period"] = str(dashboards.DEFAULT_PERIOD)
+        super().__init__(data, *args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -176,7 +188,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     trust_counts = dashboards.distribution(key, "trust")
     strength_counts = dashboards.distribution(key, "strength")
     distribution_chart = dashboards.bar_chart(
-        labels, {_("Trust"): trust_counts, _("Strength"): strength_counts}
+        labels,
+        {_("Trust"): trust_counts, _("Strength"): strength_counts},
+        y_title=_("key stakeholders"),
     )
     context = {
         "form": form,
@@ -360,6 +374,11 @@ class PlanFilterForm(forms.Form):
         empty_label=gettext_lazy("All goals"),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
+
 
 @staff_required
 def plan_list(request: HttpRequest) -> HttpResponse:
@@ -388,3 +407,52 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         ),
     )
     return render(request, "dashboards/plan_list.html", {"form": form, "page": page})
+
+
+@login_required
+def how_scores_work(request: HttpRequest) -> HttpResponse:
+    """Every formula and constant of DESIGN §3, read from the settings the maths uses."""
+    from metrics import scoring
+    from metrics.conf import score_settings
+    from metrics.formatting import BALANCE_EVEN, BAND_FAIR, BAND_STRONG, format_money
+    from metrics.formatting import localized as num
+    from networks.graph import COVERAGE_STRENGTH, THREAD_STRENGTH
+    from relations.querysets import KEY_IMPORTANCE
+
+    cfg = score_settings()
+    kinds = dict(Interaction.Kind.choices)
+
+    def pct(value: float) -> str:
+        return f"{num(value * 100, 0)}%"
+
+    return render(
+        request,
+        "dashboards/how_scores_work.html",
+        {
+            "band_strong": BAND_STRONG,
+            "band_fair": BAND_FAIR,
+            "band_fair_top": BAND_STRONG - 1,
+            "balance_even": num(BALANCE_EVEN * 100, 0),
+            "half_life": num(cfg.half_life_days, 0),
+            "ror_window": num(cfg.ror_window_days, 0),
+            "hourly_rate": format_money(cfg.hourly_rate),
+            "trust_weights": [
+                (name, pct(float(cfg.trust_weights[name])))
+                for name in ("reliability", "sentiment", "reciprocity")
+            ],
+            "kind_weights": [
+                (kinds.get(kind, kind), num(float(weight), 1))
+                for kind, weight in sorted(cfg.kind_weights.items(), key=lambda kw: -kw[1])
+            ],
+            "risk_low_trust": num(scoring.RISK_LOW_TRUST * 100, 0),
+            "risk_trust_fall": num(scoring.RISK_TRUST_FALL * 100, 0),
+            "risk_trust_fall_days": scoring.RISK_TRUST_FALL_DAYS,
+            "risk_overdue_percent": num((scoring.RISK_OVERDUE_FACTOR - 1) * 100, 0),
+            "risk_low_reciprocity": num(scoring.RISK_LOW_RECIPROCITY * 100, 0),
+            "risk_min_volume": num(scoring.RISK_RECIPROCITY_MIN_VOLUME, 0),
+            "thread_strength": num(THREAD_STRENGTH * 100, 0),
+            "coverage_strength": num(COVERAGE_STRENGTH * 100, 0),
+            "key_importance": KEY_IMPORTANCE,
+            "top_k": scoring.TOP_K,
+        },
+    )

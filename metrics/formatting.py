@@ -83,6 +83,9 @@ _REASON_TEXTS: dict[str, tuple[tuple[str, ...], Any]] = {
 }
 
 
+_POINTS = {"trust", "limit", "before", "now", "drop", "reciprocity"}
+
+
 def risk_reason(reason: Any) -> str:
     """An at-risk reason in the active language; its stored message when unknown."""
     if not isinstance(reason, dict):
@@ -93,8 +96,140 @@ def risk_reason(reason: Any) -> str:
     if known is None or len(numbers) != len(known[0]):
         return message
     names, text = known
+    # Scores and their limits read 0–100 like everywhere else (DESIGN §5b).
     figures = {
-        name: localized(float(number), 2) if "." in number else number
+        name: localized(float(number) * 100, 0) if name in _POINTS else number
         for name, number in zip(names, numbers, strict=True)
     }
     return str(text) % figures
+
+
+# --- Scores in words (DESIGN §5b) -----------------------------------------------------
+# Every 0–1 score on a page is shown ×100, rounded, with one band word and colour;
+# the bands apply to the rounded number, so a page never shows "70 fair".
+BAND_STRONG = 70
+BAND_FAIR = 40
+# |balance| below this reads as "balanced" (DESIGN §5b).
+BALANCE_EVEN = 0.2
+
+BAND_LABELS = {
+    "strong": gettext_lazy("strong"),
+    "fair": gettext_lazy("fair"),
+    "weak": gettext_lazy("weak"),
+}
+
+SCORE_NAMES = {
+    "trust": gettext_lazy("Trust"),
+    "strength": gettext_lazy("Strength"),
+    "sentiment": gettext_lazy("Sentiment"),
+    "reliability": gettext_lazy("Reliability"),
+    "reciprocity": gettext_lazy("Reciprocity"),
+    "health": gettext_lazy("Health index"),
+}
+
+SCORE_DEFINITIONS = {
+    "trust": gettext_lazy(
+        "Trust, 0–100: reliability, sentiment and reciprocity combined; "
+        "strong from 70, weak below 40."
+    ),
+    "strength": gettext_lazy(
+        "Strength, 0–100: how much recent contact there is, meetings counting most "
+        "and older contact less; strong from 70, weak below 40."
+    ),
+    "sentiment": gettext_lazy(
+        "Sentiment, 0–100: the tone of recent interactions (50 is neutral); "
+        "strong from 70, weak below 40."
+    ),
+    "reliability": gettext_lazy(
+        "Reliability, 0–100: the share of commitments kept (overdue ones count as "
+        "broken), recent ones counting most; strong from 70, weak below 40."
+    ),
+    "reciprocity": gettext_lazy(
+        "Reciprocity, 0–100: how evenly give and take are balanced (100 is even); "
+        "strong from 70, weak below 40."
+    ),
+    "health": gettext_lazy("Health index, 0–100: the network's overall condition."),
+}
+
+
+def score_points(value: Any) -> int | None:
+    """A 0–1 score as the whole number 0–100 every page shows, or None."""
+    value = number(value)
+    return None if value is None else int(round(value * 100))
+
+
+def score_band(value: Any) -> str | None:
+    """ "strong", "fair" or "weak" for a 0–1 score (on its rounded 0–100 form)."""
+    points = score_points(value)
+    if points is None:
+        return None
+    if points >= BAND_STRONG:
+        return "strong"
+    if points >= BAND_FAIR:
+        return "fair"
+    return "weak"
+
+
+def score_words(value: Any) -> str:
+    """A 0–1 score in plain text: "67 fair", or "—"."""
+    points = score_points(value)
+    if points is None:
+        return "—"
+    return f"{localized(points, 0)}\u00a0{BAND_LABELS[score_band(value) or 'weak']}"
+
+
+def score_html(value: Any, kind: str = "trust", *, words: bool = True, focus: bool = True) -> str:
+    """A score as a badge: number, band word and colour; its definition on hover or focus."""
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+
+    definition = SCORE_DEFINITIONS.get(kind, "")
+    # Inside a link or a <summary> the control takes the focus (no nested focus stops).
+    tabindex = mark_safe(' tabindex="0"') if focus else ""
+    points = score_points(value)
+    if points is None:
+        return format_html(
+            '<span class="score score-none"{} data-definition="{}" title="{}">'
+            '—<span class="visually-hidden"> {}</span></span>',
+            tabindex,
+            definition,
+            definition,
+            gettext_lazy("not enough data"),
+        )
+    band = score_band(value) or "weak"
+    return format_html(
+        '<span class="score score-{}"{} data-definition="{}" title="{}">'
+        '<span class="score-value">{}</span>{}</span>',
+        band,
+        tabindex,
+        definition,
+        definition,
+        localized(points, 0),
+        format_html(' <span class="score-band">{}</span>', BAND_LABELS[band])
+        if words
+        else format_html('<span class="visually-hidden"> {}</span>', BAND_LABELS[band]),
+    )
+
+
+def balance_words(balance: Any) -> str:
+    """The reciprocity balance in words (positive: we give more)."""
+    value = number(balance)
+    if value is None:
+        return str(gettext_lazy("no give and take recorded yet"))
+    if abs(value) < BALANCE_EVEN:
+        return str(gettext_lazy("balanced"))
+    if value > 0:
+        return str(gettext_lazy("you give more"))
+    return str(gettext_lazy("they give more"))
+
+
+def medium_date(value: Any) -> str:
+    """A date (or datetime, in the current time zone) in the locale's medium form."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    if value is None:
+        return "—"
+    if hasattr(value, "tzinfo") and hasattr(value, "hour"):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return date_format(value, "SHORT_DATE_FORMAT")

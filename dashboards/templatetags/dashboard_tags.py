@@ -13,12 +13,30 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from dashboards import figures as dashboards
-from metrics.formatting import format_money, localized, number, risk_reason, ror
+from metrics.formatting import (
+    balance_words,
+    format_money,
+    localized,
+    medium_date,
+    number,
+    risk_reason,
+    ror,
+    score_points,
+    score_words,
+)
+from metrics.templatetags import metrics_scores
 from relations.models import Organization, Stakeholder
 
 register = template.Library()
 register.filter("ror", ror)
 register.filter("risk_reason", risk_reason)
+# Scores read alike on every page (DESIGN §5b): one home, metrics.formatting.
+register.filter("score", metrics_scores.score, is_safe=True)
+register.filter("score_in_link", metrics_scores.score_in_link, is_safe=True)
+register.filter("score_number", metrics_scores.score_number, is_safe=True)
+register.filter("score_words", score_words)
+register.filter("medium_date", medium_date)
+register.filter("balance_words", balance_words)
 
 # Roll-up trends cover a year of daily snapshots.
 ROLLUP_TREND_DAYS = 365
@@ -26,8 +44,9 @@ ROLLUP_TREND_DAYS = 365
 
 @register.filter
 def ratio(value: float | None) -> str:
-    value = number(value)
-    return "—" if value is None else localized(value, 2)
+    """A 0–1 score as its 0–100 number, for plain text (tables use the `score` badge)."""
+    points = score_points(value)
+    return "—" if points is None else localized(points, 0)
 
 
 @register.filter
@@ -110,9 +129,9 @@ def sparkline(values: list[float], width: int = 120, height: int = 28) -> SafeSt
         f"{i * step:.1f},{height - 2 - max(0.0, min(1.0, v)) * (height - 4):.1f}"
         for i, v in enumerate(values)
     )
-    label = _("Trust from %(first).2f to %(last).2f over %(n)d snapshots") % {
-        "first": values[0],
-        "last": values[-1],
+    label = _("Trust from %(first)s to %(last)s over %(n)d snapshots") % {
+        "first": score_words(values[0]),
+        "last": score_words(values[-1]),
         "n": len(values),
     }
     return format_html(

@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from metrics.formatting import format_money, localized, risk_reason, ror
+from metrics.formatting import (
+    SCORE_NAMES,
+    balance_words,
+    format_money,
+    localized,
+    medium_date,
+    number,
+    risk_reason,
+    ror,
+    score_html,
+    score_words,
+)
 from metrics.models import CurrentScore
 from metrics.pulse import PulseGap, sparkline_points
 
@@ -17,13 +27,37 @@ register = template.Library()
 # The at-risk reasons in the reader's language, as on the dashboards.
 register.filter("risk_reason", risk_reason)
 
+register.filter("balance_words", balance_words)
+register.filter("medium_date", medium_date)
+
+
+@register.filter(is_safe=True)
+def score(value: Any, kind: str = "trust") -> str:
+    """A 0–1 score as its 0–100 badge with band word, colour and definition."""
+    return score_html(value, kind)
+
+
+@register.filter(is_safe=True)
+def score_number(value: Any, kind: str = "trust") -> str:
+    """The compact badge (number and colour; the band word for screen readers only)."""
+    return score_html(value, kind, words=False)
+
+
+@register.filter(is_safe=True)
+def score_in_link(value: Any, kind: str = "trust") -> str:
+    """The badge inside a link, which holds the focus itself."""
+    return score_html(value, kind, focus=False)
+
+
+register.filter("score_words", score_words)
+
 # (field on the model, key in the explanation, label, how to show it)
 PANEL_ROWS = [
-    ("trust", "trust", _("Trust"), "ratio"),
-    ("reciprocity", "reciprocity", _("Reciprocity"), "ratio"),
-    ("strength", "strength", _("Strength"), "ratio"),
-    ("sentiment", "sentiment", _("Sentiment"), "ratio"),
-    ("reliability", "reliability", _("Reliability"), "ratio"),
+    ("trust", "trust", _("Trust"), "score"),
+    ("reciprocity", "reciprocity", _("Reciprocity"), "score"),
+    ("strength", "strength", _("Strength"), "score"),
+    ("sentiment", "sentiment", _("Sentiment"), "score"),
+    ("reliability", "reliability", _("Reliability"), "score"),
     ("given", "given", _("Given"), "amount"),
     ("received", "received", _("Received"), "amount"),
     ("investment", "investment", _("Investment"), "money"),
@@ -32,7 +66,9 @@ PANEL_ROWS = [
 ]
 
 
-def _shown(value: float | None, how: str) -> str:
+def _shown(value: float | None, how: str, key: str) -> str:
+    if how == "score":
+        return score_html(value, key, focus=False)
     if value is None:
         return "—"
     # Formatted for the active language ("1.234", "0,57"), like the dashboards.
@@ -40,73 +76,225 @@ def _shown(value: float | None, how: str) -> str:
         return format_money(value)
     if how == "percent":
         return ror(value)
-    return localized(value, 2)
+    return localized(value, 1)
 
 
-@register.simple_tag
-def score_rows(score: CurrentScore) -> list[dict[str, Any]]:
-    """The panel's figures: label, shown value and the explanation entry of each."""
+@register.simple_tag(takes_context=True)
+def score_rows(context: template.Context, score: CurrentScore) -> list[dict[str, Any]]:
+    """The panel's figures: label, shown value, the explanation in words and its items."""
     explanation = score.explanation or {}
-    return [
-        {
+    user = context["request"].user if "request" in context else None
+    items = explained_items(explanation, user)
+    rows = []
+    for field, key, label, how in PANEL_ROWS:
+        entry = explanation.get(key) or {}
+        value = getattr(score, field)
+        row = {
+            "key": key,
             "label": label,
-            "value": getattr(score, field),
-            "shown": _shown(getattr(score, field), how),
-            "entry": explanation.get(key) or {},
+            "value": value,
+            "shown": _shown(value, how, key),
+            "summary": entry_summary(key, entry, score),
+            "items": [item_sentence(key, item, items) for item in entry.get("top") or []],
+            "no_return": False,
         }
-        for field, key, label, how in PANEL_ROWS
-    ]
+        if key == "ror" and value is not None and not (score.return_value or 0):
+            # −100 % only says nothing was recorded: say that instead (DESIGN §5b).
+            row["no_return"] = True
+            row["shown"] = str(_("no return recorded yet"))
+        rows.append(row)
+    return rows
 
 
-@register.filter
-def component_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return number_format(float(f"{value:.3g}"))
-    if isinstance(value, dict):
-        return ", ".join(
-            f"{str(component_label(k)).lower()} {component_value(v)}" for k, v in value.items()
+def explained_items(explanation: dict, user: Any) -> dict[tuple[str, int], Any]:
+    """The interactions, commitments and outcomes an explanation names, by (type, id):
+    at most one query per type, and only the records the reader may see."""
+    from relations.models import Commitment, Interaction, Outcome
+
+    wanted: dict[str, set[int]] = {}
+    for entry in explanation.values():
+        if isinstance(entry, dict):
+            for item in entry.get("top") or []:
+                wanted.setdefault(str(item.get("type")), set()).add(int(item.get("id", 0)))
+    models = {"interaction": Interaction, "commitment": Commitment, "outcome": Outcome}
+    found: dict[tuple[str, int], Any] = {}
+    for kind, ids in wanted.items():
+        model = models.get(kind)
+        if model is None or user is None:
+            continue
+        for obj in model.objects.visible_to(user).filter(pk__in=ids):
+            found[(kind, obj.pk)] = obj
+    return found
+
+
+def _weighted(value: Any) -> str:
+    value = number(value)
+    return "—" if value is None else localized(abs(value), 1)
+
+
+def item_sentence(key: str, item: dict, found: dict[tuple[str, int], Any]) -> dict[str, Any]:
+    """One "moved most by" item in words: what it was and what it did, never a bare id."""
+    kind = str(item.get("type"))
+    obj = found.get((kind, int(item.get("id", 0))))
+    contribution = number(item.get("contribution")) or 0.0
+    url = ""
+    if obj is None:
+        what = {
+            "interaction": _("an interaction you may not see"),
+            "commitment": _("a commitment you may not see"),
+            "outcome": _("an outcome you may not see"),
+        }.get(kind, _("a record you may not see"))
+    elif kind == "interaction":
+        what = _("%(kind)s on %(date)s: “%(subject)s”") % {
+            "kind": obj.get_kind_display(),
+            "date": medium_date(obj.occurred_at),
+            "subject": obj.subject,
+        }
+        url = obj.get_absolute_url()
+    elif kind == "commitment":
+        what = _("commitment due %(date)s: “%(text)s”") % {
+            "date": medium_date(obj.due_date),
+            "text": obj.description,
+        }
+    else:
+        what = _("%(kind)s outcome on %(date)s%(text)s") % {
+            "kind": obj.get_kind_display(),
+            "date": medium_date(obj.occurred_on),
+            "text": f": “{obj.description[:80]}”" if obj.description else "",
+        }
+    via = str(item.get("via") or "")
+    effect_key = {"reliability": "reliability", "sentiment": "sentiment", "reciprocity": "balance"}
+    return {
+        "what": str(what),
+        "url": url,
+        "effect": str(
+            item_effect(
+                effect_key.get(via, key) if key == "trust" else key,
+                contribution,
+                via if key == "trust" else "",
+            )
+        ),
+    }
+
+
+def item_effect(key: str, contribution: float, via: str = "") -> str:
+    """What one item did to a score, in a sentence."""
+    amount = _weighted(contribution)
+    up = contribution > 0
+    if key == "given":
+        text = _("you gave %(n)s (weighted by recency)") % {"n": amount}
+    elif key == "received":
+        text = _("they gave %(n)s (weighted by recency)") % {"n": amount}
+    elif key in ("reciprocity", "reciprocity_balance", "balance"):
+        text = (
+            _("you gave more than you received (%(n)s weighted points)")
+            if up
+            else _("you received more than you gave (%(n)s weighted points)")
+        ) % {"n": amount}
+    elif key == "strength":
+        text = _("added %(n)s to engagement, raising strength") % {"n": amount}
+    elif key == "sentiment":
+        text = (
+            _("a positive tone, raising sentiment")
+            if up
+            else _("a negative tone, lowering sentiment")
         )
-    return str(value)
+    elif key == "reliability":
+        text = (
+            _("kept, raising reliability") if up else _("broken or overdue, lowering reliability")
+        )
+    elif key == "investment":
+        text = _("cost %(money)s of time and expenses") % {"money": format_money(abs(contribution))}
+    elif key in ("return", "ror"):
+        text = (
+            _("brought a return of %(money)s") if up else _("cost %(money)s of time and expenses")
+        ) % {"money": format_money(abs(contribution))}
+    else:
+        text = amount
+    if via:
+        text = _("%(effect)s (through %(score)s)") % {
+            "effect": text,
+            "score": str(SCORE_NAMES.get(via, via)).lower(),
+        }
+    return str(text)
 
 
-# Names of the explanation's components and item types (metrics.scoring), as shown.
-COMPONENT_LABELS = {
-    "broken_weight": _("Broken (weighted)"),
-    "commitment": _("Commitment"),
-    "counted": _("Counted"),
-    "days_since_contact": _("Days since last contact"),
-    "engagement": _("Engagement"),
-    "given": _("Given"),
-    "hourly_rate": _("Hourly rate"),
-    "interaction": _("Interaction"),
-    "interactions": _("Interactions"),
-    "investment": _("Investment"),
-    "kept_weight": _("Kept (weighted)"),
-    "outcome": _("Outcome"),
-    "outcomes": _("Outcomes"),
-    "received": _("Received"),
-    "reciprocity": _("Reciprocity"),
-    "reciprocity_balance": _("Reciprocity balance"),
-    "reliability": _("Reliability"),
-    "return": _("Return"),
-    "ror": _("Return on relationship"),
-    "sentiment": _("Sentiment"),
-    "strength": _("Strength"),
-    "trust": _("Trust"),
-    "weight": _("Weight"),
-    "weighted_sentiment": _("Weighted sentiment"),
-    "weights": _("Weights"),
-    "window_days": _("Window (days)"),
-}
+def entry_summary(key: str, entry: dict, score: Any) -> str:
+    """How a score came about, in a sentence, from its explanation's components."""
+    c = entry.get("components") or {}
 
+    def n(name: str) -> str:
+        return localized(number(c.get(name)) or 0.0, 1)
 
-@register.filter
-def component_label(name: Any) -> str:
-    """A component's label in the reader's language; unknown names readable as they are."""
-    label = COMPONENT_LABELS.get(str(name))
-    return str(label) if label is not None else str(name).replace("_", " ").capitalize()
+    def count(name: str) -> int:
+        return int(number(c.get(name)) or 0)
+
+    if key == "trust":
+        weights = c.get("weights") or {}
+        parts = [
+            _("%(score)s %(value)s (weight %(weight)s%%)")
+            % {
+                "score": str(SCORE_NAMES[name]).lower(),
+                "value": score_words(c.get(name)),
+                "weight": localized((number(weights.get(name)) or 0.0) * 100, 0),
+            }
+            for name in ("reliability", "sentiment", "reciprocity")
+            if number(c.get(name)) is not None
+        ]
+        if not parts:
+            return str(_("Not enough data yet."))
+        return str(_("Combines %(parts)s.") % {"parts": ", ".join(str(p) for p in parts)})
+    if key in ("reciprocity", "reciprocity_balance"):
+        return str(
+            _("You gave %(given)s and received %(received)s (weighted by recency): %(words)s.")
+            % {
+                "given": _weighted(c.get("given")),
+                "received": _weighted(c.get("received")),
+                "words": balance_words(score.reciprocity_balance),
+            }
+        )
+    if key in ("given", "received"):
+        return str(
+            _("Over %(n)d interactions, recent ones counting most.") % {"n": count("interactions")}
+        )
+    if key == "strength":
+        return str(
+            _("%(n)d interactions; engagement %(e)s (meetings count most, older contact less).")
+            % {"n": count("interactions"), "e": n("engagement")}
+        )
+    if key == "sentiment":
+        return str(
+            _("The tone of %(n)d interactions with a sentiment; 50 is neutral.")
+            % {"n": count("counted")}
+        )
+    if key == "reliability":
+        return str(
+            _("%(n)d commitments counted: kept weigh %(kept)s, broken or overdue %(broken)s.")
+            % {"n": count("counted"), "kept": n("kept_weight"), "broken": n("broken_weight")}
+        )
+    if key == "investment":
+        return str(
+            _("%(n)d interactions in the last %(days)s days, time at %(rate)s an hour.")
+            % {
+                "n": count("interactions"),
+                "days": localized(number(c.get("window_days")) or 0.0, 0),
+                "rate": format_money(number(c.get("hourly_rate"))),
+            }
+        )
+    if key == "return":
+        return str(
+            _("%(n)d outcomes recorded in the last %(days)s days.")
+            % {"n": count("outcomes"), "days": localized(number(c.get("window_days")) or 0.0, 0)}
+        )
+    if key == "ror":
+        return str(
+            _("Return %(ret)s against investment %(inv)s.")
+            % {
+                "ret": format_money(number(c.get("return"))),
+                "inv": format_money(number(c.get("investment"))),
+            }
+        )
+    return ""
 
 
 @register.inclusion_tag("metrics/partials/scores_panel.html", takes_context=True)
@@ -120,7 +308,13 @@ def stakeholder_scores_panel(context: dict, stakeholder) -> dict[str, Any]:
     visible = score is not None or (
         Stakeholder.objects.scores_visible_to(user).filter(pk=stakeholder.pk).exists()
     )
-    return {"score": score, "visible": visible, "request": context["request"]}
+    return {
+        "score": score,
+        "visible": visible,
+        "request": context["request"],
+        "stakeholder_id": stakeholder.pk,
+        "level": "stakeholder",
+    }
 
 
 @register.inclusion_tag("metrics/partials/scores_panel.html", takes_context=True)
@@ -145,6 +339,8 @@ def relationship_scores_panel(context: dict, relationship) -> dict[str, Any]:
         "score": score,
         "visible": visible,
         "request": context["request"],
+        "stakeholder_id": relationship.stakeholder_id,
+        "level": "relationship",
         "pulse": pulse,
         "pulse_flag": pulse_flag_message(
             review_gap(row), own=pulse.assessed_by_id == user.pk, author=pulse.assessed_by
@@ -167,7 +363,7 @@ def pulse_flag_message(gap: PulseGap | None, *, own: bool = True, author: Any = 
     """The review flag in the reader's language, or "" when pulse and trust agree."""
     if gap is None:
         return ""
-    numbers = {"pulse": localized(gap.pulse, 2), "trust": localized(gap.trust, 2)}
+    numbers = {"pulse": score_words(gap.pulse), "trust": score_words(gap.trust)}
     if own:
         if gap.direction == "higher":
             text = _(
@@ -203,8 +399,8 @@ def pulse_sparkline(pulses: list, width: int = 120, height: int = 28) -> str:
     if not values:
         return ""
     label = _("Pulse from %(first)s to %(last)s over %(n)d assessments") % {
-        "first": localized(values[0], 2),
-        "last": localized(values[-1], 2),
+        "first": score_words(values[0]),
+        "last": score_words(values[-1]),
         "n": len(values),
     }
     # Presentation attributes, not a style attribute: the strict CSP allows them.

@@ -8,6 +8,10 @@
   function initPicker(select) {
     if (select.tomselect || typeof TomSelect === "undefined") return;
     const url = select.dataset.autocompleteUrl;
+    // Tom Select points the <label> at its own input; the hidden original keeps a
+    // name of its own, so that no control is left unlabelled.
+    const label = select.labels && select.labels.length ? select.labels[0].textContent.trim() : "";
+    if (label) select.setAttribute("aria-label", label);
     const quick = select.dataset.quickCreate
       ? document.getElementById(select.dataset.quickCreate)
       : null;

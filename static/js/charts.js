@@ -25,6 +25,8 @@
     if (spec.yMin !== null && spec.yMin !== undefined) y.min = spec.yMin;
     if (spec.yMax !== null && spec.yMax !== undefined) y.max = spec.yMax;
     if (spec.percent) y.ticks = { callback: percentTick };
+    // The unit of the figures, on the axis (issue 18: charts labelled with units).
+    if (spec.yTitle) y.title = { display: true, text: spec.yTitle };
     return {
       type: spec.type,
       data: { labels: spec.labels, datasets },

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.menus import open_menu
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, known  # noqa: F401
 from tests.mfa import sign_in_through_form
 
@@ -31,6 +32,7 @@ def test_director_sees_health_and_charts(
     sign_in(page, live_server, "dana")
     # The director's home shows the index and leads to the dashboard.
     expect(page.locator("#health-heading")).to_be_visible()
+    open_menu(page, "Insights")
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.locator("#health-index")).to_have_text("50")
@@ -54,14 +56,14 @@ def test_director_sees_health_and_charts(
     # The power/interest grid names the quadrants; a tile leads to the people behind it.
     grid = page.locator("#power-interest-grid")
     expect(grid).to_contain_text("Manage closely")
-    expect(grid.get_by_role("link", name=re.compile("^Alba"))).to_have_class("trust-high")
+    expect(grid.get_by_role("link", name=re.compile("^Alba"))).to_have_class("score-strong")
     page.locator("a[href='/dashboard/stakeholders/?figure=unthreaded']").click()
     expect(page.locator("#figure-stakeholders tbody tr")).to_have_count(1)
     expect(page.locator("#figure-stakeholders")).to_contain_text("Cleo")
 
     # The organisation's roll-up and its give/take ledger.
     page.goto(f"{live_server.url}{known['acme'].get_absolute_url()}")
-    expect(page.locator("#organization-rollup")).to_contain_text("0.50")
+    expect(page.locator("#organization-rollup")).to_contain_text("50 fair")
     ledger = page.locator(f"canvas[data-chart='ledger-organization-{known['acme'].pk}']")
     expect(ledger).to_have_attribute("data-ready", "1")
     expect(page.locator(".ledger-balance")).to_contain_text("Acme owes us")
@@ -102,6 +104,7 @@ def test_manager_logs_an_interaction_from_an_overdue_row(
     expect(page.locator("#losing-touch")).to_contain_text("Finn")
 
     # The portfolio lists her too, sortable.
+    open_menu(page, "Insights")
     page.get_by_role("link", name="Portfolio", exact=True).click()
     page.get_by_label("Sort by").select_option("trust")
     page.get_by_role("button", name="Sort").click()

@@ -9,6 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.menus import open_menu
 from tests.browser.test_journey_dashboards import CHARTS_DRAWN, sign_in
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, known  # noqa: F401
 from tests.mfa import pass_second_factor
@@ -27,6 +28,7 @@ def test_director_switches_the_dashboard_to_dutch(
     problems,  # noqa: F811
 ):
     sign_in(page, live_server, "dana")
+    open_menu(page, "Insights")
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
     expect(page.locator("#health-index")).to_have_text("50")
@@ -36,6 +38,7 @@ def test_director_switches_the_dashboard_to_dutch(
     # The switcher: choosing a language submits it (app.js); its button is for no-JS.
     switcher = page.locator("nav form[data-language-switcher]")
     expect(switcher.locator("[data-language-submit]")).to_be_hidden()
+    open_menu(page)  # the user menu holds the switcher
     with page.expect_navigation():
         switcher.get_by_label("Language").select_option("nl")
 
@@ -48,7 +51,7 @@ def test_director_switches_the_dashboard_to_dutch(
     expect(nav.get_by_role("link", name="Interactie vastleggen")).to_be_visible()
     expect(page.locator("#health-index")).to_have_text("50")
     expect(page.locator("[data-figure='return']")).to_have_text("€\u00a05.000")
-    expect(page.locator("[data-figure='trust']")).to_have_text("0,50")
+    expect(page.locator("[data-figure='trust']")).to_have_text("50 redelijk")
     expect(page.locator("#power-interest-grid")).to_contain_text("Nauw betrekken")
     expect(switcher.get_by_label("Taal")).to_have_value("nl")
 
@@ -65,6 +68,7 @@ def test_director_switches_the_dashboard_to_dutch(
     cookie = next(c for c in page.context.cookies() if c["name"] == "django_language")
     assert cookie["value"] == "nl" and cookie["sameSite"] == "Lax"
     assert cookie["expires"] - time.time() > YEAR_IN_SECONDS - 3600
+    open_menu(page, "Inzichten")
     page.get_by_role("link", name="Portefeuille", exact=True).click()
     expect(page.get_by_role("heading", name="Mijn portefeuille")).to_be_visible()
 

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from relations.importing import services, tasks
 from relations.importing.models import ImportJob
 from relations.models import Stakeholder
+from tests.browser.menus import open_menu
 from tests.factories import StakeholderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,6 +54,7 @@ def test_manager_imports_a_csv_follows_progress_and_undoes_it(
     page.get_by_label("Password").fill("pw")
     page.get_by_role("button", name="Sign in").click()
 
+    open_menu(page, "Stakeholders")
     page.get_by_role("link", name="Import", exact=True).click()
     expect(page).to_have_url(re.compile(r"/imports/$"))
     page.get_by_role("link", name="New import").click()

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from relations.models import DataProtectionAction, Stakeholder
 from relations.privacy.redaction import ERASED
 from relations.services import interaction_log
+from tests.browser.menus import open_menu
 from tests.factories import StakeholderFactory, UserFactory
 from tests.mfa import confirmed_totp, sign_in_through_form
 
@@ -58,7 +59,8 @@ def test_director_exports_then_erases_a_person(page: Page, live_server, people):
 
     expect(page.locator("#erased-notice")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{ERASED} #{sam.pk}")
-    page.get_by_role("navigation", name="Main").get_by_title("Data protection").click()
+    open_menu(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Data protection").click()
     register = page.locator("#register-table")
     expect(register).to_contain_text("Erasure")
     expect(register).to_contain_text("Request by letter of 2 May")

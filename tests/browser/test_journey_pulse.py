@@ -61,10 +61,10 @@ def test_manager_records_a_pulse_and_sees_it_beside_trust(page: Page, live_serve
 
     beside = page.locator(".pulse-beside-trust")
     expect(beside).to_contain_text("Your pulse")
-    expect(beside).to_contain_text("0.92")  # (5 + 5 + 4) / 3 on the 0–1 scale
+    expect(beside).to_contain_text("92 strong")  # (5 + 5 + 4) / 3, shown 0–100
     assert time.monotonic() - started < 20
     expect(page.locator(".pulse-flag")).to_contain_text(
-        "Your assessment is higher than the computed trust (0.92 vs 0.42)"
+        "Your assessment is higher than the computed trust (92\u00a0strong vs 42\u00a0fair)"
     )
     history = page.locator("#pulse-history")
     expect(history).to_contain_text("Very open about the budget")

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.menus import open_menu
 from tests.mfa import sign_in_through_form
 from tests.scorecards.known import build_world
 
@@ -33,6 +34,7 @@ def test_director_follows_a_coaching_signal_to_the_stakeholders_behind_it(
     page.on("pageerror", lambda e: problems.append(str(e)))
     sign_in(page, live_server.url, "dana")
 
+    open_menu(page, "Insights")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Team").click()
     expect(page.get_by_role("heading", name="Team: everyone")).to_be_visible()
     page.get_by_label("Team", exact=True).select_option(label="Energy")
@@ -86,6 +88,7 @@ def test_a_manager_sees_their_scorecard_but_not_the_team(page: Page, live_server
     sign_in(page, live_server.url, "maria")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Team", exact=True)).to_have_count(0)
+    open_menu(page)
     nav.get_by_role("link", name="My scorecard").click()
     expect(page.get_by_role("heading", name="My scorecard")).to_be_visible()
     page.get_by_label("Period").select_option(label="Last 365 days")

@@ -53,8 +53,6 @@ def test_dashboard_shows_the_figures_and_their_trend(known, director, client_for
         ("covered", "67%"),
         ("single_threaded", "33%"),
         ("unthreaded", "33%"),
-        ("trust", "0.50"),
-        ("reciprocity", "0.50"),
         ("return", "€5,000"),
         ("investment", "€800"),
         ("ror", "+525%"),
@@ -64,6 +62,13 @@ def test_dashboard_shows_the_figures_and_their_trend(known, director, client_for
         assert f'data-figure="{figure}">{shown}</div>' in html, figure
         # Every figure links to the stakeholders behind it.
         assert f"?figure={figure}" in html
+    # Scores show 0–100 with their band word (DESIGN §5b).
+    for figure in ("trust", "reciprocity"):
+        assert re.search(
+            rf'data-figure="{figure}"><span class="score score-fair"[^>]*>'
+            r'<span class="score-value">50</span> <span class="score-band">fair</span>',
+            html,
+        ), figure
     # The at-risk list names Bram, his reason and his owner.
     at_risk = html.split('id="at-risk-table"')[1].split("</table>")[0]
     assert "Bram" in at_risk and "Maria Manager" in at_risk and "Alba" not in at_risk
@@ -87,9 +92,10 @@ def test_power_interest_grid_places_and_colours_key_stakeholders(known, director
     html = response.content.decode()
     for label in ("Manage closely", "Keep satisfied", "Keep informed", "Monitor"):
         assert label in html
-    assert re.search(r'class="trust-high" href="[^"]+"[^>]*>Alba', html)
-    assert re.search(r'class="trust-low" href="[^"]+"[^>]*>Bram', html)
-    assert re.search(r'class="trust-none" href="[^"]+"[^>]*>Cleo', html)
+    # One colour scale for scores everywhere (DESIGN §5b): strong / fair / weak.
+    assert re.search(r'class="score-strong" href="[^"]+"[^>]*>Alba', html)
+    assert re.search(r'class="score-weak" href="[^"]+"[^>]*>Bram', html)
+    assert re.search(r'class="score-none" href="[^"]+"[^>]*>Cleo', html)
 
 
 @pytest.mark.parametrize(
@@ -165,3 +171,13 @@ def test_dashboard_before_the_first_computation(director, client_for):
     response = client_for(director).get(reverse("dashboard"))
     assert response.status_code == 200
     assert "has not been computed yet" in response.content.decode()
+
+
+@pytest.mark.parametrize(("query", "days"), [("", 90), ("?team=", 90), ("?period=30", 30)])
+def test_the_period_box_shows_the_period_of_the_headings(known, director, client_for, query, days):
+    html = client_for(director).get(reverse("dashboard") + query).content.decode()
+
+    assert f"Trends over {days} days" in html
+    period = html.split('id="id_period"', 1)[1].split("</select>", 1)[0]
+    assert re.search(rf'<option value="{days}" selected>', period)
+    assert 'class="form-select"' in html.split('id="id_team"', 1)[0].rsplit("<select", 1)[1]

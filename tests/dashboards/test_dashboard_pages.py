@@ -1,6 +1,7 @@
 """The manager home, the portfolio, goals, plans, the organisation roll-up and the
 give/take ledger, against the known network of conftest.py."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from metrics.models import RelationshipScoreSnapshot, StakeholderScore
 from relations.models import Commitment, Relationship
-from tests.factories import CommitmentFactory, OrganizationFactory
+from tests.factories import CommitmentFactory, OrganizationFactory, StakeholderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,22 @@ class TestManagerHome:
         html = response.content.decode()
         eve = known["eve"]
         assert f'href="/interactions/new/?stakeholder={eve.pk}"' in html
+
+    def test_losing_touch_is_ordered_by_days_overdue(self, manager, client_for):
+        from metrics.recompute import scores_recompute_all
+        from tests.dashboards.conftest import meet
+
+        # Ana: 5 days past a 10-day cadence (50 %); Ben: 30 days past 100 (30 %).
+        ana = StakeholderFactory(name="Ana", owner=manager, cadence_days=10)
+        ben = StakeholderFactory(name="Ben", owner=manager, cadence_days=100)
+        meet(manager, ana, days_ago=15.5)
+        meet(manager, ben, days_ago=130.5)
+        scores_recompute_all()
+        rows = client_for(manager).get(reverse("home")).context["losing_touch"]["rows"]
+        assert [(r["stakeholder"].name, r["overdue_by"]) for r in rows] == [
+            ("Ben", 30),
+            ("Ana", 5),
+        ]
 
     def test_any_logged_contact_resets_the_queue(self, known, manager, other_manager, client_for):
         from metrics.recompute import scores_recompute_all
@@ -127,7 +144,8 @@ class TestPortfolio:
                 relationship=relationship, date=today - timedelta(days=days), trust=trust
             )
         html = client_for(manager).get(reverse("portfolio")).content.decode()
-        assert 'aria-label="Trust from 0.20 to 0.90 over 3 snapshots"' in html
+        # Scores read 0–100 with their band (DESIGN §5b).
+        assert 'aria-label="Trust from 20\u00a0weak to 90\u00a0strong over 3 snapshots"' in html
         assert html.count("<polyline") == 1
 
     def test_only_my_relationships(self, known, other_manager, client_for):
@@ -194,7 +212,11 @@ class TestOrganizationRollupAndLedger:
     def test_rollup_for_a_director(self, known, director, client_for):
         response = client_for(director).get(known["acme"].get_absolute_url())
         html = response.content.decode()
-        assert 'data-figure="mean_trust">0.50<' in html
+        assert re.search(
+            r'data-figure="mean_trust"><span class="score score-fair"[^>]*>'
+            r'<span class="score-value">50<',
+            html,
+        )
         assert 'data-figure="at_risk">1<' in html
         assert 'data-figure="return">€5,000<' in html
         # Given 3×2 + 4×5 = 26, received 3×2 = 6: we gave 20 more, Acme owes us.
@@ -205,7 +227,11 @@ class TestOrganizationRollupAndLedger:
     ):
         html = client_for(other_manager).get(known["acme"].get_absolute_url()).content.decode()
         assert "Over 1 stakeholder whose scores you may see." in html
-        assert 'data-figure="mean_trust">0.00<' in html
+        assert re.search(
+            r'data-figure="mean_trust"><span class="score score-weak"[^>]*>'
+            r'<span class="score-value">0<',
+            html,
+        )
 
     def test_rollup_trend_from_snapshots(self, known, director, client_for):
         today = timezone.now().date()
@@ -223,6 +249,22 @@ class TestOrganizationRollupAndLedger:
         assert "Given and received are in balance." in html
         html = client_for(manager).get(known["bram"].get_absolute_url()).content.decode()
         assert "We have given 20 more than we received: Bram owes us." in html
+
+    def test_ledger_shows_empty_months_as_empty(self, manager):
+        from dashboards import figures
+        from tests.dashboards.conftest import meet
+
+        lone = StakeholderFactory(name="Lone", owner=manager)
+        meet(manager, lone, days_ago=1, given=3, received=1)
+        meet(manager, lone, days_ago=95, given=1, received=1)
+        rows = figures.ledger(figures.stakeholder_interactions(lone.pk))
+        # Every month from the first to the last, the quiet ones with nothing in them.
+        assert len(rows) >= 3
+        assert [row["n"] for row in rows][0] == 1 and rows[-1]["n"] == 1
+        assert all(row["n"] == 0 and row["given"] == 0 for row in rows[1:-1])
+        assert rows[-1]["balance"] == 2
+        months = [row["month"] for row in rows]
+        assert all(later > earlier for earlier, later in zip(months, months[1:], strict=False))
 
     def test_ledger_hidden_from_who_may_not_see_the_scores(self, known, other_manager, client_for):
         html = client_for(other_manager).get(known["alba"].get_absolute_url()).content.decode()

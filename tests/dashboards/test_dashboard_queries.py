@@ -56,8 +56,10 @@ CEILINGS = {
     # the stakeholder + tags; timeline count + page (+participants, stakeholders);
     # visible relationships; scores; relationships (+users); the network run, its
     # graph and the people of its panel; open commitments; scores visibility;
-    # monthly give/take; outcomes; known ties
-    "stakeholder-detail": BASE + 18,
+    # monthly give/take; outcomes; known ties; the interactions, commitments and
+    # outcomes the score explanation names (one query per kind, DESIGN §5b: items
+    # named, not ids)
+    "stakeholder-detail": BASE + 21,
 }
 
 

@@ -157,8 +157,9 @@ def test_no_marked_string_is_missing_from_the_catalogue(tmp_path, settings, po_e
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", ["€1,234", "−€1,234", "0.57", "46%", "—"]),
-        ("nl", ["€\u00a01.234", "−€\u00a01.234", "0,57", "46%", "—"]),
+        # Scores read 0–100 in both languages (DESIGN §5b).
+        ("en", ["€1,234", "−€1,234", "57", "46%", "—"]),
+        ("nl", ["€\u00a01.234", "−€\u00a01.234", "57", "46%", "—"]),
     ],
 )
 def test_money_and_numbers_follow_the_language(language, expected, settings):
@@ -181,13 +182,13 @@ def test_risk_reasons_are_shown_in_the_readers_language():
     with translation.override("nl"):
         shown = [risk_reason(reason) for reason in stored]
     assert shown == [
-        "Vertrouwen 0,20 ligt onder 0,40",
+        "Vertrouwen 20 ligt onder 40",
         "Kernstakeholder voor het laatst gesproken 95 dagen geleden, meer dan 50% over het "
         "contactinterval van 60 dagen",
         "A reason this page does not know",
     ]
     with translation.override("en"):
-        assert risk_reason(stored[0]) == "Trust 0.20 is below 0.40"
+        assert risk_reason(stored[0]) == "Trust 20 is below 40"
 
 
 # --- Pages --------------------------------------------------------------------
@@ -215,9 +216,10 @@ def test_dates_are_written_the_dutch_way(client, manager, stakeholder):
     )
     client.force_login(manager)
     english = client.get("/commitments/").content.decode()
-    assert "March 14, 2031" in english
+    # The unambiguous medium form (DESIGN §5b), never 03/14/2031 or 14-03-2031.
+    assert "14 Mar 2031" in english
     dutch = client.get("/commitments/", headers={"accept-language": "nl"}).content.decode()
-    assert "14 maart 2031" in dutch and "uiterlijk" in dutch
+    assert "14 mrt 2031" in dutch and "uiterlijk" in dutch
     assert 'datetime="2031-03-14"' in dutch  # the machine-readable date stays ISO
 
 
@@ -227,9 +229,10 @@ def test_dashboard_figures_in_dutch(client, director, known):  # noqa: F811
     assert "Netwerkgezondheid" in html and "Gezondheidsindex" in html
     assert 'data-figure="return">€\u00a05.000</div>' in html
     assert 'data-figure="investment">€\u00a0800</div>' in html
-    assert 'data-figure="trust">0,50</div>' in html
-    # Bram's stored reason ("Trust 0.00 is below 0.40") is read in Dutch.
-    assert "Vertrouwen 0,00 ligt onder 0,40" in html
+    assert 'data-figure="trust"><span class="score score-fair"' in html
+    assert '<span class="score-value">50</span> <span class="score-band">redelijk</span>' in html
+    # Bram's stored reason ("Trust 0.00 is below 0.40") is read in Dutch, 0–100.
+    assert "Vertrouwen 0 ligt onder 40" in html
     assert "is below" not in html
 
 

@@ -52,7 +52,8 @@ def test_a_manager_records_a_pulse_and_sees_it_beside_trust(
     html = client.get(response["Location"]).content.decode()
     assert "Your authenticity pulse was saved." in html
     beside = re.search(r'class="[^"]*pulse-beside-trust.*?</div>', html, re.S).group(0)
-    assert "Your pulse" in beside and "0.75" in beside
+    # 0–100 like the scores (DESIGN §5b).
+    assert "Your pulse" in beside and '<span class="score-value">75</span>' in beside
     # Trust 0.70 and pulse 0.75 agree: no flag.
     assert "pulse-flag" not in html
     assert 'class="pulse-row"' in html and "Open about the budget" in html
@@ -112,7 +113,7 @@ def test_the_flag_says_when_the_pulse_is_higher_than_trust(
     html = client_for(manager).get(relationship.get_absolute_url()).content.decode()
 
     assert (
-        "Your assessment is higher than the computed trust (0.83 vs 0.42): "
+        "Your assessment is higher than the computed trust (83\u00a0strong vs 42\u00a0fair): "
         "check recent broken commitments or negative interactions." in html
     )
 
@@ -125,7 +126,9 @@ def test_the_flag_says_when_the_pulse_is_lower_than_trust(relationship, manager,
 
     html = client_for(manager).get(relationship.get_absolute_url()).content.decode()
 
-    assert "Your assessment is lower than the computed trust (0.33 vs 0.90)" in html
+    assert (
+        "Your assessment is lower than the computed trust (33\u00a0weak vs 90\u00a0strong)" in html
+    )
 
 
 def test_the_latest_pulse_is_the_one_compared(relationship, manager, client_for, trust):
