@@ -5,13 +5,17 @@
 
   // Type-ahead pickers: a <select data-autocomplete-url> becomes a Tom Select
   // whose options come from a small JSON endpoint (only what the user may see).
+  // Tom Select points the <label> at its own input; the hidden original keeps a
+  // name of its own, so that no control is left unlabelled.
+  function keepLabel(control) {
+    const label = control.labels && control.labels.length ? control.labels[0].textContent.trim() : "";
+    if (label) control.setAttribute("aria-label", label);
+  }
+
   function initPicker(select) {
     if (select.tomselect || typeof TomSelect === "undefined") return;
     const url = select.dataset.autocompleteUrl;
-    // Tom Select points the <label> at its own input; the hidden original keeps a
-    // name of its own, so that no control is left unlabelled.
-    const label = select.labels && select.labels.length ? select.labels[0].textContent.trim() : "";
-    if (label) select.setAttribute("aria-label", label);
+    keepLabel(select);
     const quick = select.dataset.quickCreate
       ? document.getElementById(select.dataset.quickCreate)
       : null;
@@ -195,6 +199,7 @@
   function initTagPicker(input) {
     if (input.tomselect || typeof TomSelect === "undefined") return;
     const known = JSON.parse(input.dataset.tagOptions || "[]");
+    keepLabel(input);
     new TomSelect(input, {
       plugins: ["remove_button"],
       delimiter: ",",

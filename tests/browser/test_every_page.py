@@ -22,9 +22,9 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
-from relations.models import Commitment, Interaction, Relationship
+from relations.models import Commitment, Interaction, Relationship, StakeholderLink
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, build_known  # noqa: F401
-from tests.factories import CommitmentFactory, TeamFactory
+from tests.factories import CommitmentFactory, OutcomeFactory, TeamFactory
 from tests.mfa import sign_in_through_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,6 +36,7 @@ LANGUAGES = ("en", "nl")
 # URL names that are not pages to look at, with the reason.
 EXEMPT = {
     "logout": "POST only (signs out)",
+    "stakeholder-quick-create": "POST only (the inline form inside the interaction form; its journey covers it)",
     "set_language": "POST only (the switcher's target)",
     "login": "seen before signing in by every journey; needs no signed-in role",
     "mfa-verify": "only reachable in the middle of signing in",
@@ -136,6 +137,17 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "relationship-detail": {"pk": data["relationship"].pk},
         "interaction-detail": {"pk": data["interaction"].pk},
         "interaction-edit": {"pk": data["interaction"].pk},
+        "stakeholder-edit": {"pk": data["alba"].pk},
+        "stakeholder-archive": {"pk": data["alba"].pk},
+        "stakeholder-link-create": {"pk": data["alba"].pk},
+        "stakeholder-link-edit": {"pk": data["link"].pk},
+        "organization-edit": {"pk": data["acme"].pk},
+        "organization-archive": {"pk": data["acme"].pk},
+        "relationship-edit": {"pk": data["relationship"].pk},
+        "outcome-edit": {"pk": data["outcome"].pk},
+        "outcome-archive": {"pk": data["outcome"].pk},
+        "goal-edit": {"pk": data["goal"].pk},
+        "goal-archive": {"pk": data["goal"].pk},
     }
 
 
@@ -156,6 +168,10 @@ def test_every_page_fits_reads_and_passes_axe(
         team=team,
         relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
         interaction=Interaction.objects.filter(stakeholders=data["alba"]).first(),
+        outcome=OutcomeFactory(stakeholder=data["alba"], credited_to=manager),
+        link=StakeholderLink.objects.create(
+            from_stakeholder=data["alba"], to_stakeholder=data["bram"], created_by=manager
+        ),
     )
     kwargs = page_kwargs(data)
     pages = page_names()

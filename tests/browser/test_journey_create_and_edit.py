@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from relations.models import Interaction, Stakeholder
+from tests.browser.menus import open_menu
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,8 +31,7 @@ def _sign_in(page: Page, url: str) -> None:
 
 
 def _ror(page: Page) -> str:
-    row = page.locator(".scores-panel dl > div", has_text="Return on relationship")
-    return row.locator("summary").inner_text()
+    return page.locator(".scores-panel .score-row-ror summary").inner_text()
 
 
 def test_new_stakeholder_meeting_outcome_and_ror(page: Page, live_server, maria, problems):
@@ -186,6 +186,7 @@ def test_a_goal_with_linked_stakeholders(page: Page, live_server, maria, problem
     """A manager's goal is her own (directors may give goals to others: tests/relations)."""
     chloe = Stakeholder.objects.create(name="Chloé Dubois", owner=maria)
     _sign_in(page, live_server.url)
+    open_menu(page, "Insights")
     page.get_by_role("link", name="Goals").first.click()
     page.get_by_role("link", name="New goal").click()
     page.locator("#id_title").fill("Enter the French market")

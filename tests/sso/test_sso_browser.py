@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from relations.models import AuditEvent
+from tests.browser.menus import open_menu
 from tests.mfa import confirmed_totp, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,6 +52,7 @@ def test_a_manager_signs_in_through_the_provider_and_out_of_both(page, live_serv
     expect(page).to_have_url(re.compile(r"/stakeholders/$"))
     expect(page.get_by_role("navigation", name="Main").get_by_text("Maria Manager")).to_be_visible()
 
+    open_menu(page)  # the user menu
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     # The provider's session ended too: signing in asks for the password again.
@@ -62,6 +64,7 @@ def test_a_manager_signs_in_through_the_provider_and_out_of_both(page, live_serv
 def test_a_director_with_the_providers_mfa_reaches_the_dashboard(page, live_server, journey):
     sign_in_at_provider(page, live_server, "dana", then="/dashboard/")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    open_menu(page, "Insights")
     expect(page.get_by_role("link", name="Audit trail")).to_be_visible()
     assert journey == []
 
