@@ -26,6 +26,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 import demo.seed
+from demo.management.commands.bench_first_pages import statistics_forget
 from relations.models import Relationship, Stakeholder
 from relations.roles import DIRECTOR, MANAGER
 from tests.clients import token_client
@@ -69,20 +70,6 @@ def explain(sql: str) -> tuple[dict, set[str]]:
     text = raw if isinstance(raw, str) else json.dumps(raw)
     hashed = set(re.findall(r"hashed (SubPlan \d+)", text))
     return json.loads(text)[0]["Plan"], hashed
-
-
-def statistics_forget() -> None:
-    """Put the tables back as a fresh database has them: no statistics, no row count
-    (earlier tests in this database may have analysed them at a handful of rows)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM pg_statistic WHERE starelid IN (SELECT oid FROM pg_class"
-            " WHERE relnamespace = 'public'::regnamespace)"
-        )
-        cursor.execute(
-            "UPDATE pg_class SET reltuples = -1, relpages = 0"
-            " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'i')"
-        )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from relations.importing import services as importing
 from relations.merging.services import organization_merge, stakeholder_merge
 from relations.models import Interaction, Organization, Stakeholder
 from tests.factories import InteractionFactory, OrganizationFactory, StakeholderFactory
+from tests.imports.conftest import _tasks_in_process  # noqa: F401 (autouse: imports in process)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -37,16 +38,6 @@ def people_csv(rows: int) -> bytes:
     lines = ["Name,E-mail,Organisation"]
     lines += [f"Person {i},person{i}@example.org,Org {i % 7}" for i in range(rows)]
     return "\n".join(lines).encode()
-
-
-@pytest.fixture(autouse=True)
-def _tasks_in_process():
-    from config.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
 
 
 @pytest.fixture
