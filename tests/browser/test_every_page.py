@@ -36,7 +36,7 @@ LANGUAGES = ("en", "nl")
 # URL names that are not pages to look at, with the reason.
 EXEMPT = {
     "logout": "POST only (signs out)",
-    "stakeholder-quick-create": "POST only (the inline form of the log form; its journey covers it)",
+    "stakeholder-quick-create": "POST only (the log form's inline form; its journey covers it)",
     "set_language": "POST only (the switcher's target)",
     "login": "seen before signing in by every journey; needs no signed-in role",
     "mfa-verify": "only reachable in the middle of signing in",
