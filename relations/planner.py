@@ -10,11 +10,14 @@ target), so it costs well under a second even at the `large` demo size.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, models
+from django.db import DatabaseError, connection, models, transaction
+
+logger = logging.getLogger(__name__)
 
 type Table = type[models.Model] | str
 
@@ -24,23 +27,42 @@ def bulk_rows_threshold() -> int:
     return int(getattr(settings, "RAPPORT_ANALYZE_AFTER_ROWS", 1000))
 
 
-def _table_name(table: Table) -> str:
-    if isinstance(table, str):
-        # An app label ("relations.interaction") or a table name.
-        return apps.get_model(table)._meta.db_table if "." in table else table
-    return table._meta.db_table
+def _table_name(table: Table) -> str | None:
+    """A model's table; a label ("relations.interaction") names a model, any other
+    string a table. None for a label that names no model (a job's summary key)."""
+    if not isinstance(table, str):
+        return table._meta.db_table
+    if "." not in table:
+        return table
+    try:
+        return apps.get_model(table)._meta.db_table
+    except (LookupError, ValueError):
+        return None
 
 
 def statistics_refresh(tables: Iterable[Table]) -> list[str]:
     """Run ANALYZE on `tables` (models, "app.model" labels or table names) on
-    PostgreSQL; elsewhere nothing. Returns the tables analysed, sorted."""
+    PostgreSQL; elsewhere nothing. Returns the tables analysed, sorted.
+
+    Never fails its caller: statistics are an optimisation, the write they follow
+    has happened (a refusal is logged, and autovacuum catches up later).
+    """
     if connection.vendor != "postgresql":
         return []
-    names = sorted({_table_name(table) for table in tables})
-    with connection.cursor() as cursor:
-        for name in names:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
-    return names
+    names = sorted({name for table in tables if (name := _table_name(table)) is not None})
+    existing = set(connection.introspection.table_names())
+    analysed = []
+    for name in names:
+        if name not in existing:
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
+        except DatabaseError:
+            logger.warning("Could not refresh the planner statistics of %s", name, exc_info=True)
+            continue
+        analysed.append(name)
+    return analysed
 
 
 def statistics_refresh_after_bulk(rows: int, tables: Iterable[Table]) -> list[str]:

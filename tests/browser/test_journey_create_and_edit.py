@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from relations.models import Interaction, Stakeholder
 from tests.browser.menus import open_menu
+from tests.dashboards.conftest import _tasks_in_process  # noqa: F401 (autouse: scores on commit)
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -98,3 +98,21 @@ def test_seeding_the_demo_analyses_what_it_wrote():
     call_command("seed_demo", size="tiny", verbosity=0)
     for model in (Stakeholder, Interaction, Interaction.stakeholders.through, Organization):
         assert analysed_since(model._meta.db_table, started), model._meta.db_table
+
+
+def test_an_interaction_import_analyses_its_tables_and_finishes(manager, threshold):
+    """An interaction import records more than tables (relationships it opened): the
+    refresh takes the tables and the import still ends done."""
+    person = StakeholderFactory(email="olga@example.org")
+    lines = ["date,kind,subject,stakeholders,participants"]
+    lines += [
+        f"2026-03-{1 + i % 28:02d} 10:00,call,Call {i},{person.email},maria" for i in range(30)
+    ]
+    job, _ = importing.import_job_create(
+        owner=manager, kind="interactions", file_name="calls.csv", content="\n".join(lines).encode()
+    )
+    started = timezone.now()
+    importing.import_job_start(job, mapping=None, duplicates="merge")
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 30), job.error or job.report
+    assert analysed_since(Interaction._meta.db_table, started)
