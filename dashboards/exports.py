@@ -14,7 +14,8 @@ from dashboards.views import ScopeForm
 from networks.models import NetworkHealth
 from networks.services import health_current
 from relations.exports.services import csv_stream
-from relations.pages import director_required
+from relations.pages import action_required
+from relations.roles import Action
 
 HEALTH_MEASURES = (
     "health_index",
@@ -41,7 +42,7 @@ def _health_rows(section: str, name: str, health: NetworkHealth | None) -> Itera
         yield [section, name, label, getattr(health, measure)]
 
 
-@director_required
+@action_required(Action.SEE_NETWORK_HEALTH)
 def dashboard_export(request: HttpRequest) -> StreamingHttpResponse:
     scope = ScopeForm(request.GET or None).scope()
     rows: list[list] = []

@@ -25,7 +25,7 @@ from dashboards.scorecards import Period
 from relations.ids import parse_id
 from relations.models import Team
 from relations.pages import DateInput, staff_required
-from relations.roles import is_director, staff_users
+from relations.roles import Action, figures_of_person_visible_to, may, staff_users
 
 
 def _preset_label(days: int) -> str:
@@ -113,7 +113,7 @@ def scorecard_person(user: User, pk: Any) -> User:
     wanted = parse_id(str(pk))
     if wanted is None:
         raise Http404
-    if wanted != user.pk and not is_director(user):
+    if not figures_of_person_visible_to(user, wanted):
         raise Http404
     person = staff_users().filter(pk=wanted).first()
     if person is None:
@@ -149,7 +149,7 @@ def person_scorecard(request: HttpRequest, pk: int) -> HttpResponse:
         "period": period,
         "previous": period.previous(),
         "is_self": person.pk == request.user.pk,
-        "show_signals": is_director(request.user),
+        "show_signals": may(request.user, Action.SEE_TEAM_FIGURES),
         "trend_chart": _trend_chart(card),
         "today": timezone.localdate(),
     }
@@ -248,7 +248,7 @@ def teams_side_by_side(cards: list[scorecards.Scorecard], period: Period) -> lis
 @staff_required
 def team_scorecard(request: HttpRequest) -> HttpResponse:
     """Every staff member side by side, or one team's (`?team=`): directors only."""
-    if not is_director(request.user):
+    if not may(request.user, Action.SEE_TEAM_FIGURES):
         raise Http404
     team_form = TeamChoiceForm(request.GET or None)
     team = team_form.cleaned_data.get("team") if team_form.is_valid() else None
@@ -257,7 +257,7 @@ def team_scorecard(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def team_detail_scorecard(request: HttpRequest, pk: int) -> HttpResponse:
-    if not is_director(request.user):
+    if not may(request.user, Action.SEE_TEAM_FIGURES):
         raise Http404
     team = get_object_or_404(Team, pk=pk)
     return _team_page(request, team, TeamChoiceForm(initial={"team": team.pk}))

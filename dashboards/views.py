@@ -41,8 +41,8 @@ from relations.models import (
     StrategicGoal,
     Team,
 )
-from relations.pages import director_required, paginate, staff_required
-from relations.roles import is_director, staff_users
+from relations.pages import action_required, paginate, staff_required
+from relations.roles import Action, figures_of_person_visible_to, staff_users
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
 GOAL_SIDE_LIST = 50
@@ -175,7 +175,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- Director dashboard ----------------------------------------------------------------
 
 
-@director_required
+@action_required(Action.SEE_NETWORK_HEALTH)
 @reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = ScopeForm(request.GET or None)
@@ -211,7 +211,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboards/dashboard.html", context)
 
 
-@director_required
+@action_required(Action.SEE_NETWORK_HEALTH)
 @reads_from_replica
 def dashboard_figure(request: HttpRequest) -> HttpResponse:
     """The stakeholders behind one figure of the dashboard (directors)."""
@@ -240,7 +240,7 @@ def _portfolio_person(request: HttpRequest) -> User:
     wanted = parse_id(request.GET.get("user", ""))
     if wanted is None or wanted == request.user.pk:
         return request.user
-    if not is_director(request.user):
+    if not figures_of_person_visible_to(request.user, wanted):
         raise Http404
     return get_object_or_404(staff_users(), pk=wanted)
 

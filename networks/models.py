@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations.models import Stakeholder, StrategicGoal
-from relations.roles import is_director
+from relations.roles import Action, may
 
 from .querysets import StakeholderThreadsQuerySet
 
@@ -159,7 +159,7 @@ class NetworkHealth(models.Model):
     def scope_visible_to(cls, user, scope: str, scope_id: int = 0) -> bool:
         """Network-health figures (DESIGN §7) are for directors; a manager also sees
         those of the goals they own. Pages and the API ask this, nothing else."""
-        if is_director(user):
+        if may(user, Action.SEE_NETWORK_HEALTH):
             return True
         if scope == cls.Scope.GOAL:
             return StrategicGoal.objects.health_visible_to(user).filter(pk=scope_id).exists()

@@ -37,7 +37,7 @@ from relations.models import (
     StrategicGoal,
     Team,
 )
-from relations.roles import is_director
+from relations.roles import figures_people_ids
 
 from . import graph
 from .models import NetworkHealth, NetworkRun, NodeMetric, StakeholderThreads
@@ -488,12 +488,13 @@ def stakeholder_intro_paths(
     run, index = intro_path_index()
     if index is None:
         return run, []
-    if is_director(user):
+    people = figures_people_ids(user)
+    if people is None:
         paths = graph.intro_paths(index, stakeholder_id, k=k)
     else:
-        own = (graph.USER, user.pk)
+        starts = {(graph.USER, pk) for pk in people}
         every = graph.intro_paths(index, stakeholder_id, k=index.data.n_users)
-        paths = [path for path in every if path.nodes[0] == own][:k]
+        paths = [path for path in every if path.nodes[0] in starts][:k]
     return run, [path.as_dict() for path in paths]
 
 

@@ -28,7 +28,7 @@ from relations.pages import (
     staff_required,
     user_label,
 )
-from relations.roles import is_director, staff_users
+from relations.roles import figures_people_ids, staff_users
 from relations.services import stakeholder_hand_over
 
 from .models import NetworkRun, StakeholderThreads
@@ -100,11 +100,6 @@ class HandOverForm(forms.Form):
         return successor
 
 
-def hand_over_allowed(user: User, stakeholder: Stakeholder) -> bool:
-    """Directors, and the owner who is handing the relationship on."""
-    return is_director(user) or stakeholder.owner_id == user.pk
-
-
 @staff_required
 def network_map(request: HttpRequest) -> HttpResponse:
     form = NetworkFilterForm(request.GET or None, user=request.user)
@@ -129,8 +124,8 @@ def key_person_risk(request: HttpRequest) -> HttpResponse:
     """Per colleague, the key stakeholders for whom they are the only thread."""
     user = request.user
     people = key_person_risk_people()
-    if not is_director(user):
-        people = people.filter(pk=user.pk)
+    if (people_ids := figures_people_ids(user)) is not None:
+        people = people.filter(pk__in=people_ids)
     page = Paginator(
         people.order_by("-at_risk", "first_name", "username", "pk"), KPR_USERS_PER_PAGE
     )
@@ -166,7 +161,7 @@ def key_person_risk(request: HttpRequest) -> HttpResponse:
             {
                 "stakeholder": stakeholder,
                 "strength": strengths.get((row.sole_thread_user_id, stakeholder.pk)),
-                "can_hand_over": hand_over_allowed(user, stakeholder),
+                "can_hand_over": stakeholder.owner_changeable_by(user),
                 "handed_over": stakeholder.owner_id not in (None, row.sole_thread_user_id),
             }
         )
@@ -184,7 +179,7 @@ def key_person_risk(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "computed_at": run.finished_at if run else None,
             "successors": _successor_choices() if show_picker else [],
-            "is_director": is_director(user),
+            "sees_everyone": figures_people_ids(user) is None,
         },
     )
 
@@ -196,7 +191,7 @@ def stakeholder_hand_over_view(request: HttpRequest, pk: int) -> HttpResponse:
         Stakeholder.objects.visible_to(request.user).select_related("owner", "organization"),
         pk=pk,
     )
-    if not hand_over_allowed(request.user, stakeholder):
+    if not stakeholder.owner_changeable_by(request.user):
         raise PermissionDenied
     fallback = reverse("key-person-risk")
     if request.method == "POST":

@@ -33,7 +33,7 @@ from relations.pages import (
     selected_pks,
     user_label,
 )
-from relations.roles import is_director, staff_users
+from relations.roles import figures_of_person_visible_to, staff_users
 from relations.search.matching import search
 
 # The fields a stakeholder search looks in (the header search's too).
@@ -159,11 +159,11 @@ class StakeholderFilterForm(forms.Form):
             queryset = queryset.filter(data["import_job"].created_filter("relations.stakeholder"))
         if data["sole_thread"]:
             # Key-person risk: directors see everyone's, a manager only their own.
-            if data["sole_thread"].pk != self.user.pk and not is_director(self.user):
+            if not figures_of_person_visible_to(self.user, data["sole_thread"].pk):
                 return queryset.none()
             queryset = self.figure_filter("sole_thread", queryset)
-        if (data["contact"] or data["at_risk"]) and not is_director(self.user):
-            queryset = queryset.involving(self.user)
+        if data["contact"] or data["at_risk"]:
+            queryset = queryset.scores_visible_to(self.user)
         if data["at_risk"]:
             queryset = self.figure_filter("at_risk", queryset)
         if data["contact"]:

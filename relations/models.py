@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -351,6 +351,11 @@ class Stakeholder(Editable, TimeStamped):
             return False
         return is_director(user) or (self.owner_id is not None and self.owner_id == user.pk)
 
+    def relationships_assignable_by(self, user) -> bool:
+        """Who may give a colleague a relationship with this stakeholder: its owner or a
+        director, as for handing it over (anyone may declare their own)."""
+        return self.owner_changeable_by(user)
+
     def deletable_by(self, user) -> bool:
         return is_director(user)
 
@@ -543,6 +548,17 @@ class Interaction(TimeStamped):
         if not self.private or is_director(user):
             return True
         return any(p.pk == user.pk for p in self.internal_participants.all())
+
+    @staticmethod
+    def notes_readable_condition(user) -> Q | None:
+        """`notes_visible_to` as a condition on interaction rows, for searching notes:
+        None where every row's notes are readable (a director)."""
+        if is_director(user):
+            return None
+        participant = Interaction.internal_participants.through.objects.filter(
+            interaction=OuterRef("pk"), user=user
+        )
+        return Q(private=False) | Exists(participant)
 
     def editable_by(self, user) -> bool:
         if is_director(user) or self.created_by_id == user.pk:

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from relations.ids import parse_id
-from relations.roles import is_director, is_staff_member
+from relations.roles import Action, is_staff_member, may
 
 PAGE_SIZE = 25
 
@@ -43,17 +43,23 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapper
 
 
-def director_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Directors only (DESIGN §7): anonymous users go to the sign-in page, others get 403."""
+def action_required(
+    action: Action,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Only users who `may` do `action` (DESIGN §7): anonymous users go to the sign-in
+    page, others get 403."""
 
-    @staff_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_director(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @staff_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not may(request.user, action):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:

@@ -107,6 +107,13 @@ class StakeholderQuerySet(KeyFillingQuerySet, ListedQuerySet):
             return self.none()
         return self.involving(user)
 
+    def scores_visible_ids(self, user: User | AnonymousUser) -> set[int] | None:
+        """The ids of `scores_visible_to(user)`, or None when that is every stakeholder
+        (a director): callers then skip the filter instead of listing every id."""
+        if is_director(user):
+            return None
+        return set(self.scores_visible_to(user).values_list("pk", flat=True))
+
     def with_scores_visible(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         """Annotate `scores_visible`: whether `scores_visible_to(user)` holds the row, read
         with the row (the scores endpoint's 404). A condition on the row itself rather

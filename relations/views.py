@@ -53,7 +53,7 @@ from relations.pages import (
     staff_required,
     user_label,
 )
-from relations.roles import is_director, staff_users
+from relations.roles import figures_of_person_visible_to, staff_users
 from relations.search.matching import search
 from relations.search.views import ORGANIZATION_FIELDS
 from relations.services import (
@@ -512,7 +512,7 @@ def _commitments_filtered(
         selected = Commitment.objects.none()
     else:
         person = filters.cleaned_data["responsible"] or user
-        if person.pk != user.pk and not is_director(user):
+        if not figures_of_person_visible_to(user, person.pk):
             raise Http404
         selected = filters.filter(Commitment.objects.filter(responsible=person), today)
     page = paginate(

@@ -23,7 +23,7 @@ from dashboards.scorecard_views import PeriodForm, scorecard_person, team_member
 from dashboards.scorecards import Period, Scorecard
 from relations.ids import parse_id
 from relations.models import Team
-from relations.roles import is_director
+from relations.roles import Action, may
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -298,7 +298,7 @@ class TeamScorecardView(APIView):
     def get(self, request: Request, pk: str) -> Response:
         team_id = parse_id(pk)
         team = Team.objects.filter(pk=team_id).first() if team_id is not None else None
-        if team is None or not is_director(request.user):
+        if team is None or not may(request.user, Action.SEE_TEAM_FIGURES):
             raise NotFound
         period = requested_period(request)
         cards = scorecards.scorecards_for(list(team_members(team)), period)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from relations.ids import parse_id
 from relations.models import Stakeholder
-from relations.roles import is_director
+from relations.roles import Action, may
 
 from ..models import RecomputeJob, StakeholderScoreSnapshot
 from ..tasks import recompute_job_start
@@ -46,7 +46,7 @@ class RecomputeJobSerializer(serializers.ModelSerializer):
 
 
 def _require_director(request: Request) -> None:
-    if not is_director(request.user):
+    if not may(request.user, Action.START_RECOMPUTATION):
         raise PermissionDenied("Only directors and administrators may start a recomputation.")
 
 

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from relations.ids import parse_id
 from relations.models import Stakeholder, StrategicGoal, Team
-from relations.roles import is_director
+from relations.roles import figures_people_ids
 
 from .. import services
 from ..models import NetworkHealth, StakeholderThreads
@@ -81,7 +81,7 @@ class KeyPersonRiskView(APIView):
 
     @extend_schema(responses=serializers.KeyPersonRiskSerializer)
     def get(self, request: Request) -> Response:
-        user_ids = None if is_director(request.user) else [request.user.pk]
+        user_ids = figures_people_ids(request.user)
         computed_at = (
             StakeholderThreads.objects.order_by("-computed_at")
             .values_list("computed_at", flat=True)
@@ -126,12 +126,10 @@ class NetworkGraphView(APIView):
         if "goal" in params:
             get_object_or_404(StrategicGoal.objects.visible_to(request.user), pk=params["goal"])
         allowed = services.scope_stakeholder_ids(team=params.get("team"), goal=params.get("goal"))
-        if not is_director(request.user):
-            visible = set(
-                Stakeholder.objects.scores_visible_to(request.user).values_list("pk", flat=True)
-            )
+        visible = Stakeholder.objects.scores_visible_ids(request.user)
+        if visible is not None:
             allowed = visible if allowed is None else visible.intersection(allowed)
-        if allowed is not None and not allowed and not is_director(request.user):
+        if visible is not None and not allowed:
             raise PermissionDenied("You have no relationships in this part of the network yet.")
         return Response(
             services.graph_view(

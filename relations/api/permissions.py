@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import permissions
 
-from relations.roles import is_director, is_staff_member
+from relations.roles import Action, is_staff_member, may
 
 if TYPE_CHECKING:  # importing them at run time is circular (DRF settings)
     from rest_framework.request import Request
@@ -48,4 +48,6 @@ class DirectorWrites(permissions.BasePermission):
     message = "Only directors may do this."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method in permissions.SAFE_METHODS or is_director(request.user)
+        return request.method in permissions.SAFE_METHODS or may(
+            request.user, Action.SET_UP_ORGANISATION
+        )

@@ -51,7 +51,7 @@ from relations.models import (
     Webhook,
     WebhookDelivery,
 )
-from relations.roles import DIRECTOR, is_director, staff_users
+from relations.roles import DIRECTOR, staff_users
 
 
 def _request_user(context: dict) -> Any:
@@ -537,7 +537,7 @@ class RelationshipSerializer(PulseReviewSerializer, TimestampedSerializer):
                     )
             return attrs
         user, stakeholder = attrs["user"], attrs["stakeholder"]
-        if user != caller and stakeholder.owner_id != caller.pk and not is_director(caller):
+        if user != caller and not stakeholder.relationships_assignable_by(caller):
             raise serializers.ValidationError(
                 {"user": ["Only the stakeholder's owner or a director may add someone else."]}
             )

@@ -42,7 +42,7 @@ from relations.models import (
     Team,
     Webhook,
 )
-from relations.roles import is_director, is_staff_member, staff_users
+from relations.roles import Action, is_staff_member, may, staff_users
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -263,7 +263,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
         from relations.privacy import services as privacy
 
         stakeholder = self.get_object()
-        if not is_director(request.user):
+        if not may(request.user, Action.HANDLE_PERSONAL_DATA):
             raise PermissionDenied(_("Only directors export personal data."))
         return Response(privacy.stakeholder_export(stakeholder, by=request.user))
 
@@ -278,7 +278,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
         from relations.privacy import services as privacy
 
         stakeholder = self.get_object()
-        if not is_director(request.user):
+        if not may(request.user, Action.HANDLE_PERSONAL_DATA):
             raise PermissionDenied(_("Only directors erase personal data."))
         body = serializers.ErasureRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -116,9 +116,9 @@ class AuditEventQuerySet(ErasureQuerySet):
 
     def visible_to(self, user: User) -> AuditEventQuerySet:
         """The trail is for directors (and superusers) only."""
-        from relations.roles import is_director
+        from relations.roles import Action, may
 
-        return self if is_director(user) else self.none()
+        return self if may(user, Action.READ_AUDIT_TRAIL) else self.none()
 
     def for_object(self, obj: models.Model) -> AuditEventQuerySet:
         return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))

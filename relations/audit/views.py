@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from relations.models import AuditEvent
 from relations.pages import staff_required
-from relations.roles import is_director
+from relations.roles import Action, may
 
 AUDIT_PAGE_SIZE = 50
 # The object types of the trail: the domain, API tokens, and users (security events).
@@ -105,7 +105,7 @@ class AuditFilterForm(forms.Form):
 @staff_required
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    if not is_director(request.user):
+    if not may(request.user, Action.READ_AUDIT_TRAIL):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():

@@ -27,7 +27,7 @@ from relations.capture.services import (
 from relations.integrations.outbound import UnsafeDestination
 from relations.models import Interaction, Stakeholder
 from relations.pages import staff_required
-from relations.roles import is_director
+from relations.roles import Action, may
 
 RECENT_CAPTURES = 20
 ACCEPTED_UPLOADS = ".ics,.ical,.eml,.mbox,text/calendar,message/rfc822,application/mbox"
@@ -117,7 +117,7 @@ def capture_home(request: HttpRequest) -> HttpResponse:
 
 def _own_batch(request: HttpRequest, pk: int) -> CaptureBatch:
     batches = CaptureBatch.objects.select_related("feed")
-    if not is_director(request.user):
+    if not may(request.user, Action.SEE_EVERYONES_CAPTURES):
         batches = batches.filter(created_by=request.user)
     return get_object_or_404(batches, pk=pk)
 

@@ -30,7 +30,6 @@ from relations.models import (
     StrategicGoal,
     Tag,
 )
-from relations.roles import is_director
 from relations.services import EditConflict, audit_record, diff, snapshot
 
 __all__ = ["EditConflict"]
@@ -206,10 +205,8 @@ def relationship_create(*, by: User, **fields: Any) -> Relationship:
     relationship = Relationship(**fields)
     if relationship.user_id is None:
         relationship.user = by
-    if (
-        relationship.user_id != by.pk
-        and relationship.stakeholder.owner_id != by.pk
-        and not is_director(by)
+    if relationship.user_id != by.pk and not relationship.stakeholder.relationships_assignable_by(
+        by
     ):
         raise ValidationError(
             {"user": _("Only the stakeholder's owner or a director may add someone else.")}

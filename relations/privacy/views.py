@@ -33,7 +33,7 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
 )
-from relations.pages import apply_validation_error, director_required, paginate, staff_required
+from relations.pages import action_required, apply_validation_error, paginate, staff_required
 from relations.privacy import services as privacy
 from relations.privacy.forms import (
     ErasureForm,
@@ -42,7 +42,7 @@ from relations.privacy.forms import (
     StakeholderPrivacyForm,
 )
 from relations.publishing import enqueue_on_commit
-from relations.roles import is_director
+from relations.roles import Action, may
 
 # A review page lists at most this many flagged records at once: decisions are
 # taken in batches, and the page stays bounded.
@@ -71,7 +71,7 @@ def _visible_stakeholder(request: HttpRequest, pk: int) -> Stakeholder:
 
 
 def _director_or_403(request: HttpRequest) -> None:
-    if not is_director(request.user):
+    if not may(request.user, Action.HANDLE_PERSONAL_DATA):
         raise PermissionDenied
 
 
@@ -96,7 +96,7 @@ def stakeholder_privacy(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("stakeholder-privacy", pk=pk)
     register = (
         DataProtectionAction.objects.filter(stakeholder_id=pk).select_related("actor")[:50]
-        if is_director(request.user)
+        if may(request.user, Action.HANDLE_PERSONAL_DATA)
         else []
     )
     return render(
@@ -251,7 +251,7 @@ def stakeholder_erase_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@director_required
+@action_required(Action.HANDLE_PERSONAL_DATA)
 @require_http_methods(["GET", "POST"])
 def retention_review(request: HttpRequest) -> HttpResponse:
     """Stakeholders flagged by the retention task: anonymise them, or keep them (with a reason)."""
@@ -296,7 +296,7 @@ def retention_review(request: HttpRequest) -> HttpResponse:
     )
 
 
-@director_required
+@action_required(Action.HANDLE_PERSONAL_DATA)
 @require_GET
 def register(request: HttpRequest) -> HttpResponse:
     """Every data-protection action, newest first, filterable."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -14,7 +13,6 @@ from django.views.decorators.http import require_GET
 from relations.forms import STAKEHOLDER_FIELDS
 from relations.models import Interaction, Organization, Stakeholder, StrategicGoal
 from relations.pages import is_partial, staff_required
-from relations.roles import is_director
 from relations.search.matching import query_words, search
 
 # Per group: the header's dropdown stays short; the list pages hold the rest.
@@ -25,20 +23,9 @@ GOAL_FIELDS = ("title", "description")
 INTERACTION_FIELDS = ("subject", "notes")
 
 
-def interaction_notes_readable(user: User) -> Q | None:
-    """Where a private interaction's notes may be searched: as `notes_visible_to`, its
-    participants and directors (None: everywhere)."""
-    if is_director(user):
-        return None
-    participant = Interaction.internal_participants.through.objects.filter(
-        interaction=OuterRef("pk"), user=user
-    )
-    return Q(private=False) | Exists(participant)
-
-
 def search_results(user: User, query: str, limit: int = RESULTS_PER_GROUP) -> dict[str, Any]:
     """The groups of the header search, each a bounded list (one query per group)."""
-    notes = interaction_notes_readable(user)
+    notes = Interaction.notes_readable_condition(user)
     return {
         "stakeholders": list(
             search(

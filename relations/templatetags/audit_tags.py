@@ -11,7 +11,7 @@ from django.utils.http import urlencode
 
 from relations.audit.services import change_rows
 from relations.models import AuditEvent
-from relations.roles import is_director
+from relations.roles import Action, may
 
 register = template.Library()
 
@@ -22,7 +22,7 @@ HISTORY_ROWS = 10
 @register.inclusion_tag("audit/partials/history.html", takes_context=True)
 def audit_history(context: template.Context, obj: models.Model) -> dict[str, Any]:
     user = context["request"].user
-    if not is_director(user):
+    if not may(user, Action.READ_AUDIT_TRAIL):
         return {"visible": False}
     events = list(AuditEvent.objects.for_object(obj).select_related("actor")[: HISTORY_ROWS + 1])
     query = urlencode({"object_type": obj._meta.label_lower, "object_id": obj.pk})
