@@ -4,8 +4,10 @@ The worker recomputes what the dirty markers name (`pending_recompute`): one
 message reads both levels' groups and the few stakeholders' rows, one writes
 their scores, and webhooks announce the changes. A full recomputation
 (`scores_recompute_all`) reads every row once for both levels. Rows are scored
-in one `scoring.score_groups` call per level and batch. One lock keeps two
-recomputations of the same stakeholder from committing an older reading last.
+in one `scoring.score_groups` call per level and batch. A lock per group of
+stakeholders keeps two recomputations of the same stakeholder from committing an
+older reading last, while workers scoring other stakeholders go on side by side; a
+full recomputation excludes them all.
 """
 
 from __future__ import annotations
@@ -49,9 +51,14 @@ from .writeback import (
 
 # Markers processed per transaction: bounds the lock time and the memory of one pass.
 PENDING_BATCH = 5000
-# pg_advisory_xact_lock key serialising recomputations: two workers scoring the
-# same stakeholder at once could otherwise commit an older reading last.
+# Advisory lock keys. A full recomputation holds RECOMPUTE_LOCK_KEY exclusively; an
+# incremental one holds it shared, plus the lock of each group of stakeholders it
+# scores (two keys: RECOMPUTE_LOCK_KEY, stakeholder id modulo STAKEHOLDER_LOCK_GROUPS).
+# Two workers scoring the same stakeholder at once could otherwise commit an older
+# reading last; groups, not one lock per stakeholder, bound the locks one
+# transaction holds (PostgreSQL's lock table is shared: 64 per connection).
 RECOMPUTE_LOCK_KEY = 0x5241_5050  # "RAPP"
+STAKEHOLDER_LOCK_GROUPS = 1024
 
 
 def _as_datetime(at: datetime | None) -> datetime:
@@ -245,12 +252,28 @@ def _announce(groups: Groups, scored: Scored, subscribed: dict[int, list[str]]) 
             webhook_emit_many(event, items, hooks=list(Webhook.objects.filter(pk__in=hook_ids)))
 
 
-def recomputation_lock() -> None:
-    """Hold the recomputation lock until the transaction ends (PostgreSQL; SQLite
-    serialises writers already)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK_KEY])
+def stakeholder_lock_statements(stakeholder_ids: Iterable[int]) -> list[Statement]:
+    """The statements taking, until the transaction ends, the recomputation lock
+    shared and the locks of these stakeholders' groups, in one order everywhere (no
+    two workers wait for each other). Nothing on SQLite, which serialises writers."""
+    if connection.vendor != "postgresql":
+        return []
+    lock_groups = sorted({int(pk) % STAKEHOLDER_LOCK_GROUPS for pk in stakeholder_ids})
+    return [
+        ("SELECT pg_advisory_xact_lock_shared(%s)", [RECOMPUTE_LOCK_KEY]),
+        (
+            f"SELECT count(pg_advisory_xact_lock({RECOMPUTE_LOCK_KEY}, lock_group))"
+            " FROM (SELECT unnest(%s::int[]) AS lock_group ORDER BY 1) AS ordered",
+            [lock_groups],
+        ),
+    ]
+
+
+def recomputation_lock(stakeholder_ids: Iterable[int]) -> None:
+    """Hold the locks for recomputing these stakeholders (and their relationships)
+    until the transaction ends."""
+    if statements := stakeholder_lock_statements(stakeholder_ids):
+        fetch_each(statements)
 
 
 @contextmanager
@@ -286,11 +309,13 @@ def _without_jit() -> Iterator[None]:
 
 
 def _markers_claim(older_than: timedelta | None) -> list[tuple[int, int | None]]:
-    """Take the recomputation lock, delete the oldest markers (at most PENDING_BATCH)
-    in the current transaction and return their (stakeholder_id, user_id).
+    """Delete the oldest markers (at most PENDING_BATCH) in the current transaction,
+    take the locks of their stakeholders and return their (stakeholder_id, user_id).
 
     The deletion commits with the scores recomputed for them, or rolls back with
-    them; a concurrent run skips the rows this one holds (PostgreSQL).
+    them; a concurrent run skips the rows this one holds (PostgreSQL). The scores are
+    read after the locks are held, so a run that waited for another one reads what
+    that one committed: the later commit holds the later reading.
     """
     table = connection.ops.quote_name(PendingRecompute._meta.db_table)
     where, params = "", []
@@ -303,11 +328,20 @@ def _markers_claim(older_than: timedelta | None) -> list[tuple[int, int | None]]
     )
     if connection.vendor != "postgresql":  # SQLite serialises writers already
         return fetch_all(claim.format(locking=""), params)
-    # The lock first, in the same message: the claim's snapshot is taken once it is held.
+    # One message: the shared lock (a running full recomputation is waited for), then
+    # the claim and, in the same statement, the locks of the claimed stakeholders'
+    # groups in ascending order (as `stakeholder_lock_statements`).
+    claim_and_lock = (
+        f"WITH claimed AS ({claim.format(locking=' FOR UPDATE SKIP LOCKED')}),"
+        f" locked AS (SELECT count(pg_advisory_xact_lock({RECOMPUTE_LOCK_KEY}, lock_group))"
+        f" FROM (SELECT DISTINCT mod(stakeholder_id, {STAKEHOLDER_LOCK_GROUPS})::int AS lock_group"
+        " FROM claimed ORDER BY 1) AS ordered)"
+        " SELECT stakeholder_id, user_id FROM claimed, locked"
+    )
     _, claimed = fetch_each(
         [
-            ("SELECT pg_advisory_xact_lock(%s)", [RECOMPUTE_LOCK_KEY]),
-            (claim.format(locking=" FOR UPDATE SKIP LOCKED"), params),
+            ("SELECT pg_advisory_xact_lock_shared(%s)", [RECOMPUTE_LOCK_KEY]),
+            (claim_and_lock, params),
         ]
     )
     return claimed

@@ -62,7 +62,7 @@ def test_the_scan_finds_a_role_test():
 def test_every_action_is_for_directors_and_superusers_only(manager, director):
     superuser = UserFactory(username="root", is_superuser=True)
     gone = UserFactory(username="gone", role="director", is_active=False)
-    assert DIRECTOR_ACTIONS == set(Action)
+    assert set(Action) == DIRECTOR_ACTIONS
     for action in Action:
         assert may(director, action) and may(superuser, action), action
         assert not may(manager, action), action
