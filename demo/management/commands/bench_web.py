@@ -15,8 +15,8 @@ process of its own. Needs PostgreSQL and CELERY_BROKER_URL.
   session, and the queries each ran (a header of the benchmark's middleware).
 - Memory: peak resident set (VmHWM) of the gunicorn workers and of the Celery
   worker's processes over the run.
-- Workers: score-recomputation tasks per second through Redis with one and
-  with two worker processes.
+- Workers: score-recomputation tasks per second through Redis with one, two and four
+  worker processes.
 Writes the sections into `docs/benchmarks.json` and `docs/benchmarks.md`.
 """
 
@@ -149,6 +149,8 @@ class Command(BaseCommand):
             Interaction.objects.filter(subject=SUBJECT, created_at__gte=started).delete()
         write_report("API", {"dataset": dataset, **api}, api.pop("table"))
         write_report("Pages", {"dataset": dataset, **pages}, pages.pop("table"))
+        searched = self.search(director)
+        write_report("Header search", {"dataset": dataset, **searched}, searched.pop("table"))
         if not options["skip_workers"]:
             workers = self.throughput()
             write_report("Workers", {"dataset": dataset, **workers}, workers.pop("table"))
@@ -457,6 +459,45 @@ class Command(BaseCommand):
 
     # --- worker throughput ---------------------------------------------------------
 
+    def search(self, director: User) -> dict:
+        """The header search (`search_results`, its four groups) in process, as a
+        director (who sees everything): names as typed, reordered, with a letter pair
+        swapped, in part, an organisation, a word found nowhere and one found often."""
+        from relations.models import Organization
+        from relations.search.views import search_results
+
+        names = list(
+            Stakeholder.objects.exclude(name="").order_by("pk").values_list("name", flat=True)[:400]
+        )
+        two_words = [n for n in names if len(n.split()) >= 2][:3] or names[:3]
+        queries = [*two_words]
+        queries += [" ".join(reversed(n.split())) for n in two_words]
+        queries += [n[:2] + n[3] + n[2] + n[4:] if len(n) > 4 else n for n in two_words[:2]]
+        queries += [two_words[0].split()[-1][:4]]
+        organization = Organization.objects.order_by("pk").values_list("name", flat=True).first()
+        queries += [organization or "", "zqxwvy", "meeting"]
+        queries = [q for q in queries if q]
+        runs = 5
+        timings: list[float] = []
+        for query in queries:
+            search_results(director, query)  # warm: plans and the trigram pages
+            for _ in range(runs):
+                start = time.perf_counter()
+                search_results(director, query)
+                timings.append((time.perf_counter() - start) * 1000)
+        figures = summary(timings)
+        quantiles = statistics.quantiles(timings, n=20)
+        p50, p95 = statistics.median(timings), quantiles[18]
+        self.stdout.write(f"  header search: p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+        table = [
+            (
+                f"header search, {len(queries)} queries × {runs} runs as a director (p50 / p95)",
+                f"{fmt_ms(p50)} / {fmt_ms(p95)}",
+                "p95 < 100 ms",
+            )
+        ]
+        return {"queries": len(queries), "runs": runs, "ms": figures, "p95_ms": p95, "table": table}
+
     def throughput(self) -> dict:
         from demo.bench.tasks import bench_recompute
 
@@ -466,7 +507,7 @@ class Command(BaseCommand):
         figures: dict = {"tasks": len(targets), "memory": {}}
         table = []
         rates = {}
-        for processes in (1, 2):
+        for processes in (1, 2, 4):
             queue = f"bench-{self.run_id}-{processes}"
             workers = [
                 self.start_worker(
@@ -498,16 +539,18 @@ class Command(BaseCommand):
                 f"  {processes} worker process(es): {statistics.median(per_run):.1f} tasks/s"
             )
         figures["tasks_per_second"] = {str(k): v for k, v in rates.items()}
-        scaling = rates[2]["median"] / rates[1]["median"]
-        figures["scaling"] = scaling
+        # Against one process; the target is for two (issue #22: ≥ ×1.8).
+        scalings = {n: rates[n]["median"] / rates[1]["median"] for n in rates}
+        figures["scaling"] = scalings[2]
+        figures["scaling_4"] = scalings[4]
         for processes, rate in rates.items():
             table.append(
                 (
                     f"score-recomputation tasks through Redis, {processes} worker "
                     f"process{'es' if processes > 1 else ''}",
                     f"{rate['min']:.1f} / {rate['median']:.1f} / {rate['max']:.1f} tasks/s"
-                    + (f" (×{scaling:.2f})" if processes == 2 else ""),
-                    "reported",
+                    + (f" (×{scalings[processes]:.2f})" if processes > 1 else ""),
+                    "≥ ×1.8 of one process" if processes == 2 else "reported",
                 )
             )
         return {**figures, "table": table}
