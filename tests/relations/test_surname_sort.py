@@ -182,3 +182,9 @@ def test_the_api_orders_by_last_name(manager_api, dutch):
     row = manager_api.get("/api/v1/stakeholders/?ordering=last_name").json()["results"][1]
     assert row["name"] == "Jan van den Berg"
     assert "surname_key" not in row and "last_name" not in row
+    # The API's CSV export takes the same ordering.
+    export = manager_api.get("/api/v1/stakeholders/csv/?ordering=last_name")
+    assert export.status_code == 200
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert [row[header.index("name")] for row in rows] == BY_LAST_NAME
