@@ -30,7 +30,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
-from relations.matching import email_key, match_key
+from relations.matching import email_key, match_key, surname_sort_key
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuthenticityPulse,
@@ -1521,6 +1521,7 @@ def _write(plan: Plan, password: str, step: Callable[[str], None]) -> list[DemoL
             "updated_at",
             "name_key",
             "email_key",
+            "surname_key",
         ],
         (
             (
@@ -1545,6 +1546,7 @@ def _write(plan: Plan, password: str, step: Callable[[str], None]) -> list[DemoL
                 # Written without save() or bulk_create(), which fill the matching keys.
                 match_key(f"{plan.sh_first[s]} {plan.sh_last[s]}"),
                 email_key(plan.sh_email[s]),
+                surname_sort_key(f"{plan.sh_first[s]} {plan.sh_last[s]}"),
             )
             for s in range(plan.size.stakeholders)
         ),

@@ -104,6 +104,13 @@ class StakeholderFilterForm(forms.Form):
     at_risk = forms.ChoiceField(
         label=_("Risk"), required=False, choices=[("", _("Any")), ("yes", _("At risk"))]
     )
+    # The name as typed, or by last name without the tussenvoegsel ("Jan van den Berg"
+    # under B): the stored `surname_key` (relations.matching.surname_sort_key).
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[("", _("Name")), ("last_name", _("Last name"))],
+    )
     as_of = forms.DateField(required=False, widget=forms.HiddenInput)
     sole_thread = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, widget=forms.HiddenInput
@@ -137,7 +144,7 @@ class StakeholderFilterForm(forms.Form):
             ("", _("Any")),
             *[(t.pk, t.name) for t in Tag.objects.all()],
         ]
-        for name in ("organization", "owner", "importance", "tag", "contact", "at_risk"):
+        for name in ("organization", "owner", "importance", "tag", "contact", "at_risk", "sort"):
             self.fields[name].widget.attrs["class"] = "form-select"
 
     def filter(self, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:
@@ -168,6 +175,8 @@ class StakeholderFilterForm(forms.Form):
             queryset = self.figure_filter("at_risk", queryset)
         if data["contact"]:
             queryset = self.figure_filter("contact", queryset)
+        if data["sort"] == "last_name":
+            queryset = queryset.order_by("surname_key", "name", "pk")
         return queryset
 
     def figure_filter(self, field: str, queryset: QuerySet[Stakeholder]) -> QuerySet[Stakeholder]:

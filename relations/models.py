@@ -205,6 +205,11 @@ class Stakeholder(Editable, TimeStamped):
     email_key = models.CharField(
         max_length=255, blank=True, default="", db_default="", db_index=True, editable=False
     )
+    # surname_sort_key(name): "Jan van den Berg" → "berg jan van den"; the lists' and the
+    # API's sort by last name (relations.matching).
+    surname_key = models.CharField(
+        max_length=255, blank=True, default="", db_default="", db_index=True, editable=False
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     tags = models.ManyToManyField(Tag, related_name="stakeholders", blank=True)
     importance = models.PositiveSmallIntegerField(
@@ -271,7 +276,7 @@ class Stakeholder(Editable, TimeStamped):
     )
 
     objects = StakeholderQuerySet.as_manager()
-    MATCH_KEYS = {"name_key": "name", "email_key": "email"}
+    MATCH_KEYS = {"name_key": "name", "email_key": "email", "surname_key": "name"}
 
     class Meta:
         ordering = ["name"]

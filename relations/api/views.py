@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -242,11 +242,23 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     create_service = staticmethod(editing.stakeholder_create)
     update_service = staticmethod(editing.stakeholder_update)
     search_fields = ["name", "email", "title", "organization__name"]
-    ordering_fields = ["name", "importance", "influence", "interest", "created_at", "id"]
+    # `last_name`: the name without its tussenvoegsel, family name first ("Jan van den
+    # Berg" under B), i.e. the stored `surname_key`, which the API does not name.
+    ordering_fields = [
+        "name",
+        "last_name",
+        "importance",
+        "influence",
+        "interest",
+        "created_at",
+        "id",
+    ]
     # Annotated once, when the class is made: resolving the three subqueries cost about
     # as much as running the query. Each request chains from a clone, as DRF
     # does with a view's `queryset`.
-    queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag())
+    queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag()).alias(
+        last_name=F("surname_key")
+    )
 
     def base_queryset(self) -> models.QuerySet:
         return self.queryset.all()

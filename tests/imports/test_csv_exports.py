@@ -10,6 +10,7 @@ import pytest
 from relations.importing import services
 from relations.importing.columns import guess_mapping, split_list
 from relations.importing.parsing import read_csv
+from relations.matching import surname_sort_key
 from relations.models import Organization, Stakeholder
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,22 @@ def test_outlook_calendar_export_becomes_interactions(manager, run):
     ]
     again = run(manager, "interactions", OUTLOOK_CALENDAR.encode("cp1252"))
     assert (again.created_count, again.skipped_count) == (0, 2), again.report
+
+
+def test_dutch_excel_rows_sort_by_the_surname_without_the_tussenvoegsel(manager, run):
+    job = run(manager, "stakeholders", DUTCH)
+    assert (job.created_count, job.error_count) == (2, 0), job.report
+    keys = dict(Stakeholder.objects.values_list("name", "surname_key"))
+    assert keys == {"Jan van den Berg": "berg jan van den", "Anneke de Vries": "vries anneke de"}
+
+
+def test_a_large_dutch_sheet_fills_the_surname_key_too(manager, run):
+    # 100 rows and more are written by COPY on PostgreSQL (relations.importing.bulk).
+    rows = "".join(f"Jan{n};van den;Berg{n:03d};;;;\r\n" for n in range(120))
+    sheet = DUTCH.decode("cp1252").splitlines(keepends=True)[0] + rows
+    job = run(manager, "stakeholders", sheet.encode("cp1252"))
+    assert (job.created_count, job.error_count) == (120, 0), job.report
+    keys = dict(Stakeholder.objects.values_list("name", "surname_key"))
+    assert len(keys) == 120
+    assert keys["Jan7 van den Berg007"] == "berg007 jan7 van den"
+    assert all(key == surname_sort_key(name) for name, key in keys.items())

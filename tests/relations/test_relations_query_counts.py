@@ -51,6 +51,14 @@ def test_stakeholder_list(manager_client, data, django_assert_max_num_queries):
     assert response.status_code == 200
 
 
+def test_stakeholder_list_by_last_name(manager_client, data, django_assert_max_num_queries):
+    # the same queries as by name: the order is a stored column (surname_key)
+    with django_assert_max_num_queries(BASE + 6):
+        response = manager_client.get(reverse("stakeholder-list"), {"sort": "last_name"})
+    assert response.status_code == 200
+    assert response.context["form"].cleaned_data["sort"] == "last_name"
+
+
 def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries):
     # the stakeholder (+organisation, owner), its tags, timeline count, timeline page,
     # its participants, its stakeholders, open commitments, who knows them, the
