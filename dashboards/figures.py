@@ -369,6 +369,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
     )
     overdue: list[tuple[int, float, int, int]] = []
     never: list[int] = []
+    contacts: dict[int, datetime] = {}
     for pk, cadence, last_contact in candidates:
         if last_contact is None:
             never.append(pk)
@@ -376,6 +377,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
         days = (now - last_contact).days
         if days > cadence:
             overdue.append((-(days - cadence), -(days - cadence) / cadence, pk, days))
+            contacts[pk] = last_contact
     overdue.sort()
     days_by_pk = {pk: days for _by, _ratio, pk, days in overdue}
     chosen = [pk for _by, _ratio, pk, _days in overdue[:limit]]
@@ -389,6 +391,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
             {
                 "stakeholder": stakeholder,
                 "days": days,
+                "last_contact": contacts.get(pk),
                 "overdue_by": None if days is None else days - stakeholder.cadence_days,
             }
         )
