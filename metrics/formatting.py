@@ -159,6 +159,10 @@ SCORE_DEFINITIONS = {
         "strong from 70, weak below 40."
     ),
     "health": gettext_lazy("Health index, 0–100: the network's overall condition."),
+    "path": gettext_lazy(
+        "Path strength, 0–100: the strengths of the ties along the path multiplied; "
+        "strong from 70, weak below 40."
+    ),
 }
 
 

@@ -9,6 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from metrics.formatting import (
+    BAND_FAIR,
+    BAND_LABELS,
+    BAND_STRONG,
     NO_RETURN,
     SCORE_NAMES,
     balance_words,
@@ -53,6 +56,28 @@ def score_in_link(value: Any, kind: str = "trust") -> str:
 
 register.filter("score_words", score_words)
 register.filter("no_return", no_return_recorded)
+
+
+@register.filter
+def points_words(value: Any) -> str:
+    """A figure already on the 0–100 scale (a slider's) as "30 weak"."""
+    try:
+        return score_words(float(value) / 100)
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.simple_tag
+def score_band_data() -> str:
+    """The bands as data attributes, for scripts that word a 0–100 figure as the pages do."""
+    return format_html(
+        'data-strong-from="{}" data-fair-from="{}" data-strong="{}" data-fair="{}" data-weak="{}"',
+        BAND_STRONG,
+        BAND_FAIR,
+        BAND_LABELS["strong"],
+        BAND_LABELS["fair"],
+        BAND_LABELS["weak"],
+    )
 
 
 @register.simple_tag(takes_context=True)
