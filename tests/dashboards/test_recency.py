@@ -79,3 +79,23 @@ def test_the_timeline_shows_the_age_of_each_interaction(hugo, manager, client_fo
     html = client_for(manager).get(hugo.get_absolute_url()).content.decode()
     timeline = html.split('id="timeline"')[1]
     assert ("2 Dec 2026, 13:00", "3 days ago") in [time[1:] for time in ages(timeline)]
+
+
+def test_the_stakeholder_list_shows_the_age_of_the_last_contact_the_reader_may_see(
+    hugo, manager, other_manager, client_for
+):
+    from relations.models import Relationship
+
+    # Otto met Hugo five days ago and has no relationship with him: he sees only his
+    # own interaction, Maria (the owner) both, the latest three days old.
+    meet(other_manager, hugo, 5)
+    Relationship.objects.filter(user=other_manager, stakeholder=hugo).delete()
+    url = reverse("stakeholder-list")
+
+    def row(client, **headers):
+        html = client.get(url, **headers).content.decode()
+        return ages(html.split("Hugo")[1].split("</tr>")[0])[0]
+
+    assert row(client_for(manager))[1:] == ("2 Dec 2026, 13:00", "3 days ago")
+    assert row(client_for(manager), HTTP_ACCEPT_LANGUAGE="nl")[2] == "3 dagen geleden"
+    assert row(client_for(other_manager))[1:] == ("30 Nov 2026, 13:00", "5 days ago")
