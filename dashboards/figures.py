@@ -116,8 +116,8 @@ def key_stakeholders(scope: Scope) -> QuerySet[Stakeholder]:
 # Each dashboard figure → the stakeholders behind it, and their order.
 FIGURES: dict[str, tuple[Any, str]] = {
     "key": (_("Key stakeholders"), "name"),
-    "covered": (_("Covered key stakeholders (strength ≥ 0.5)"), "name"),
-    "not_covered": (_("Key stakeholders not covered (strength < 0.5)"), "score__strength"),
+    "covered": (_("Covered key stakeholders (strength 50 or more)"), "name"),
+    "not_covered": (_("Key stakeholders not covered (strength below 50)"), "score__strength"),
     "single_threaded": (_("Single-threaded key stakeholders"), "name"),
     "unthreaded": (_("Unthreaded key stakeholders"), "name"),
     "trust": (_("Key stakeholders by trust, lowest first"), "score__trust"),
