@@ -116,8 +116,8 @@ def key_stakeholders(scope: Scope) -> QuerySet[Stakeholder]:
 # Each dashboard figure → the stakeholders behind it, and their order.
 FIGURES: dict[str, tuple[Any, str]] = {
     "key": (_("Key stakeholders"), "name"),
-    "covered": (_("Covered key stakeholders (strength ≥ 0.5)"), "name"),
-    "not_covered": (_("Key stakeholders not covered (strength < 0.5)"), "score__strength"),
+    "covered": (_("Covered key stakeholders (strength 50 or more)"), "name"),
+    "not_covered": (_("Key stakeholders not covered (strength below 50)"), "score__strength"),
     "single_threaded": (_("Single-threaded key stakeholders"), "name"),
     "unthreaded": (_("Unthreaded key stakeholders"), "name"),
     "trust": (_("Key stakeholders by trust, lowest first"), "score__trust"),
@@ -369,6 +369,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
     )
     overdue: list[tuple[int, float, int, int]] = []
     never: list[int] = []
+    contacts: dict[int, datetime] = {}
     for pk, cadence, last_contact in candidates:
         if last_contact is None:
             never.append(pk)
@@ -376,6 +377,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
         days = (now - last_contact).days
         if days > cadence:
             overdue.append((-(days - cadence), -(days - cadence) / cadence, pk, days))
+            contacts[pk] = last_contact
     overdue.sort()
     days_by_pk = {pk: days for _by, _ratio, pk, days in overdue}
     chosen = [pk for _by, _ratio, pk, _days in overdue[:limit]]
@@ -389,6 +391,7 @@ def losing_touch(user: User, now: datetime | None = None, limit: int = QUEUE_ROW
             {
                 "stakeholder": stakeholder,
                 "days": days,
+                "last_contact": contacts.get(pk),
                 "overdue_by": None if days is None else days - stakeholder.cadence_days,
             }
         )

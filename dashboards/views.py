@@ -305,6 +305,7 @@ def goal_list(request: HttpRequest) -> HttpResponse:
             stakeholder_count=Count("links", distinct=True),
             health_index=_latest_health("health_index"),
             ror=_latest_health("ror"),
+            return_value=_latest_health("return_value"),
             at_risk_count=_latest_health("at_risk_count"),
         )
         .order_by("status", "title", "pk")

@@ -57,6 +57,16 @@ def ror(value: float | None) -> str:
     return f"{sign}{localized(value * 100, 0)}%"
 
 
+# With nothing recorded in the window RoR is −100 %, which only says that: pages
+# say so instead and offer to record an outcome (DESIGN §5b).
+NO_RETURN = gettext_lazy("No return recorded yet")
+
+
+def no_return_recorded(value: Any, return_value: Any) -> bool:
+    """True for an RoR (there is an investment) whose return is nothing."""
+    return number(value) is not None and not (number(return_value) or 0)
+
+
 # The stored at-risk reasons (metrics.scoring.risk_reasons) carry an English
 # message written by the worker; the page shows it in the reader's language,
 # rebuilt from the reason's code and the figures in that message.
@@ -149,6 +159,10 @@ SCORE_DEFINITIONS = {
         "strong from 70, weak below 40."
     ),
     "health": gettext_lazy("Health index, 0–100: the network's overall condition."),
+    "path": gettext_lazy(
+        "Path strength, 0–100: the strengths of the ties along the path multiplied; "
+        "strong from 70, weak below 40."
+    ),
 }
 
 

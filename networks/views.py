@@ -31,6 +31,7 @@ from relations.pages import (
 from relations.roles import figures_people_ids, staff_users
 from relations.services import stakeholder_hand_over
 
+from . import graph
 from .models import NetworkRun, StakeholderThreads
 from .services import key_person_risk_people
 
@@ -39,6 +40,9 @@ KPR_USERS_PER_PAGE = 10
 # Stakeholders listed per person, most important first, so a page stays bounded
 # even for someone who is the only thread of hundreds of stakeholders.
 KPR_STAKEHOLDERS_PER_USER = 50
+
+# The map's strength slider: 0–100 in steps of 5 from the weakest tie the graph keeps.
+STRENGTH_STEP = round(graph.MIN_EDGE_STRENGTH * 100)
 
 COLOUR_CHOICES = [("community", gettext_lazy("Community")), ("type", gettext_lazy("Node type"))]
 
@@ -52,14 +56,17 @@ class NetworkFilterForm(forms.Form):
     goal = forms.ModelChoiceField(
         queryset=StrategicGoal.objects.none(), required=False, empty_label=gettext_lazy("All goals")
     )
-    min_strength = forms.FloatField(
+    # Strength reads 0–100 like everywhere on the pages (DESIGN §5b); the browser
+    # passes it to the graph API as its 0–1 `min_strength`.
+    strength = forms.IntegerField(
         label=gettext_lazy("Minimum strength"),
-        min_value=0.05,
-        max_value=1,
-        initial=0.05,
+        min_value=STRENGTH_STEP,
+        max_value=100,
+        step_size=STRENGTH_STEP,
+        initial=STRENGTH_STEP,
         required=False,
         widget=forms.NumberInput(
-            attrs={"type": "range", "step": "0.05", "min": "0.05", "max": "1"}
+            attrs={"type": "range", "step": STRENGTH_STEP, "min": STRENGTH_STEP, "max": 100}
         ),
     )
     colour = forms.ChoiceField(
@@ -70,7 +77,7 @@ class NetworkFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("team", "goal", "colour"):
             self.fields[name].widget.attrs["class"] = "form-select"
-        self.fields["min_strength"].widget.attrs["class"] = "form-range"
+        self.fields["strength"].widget.attrs["class"] = "form-range"
         self.fields["team"].queryset = Team.objects.visible_to(user).order_by("name")
         self.fields["goal"].queryset = StrategicGoal.objects.visible_to(user).order_by("title")
 

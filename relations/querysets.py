@@ -17,6 +17,7 @@ from django.db.models import (
     Exists,
     F,
     Func,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -98,6 +99,24 @@ class StakeholderQuerySet(KeyFillingQuerySet, ListedQuerySet):
     def involving(self, user: User) -> StakeholderQuerySet:
         """Stakeholders the user owns or has a relationship with."""
         return self.filter(_involving(user))
+
+    def with_last_contact(self, user: User | AnonymousUser) -> StakeholderQuerySet:
+        """Each stakeholder with `last_contact`: the latest interaction with them that the
+        user may see (so a list tells no more than the timelines would)."""
+        from relations.models import Interaction
+
+        # From the stakeholder's own interaction rows (its index), each checked by the
+        # visibility rule: never a walk of all interactions by date (issue #22).
+        rows = Interaction.stakeholders.through.objects.filter(stakeholder_id=OuterRef("pk"))
+        if not is_director(user):
+            visible = Interaction.objects.visible_to(user).filter(pk=OuterRef("interaction_id"))
+            rows = rows.filter(Exists(visible))
+        latest = (
+            rows.values("stakeholder_id")
+            .annotate(latest=Max("interaction__occurred_at"))
+            .values("latest")
+        )
+        return self.annotate(last_contact=Subquery(latest))
 
     def scores_visible_to(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         """Directors see everyone's scores; a manager those of stakeholders they own or know."""

@@ -87,7 +87,10 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
     form = StakeholderFilterForm(request.GET or None, user=request.user)
     stakeholders = form.filter(Stakeholder.objects.visible_to(request.user).listed())
     page = paginate(
-        request, stakeholders.select_related("organization", "owner").prefetch_related("tags")
+        request,
+        stakeholders.with_last_contact(request.user)
+        .select_related("organization", "owner")
+        .prefetch_related("tags"),
     )
     context = {"form": form, "page": page}
     if is_partial(request):

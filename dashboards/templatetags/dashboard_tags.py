@@ -29,6 +29,8 @@ from relations.models import Organization, Stakeholder
 
 register = template.Library()
 register.filter("ror", ror)
+register.tag("ror_figure", metrics_scores.register.tags["ror_figure"])
+register.filter("no_return", metrics_scores.register.filters["no_return"])
 register.filter("risk_reason", risk_reason)
 # Scores read alike on every page (DESIGN §5b): one home, metrics.formatting.
 register.filter("score", metrics_scores.score, is_safe=True)

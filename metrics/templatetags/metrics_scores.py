@@ -9,11 +9,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from metrics.formatting import (
+    BAND_FAIR,
+    BAND_LABELS,
+    BAND_STRONG,
+    NO_RETURN,
     SCORE_NAMES,
     balance_words,
     format_money,
     localized,
     medium_date,
+    no_return_recorded,
     number,
     risk_reason,
     ror,
@@ -50,6 +55,59 @@ def score_in_link(value: Any, kind: str = "trust") -> str:
 
 
 register.filter("score_words", score_words)
+register.filter("no_return", no_return_recorded)
+
+
+@register.filter
+def points_words(value: Any) -> str:
+    """A figure already on the 0–100 scale (a slider's) as "30 weak"."""
+    try:
+        return score_words(float(value) / 100)
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.simple_tag
+def score_band_data() -> str:
+    """The bands as data attributes, for scripts that word a 0–100 figure as the pages do."""
+    return format_html(
+        'data-strong-from="{}" data-fair-from="{}" data-strong="{}" data-fair="{}" data-weak="{}"',
+        BAND_STRONG,
+        BAND_FAIR,
+        BAND_LABELS["strong"],
+        BAND_LABELS["fair"],
+        BAND_LABELS["weak"],
+    )
+
+
+@register.simple_tag(takes_context=True)
+def ror_figure(
+    context: template.Context, value: Any, return_value: Any, record: bool = False, **prefill: Any
+) -> str:
+    """Return on relationship as every page shows it (DESIGN §5b): a percentage, or
+    "No return recorded yet" instead of −100 % when the window holds no return; with
+    `record`, and for a reader who may record one, a link to recording an outcome
+    (`stakeholder=` or `goal=` fill in the form)."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from relations.roles import is_staff_member
+
+    if not no_return_recorded(value, return_value):
+        return ror(value)
+    text = format_html('<span class="ror-none">{}</span>', NO_RETURN)
+    user = context["request"].user if "request" in context else None
+    if not record or user is None or not is_staff_member(user):
+        return text
+    query = urlencode({key: pk for key, pk in prefill.items() if pk})
+    return format_html(
+        '{} <a class="ror-record" href="{}{}">{}</a>',
+        text,
+        reverse("outcome-create"),
+        f"?{query}" if query else "",
+        _("Record an outcome"),
+    )
+
 
 # (field on the model, key in the explanation, label, how to show it)
 PANEL_ROWS = [
@@ -98,10 +156,9 @@ def score_rows(context: template.Context, score: CurrentScore) -> list[dict[str,
             "items": [item_sentence(key, item, items) for item in entry.get("top") or []],
             "no_return": False,
         }
-        if key == "ror" and value is not None and not (score.return_value or 0):
-            # −100 % only says nothing was recorded: say that instead (DESIGN §5b).
+        if key == "ror" and no_return_recorded(value, score.return_value):
             row["no_return"] = True
-            row["shown"] = str(_("no return recorded yet"))
+            row["shown"] = str(NO_RETURN)
         rows.append(row)
     return rows
 

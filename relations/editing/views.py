@@ -440,6 +440,11 @@ def outcome_create(request: HttpRequest) -> HttpResponse:
         stakeholder = Stakeholder.objects.visible_to(user).filter(pk=stakeholder_id).first()
         if stakeholder is not None:
             initial["stakeholder"] = stakeholder.pk
+    goal_id = parse_id(request.GET.get("goal", ""))
+    if goal_id is not None:
+        goal = StrategicGoal.objects.visible_to(user).filter(pk=goal_id).first()
+        if goal is not None:
+            initial["goal"] = goal.pk
     form = OutcomeForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST":
         saved = _save(

@@ -6,7 +6,12 @@ from typing import Any
 
 from django import template
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 from relations import registry
 from relations.models import Commitment, Interaction
@@ -55,6 +60,34 @@ def signed(value: int | None) -> str:
     if value is None:
         return "—"
     return f"+{value}" if value > 0 else str(value).replace("-", "−")
+
+
+@register.filter
+def recency(value: Any) -> str:
+    """A past moment where recency matters (DESIGN §5b): its relative age ("3 days ago",
+    "3 dagen geleden") in a <time> whose title is the full medium date.
+
+    Django's humanize words it; beyond a day the age keeps its largest unit only
+    ("3 days ago", not "3 days, 4 hours ago").
+    """
+    if not hasattr(value, "hour"):
+        return "—"
+    now = timezone.now() if timezone.is_aware(value) else timezone.now().replace(tzinfo=None)
+    if value < now and (now - value).days:
+        words = NaturalTimeFormatter.time_strings["past-day"] % {
+            "delta": timesince(
+                value, now, time_strings=NaturalTimeFormatter.past_substrings, depth=1
+            )
+        }
+    else:
+        words = naturaltime(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        date_format(local, "DATETIME_FORMAT"),
+        words,
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -34,7 +34,7 @@
   const names = document.getElementById("network-node-names");
   const searchForm = document.getElementById("network-search");
   const searchInput = document.getElementById("network-search-input");
-  const strengthInput = filters.elements.namedItem("min_strength");
+  const strengthInput = filters.elements.namedItem("strength");
   const strengthOutput = document.getElementById("min-strength-value");
   const colourSelect = filters.elements.namedItem("colour");
 
@@ -219,10 +219,14 @@
 
   function query() {
     const params = new URLSearchParams();
-    ["team", "goal", "min_strength"].forEach((name) => {
+    ["team", "goal"].forEach((name) => {
       const value = filters.elements.namedItem(name).value;
       if (value) params.set(name, value);
     });
+    // The slider reads 0–100 (DESIGN §5b); the graph API takes 0–1.
+    if (strengthInput && strengthInput.value) {
+      params.set("min_strength", String(Number(strengthInput.value) / 100));
+    }
     return params;
   }
 
@@ -233,6 +237,8 @@
     if (!keepAddress) {
       // The filtered map stays bookmarkable.
       const address = new URLSearchParams(params);
+      address.delete("min_strength");
+      if (strengthInput && strengthInput.value) address.set("strength", strengthInput.value);
       if (colourSelect.value) address.set("colour", colourSelect.value);
       history.replaceState(null, "", `${window.location.pathname}?${address}`);
     }
@@ -330,7 +336,16 @@
   });
   if (strengthInput && strengthOutput) {
     strengthInput.addEventListener("input", () => {
-      strengthOutput.textContent = decimals(Number(strengthInput.value), 2);
+      // "30 weak": the number and band word every page shows (DESIGN §5b).
+      const points = Number(strengthInput.value);
+      const bands = strengthOutput.dataset;
+      const band =
+        points >= Number(bands.strongFrom)
+          ? bands.strong
+          : points >= Number(bands.fairFrom)
+            ? bands.fair
+            : bands.weak;
+      strengthOutput.textContent = `${decimals(points, 0)}\u00a0${band}`;
     });
   }
 

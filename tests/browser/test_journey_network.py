@@ -90,6 +90,31 @@ def test_map_draws_the_network_and_opens_a_stakeholder(
     assert problems == []
 
 
+def test_the_strength_slider_reads_0_to_100_and_filters_the_map(
+    page: Page,
+    live_server,
+    designed,  # noqa: F811
+    manager,
+    problems,
+):
+    sign_in(page, live_server, "maria", "/network/")
+    page.wait_for_function(NODES_DRAWN)
+    slider = page.get_by_label("Minimum strength")
+    output = page.locator("#min-strength-value")
+    expect(output).to_have_text("5\u00a0weak")
+    # Moving it words the figure as every page does, and the graph API gets 0–1.
+    with page.expect_request(re.compile(r"/graph/.*min_strength=0\.55")):
+        slider.fill("55")
+    expect(output).to_have_text("55\u00a0fair")
+    expect(page).to_have_url(re.compile(r"strength=55"))
+    expect(page.locator("#network-canvas[data-ready='1']")).to_be_attached()
+    # Only Maria's tie with Alba (≈63) is that strong.
+    assert page.evaluate("window.rapportNetwork.edges().length") == 1
+    slider.fill("70")
+    expect(output).to_have_text("70\u00a0strong")
+    assert problems == []
+
+
 def test_key_person_risk_lists_and_hands_over_alba(
     page: Page,
     live_server,

@@ -184,7 +184,7 @@ def test_risk_reasons_are_shown_in_the_readers_language():
     assert shown == [
         "Vertrouwen 20 ligt onder 40",
         "Kernstakeholder voor het laatst gesproken 95 dagen geleden, meer dan 50% over het "
-        "contactinterval van 60 dagen",
+        "contactritme van 60 dagen",
         "A reason this page does not know",
     ]
     with translation.override("en"):

@@ -63,7 +63,7 @@ def test_a_return_not_recorded_yet_is_said_and_links_to_recording_one(
         {"score": score, "request": request, "stakeholder_id": stakeholder.pk},
     )
 
-    assert "no return recorded yet" in html and "−100%" not in html
+    assert "No return recorded yet" in html and "−100%" not in html
     assert "Record an outcome" in html
     assert "style=" not in html and "<script" not in html  # strict CSP
 

@@ -358,14 +358,35 @@ def _warm_section(client, stakeholder) -> str:
 
 def test_stakeholder_page_shows_warm_introductions(client, designed, director):
     client.force_login(director)
-    # Maria knows Alba directly (≈63%); Otto through Daan: 0.095 × 0.9 ≈ 9%.
+    # Maria knows Alba directly (≈0.63); Otto through Daan: 0.095 × 0.9 ≈ 0.09.
     section = _warm_section(client, designed["alba"])
     assert "<strong>Maria Manager</strong>" in section
     assert "<strong>Otto Other</strong>" in section
     assert f'<a href="/stakeholders/{designed["daan"].pk}/">Daan</a>' in section
     assert section.index("Maria Manager") < section.index("Otto Other")
-    assert "63%" in section
-    assert "9%" in section
+    # Path strengths read 0–100 with their band word, like every score (DESIGN §5b).
+    assert '<span class="score-value">63</span> <span class="score-band">fair</span>' in section
+    assert '<span class="score-value">9</span> <span class="score-band">weak</span>' in section
+    assert "%" not in section
+
+
+def test_the_map_strength_slider_reads_0_to_100_with_a_band_word(client, designed, manager):
+    client.force_login(manager)
+    html = client.get(MAP_URL).content.decode()
+    slider = (
+        html.split('id="id_strength"')[0].rsplit("<input", 1)[1]
+        + html.split('id="id_strength"')[1].split(">")[0]
+    )
+    assert 'step="5"' in slider and 'min="5"' in slider and 'max="100"' in slider
+    assert 'id="min-strength-value"' in html
+    assert ">5\u00a0weak</output>" in html
+    assert 'data-strong-from="70" data-fair-from="40"' in html
+    html = client.get(MAP_URL, {"strength": "70"}).content.decode()
+    assert ">70\u00a0strong</output>" in html
+    assert "0.05" not in html and "0,05" not in html
+    # A strength off the 5-point steps is refused like any bad filter.
+    html = client.get(MAP_URL, {"strength": "33"}).content.decode()
+    assert "Some filters were not valid" in html
 
 
 def test_a_manager_sees_only_the_warm_introductions_from_herself(client, designed, other_manager):
@@ -373,8 +394,9 @@ def test_a_manager_sees_only_the_warm_introductions_from_herself(client, designe
     # directors' to see (DESIGN §7), not Otto's.
     client.force_login(other_manager)
     section = _warm_section(client, designed["alba"])
-    assert "<strong>Otto Other</strong>" in section and "9%" in section
-    assert "Maria Manager" not in section and "63%" not in section
+    assert "<strong>Otto Other</strong>" in section
+    assert '<span class="score-value">9</span>' in section
+    assert "Maria Manager" not in section and '<span class="score-value">63</span>' not in section
 
 
 def test_stakeholder_nobody_can_reach_has_an_empty_state(client, designed, manager):
