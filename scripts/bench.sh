@@ -14,7 +14,7 @@ psql -q -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 
   | grep -q 1 || createdb -h 127.0.0.1 -U postgres "$DB"
 $BIN/python manage.py migrate --noinput -v0
 echo "Building the $SIZE demo network…"
-$BIN/python manage.py seed_demo --size "$SIZE" --seed 1 --flush -v1 | head -3
+$BIN/python manage.py seed_demo --size "$SIZE" --seed 1 --flush -v1 | sed -n 1,3p  # reads it all: head would break the pipe
 # As autovacuum would have by then: statistics, and the visibility map index-only scans use.
 psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "VACUUM ANALYZE"
 $BIN/python manage.py bench_scores --repeat "$REPEAT" --samples "${BENCH_SAMPLES:-100}"
