@@ -29,6 +29,8 @@ from relations.matching import KeyFillingQuerySet
 from relations.roles import is_director, is_staff_member
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.contrib.auth.models import AnonymousUser, User
 
 
@@ -100,23 +102,27 @@ class StakeholderQuerySet(KeyFillingQuerySet, ListedQuerySet):
         """Stakeholders the user owns or has a relationship with."""
         return self.filter(_involving(user))
 
-    def with_last_contact(self, user: User | AnonymousUser) -> StakeholderQuerySet:
-        """Each stakeholder with `last_contact`: the latest interaction with them that the
-        user may see (so a list tells no more than the timelines would)."""
+    @staticmethod
+    def last_contacts(
+        user: User | AnonymousUser, stakeholder_ids: list[int]
+    ) -> dict[int, datetime]:
+        """For these stakeholders (a page's), the moment of the latest interaction with
+        each that `user` may see: a list tells no more than the timelines would. One
+        query over those stakeholders' interaction links, visibility checked on each
+        link once (a semi-join), never per stakeholder row (issue #22)."""
         from relations.models import Interaction
 
-        # From the stakeholder's own interaction rows (its index), each checked by the
-        # visibility rule: never a walk of all interactions by date (issue #22).
-        rows = Interaction.stakeholders.through.objects.filter(stakeholder_id=OuterRef("pk"))
+        if not stakeholder_ids or not is_staff_member(user):
+            return {}
+        rows = Interaction.stakeholders.through.objects.filter(stakeholder_id__in=stakeholder_ids)
         if not is_director(user):
-            visible = Interaction.objects.visible_to(user).filter(pk=OuterRef("interaction_id"))
-            rows = rows.filter(Exists(visible))
+            rows = rows.filter(InteractionQuerySet.visibility_condition(user, "interaction_id"))
         latest = (
             rows.values("stakeholder_id")
             .annotate(latest=Max("interaction__occurred_at"))
-            .values("latest")
+            .values_list("stakeholder_id", "latest")
         )
-        return self.annotate(last_contact=Subquery(latest))
+        return dict(latest)
 
     def scores_visible_to(self, user: User | AnonymousUser) -> StakeholderQuerySet:
         """Directors see everyone's scores; a manager those of stakeholders they own or know."""
@@ -243,10 +249,19 @@ class InteractionQuerySet(models.QuerySet):
             return self.all()
         if not is_staff_member(user):
             return self.none()
+
+        return self.filter(self.visibility_condition(user, "pk"))
+
+    @staticmethod
+    def visibility_condition(user: User, interaction_field: str) -> Q:
+        """`visible_to(user)` (for a staff member who is not a director) as a condition
+        on the rows of any query whose `interaction_field` holds an interaction id:
+        a query over interaction links then checks visibility without reading the
+        interactions table per row."""
         from relations.models import Interaction, Relationship, Stakeholder
 
         participant = Interaction.internal_participants.through.objects.filter(
-            interaction=OuterRef("pk"), user=user
+            interaction_id=OuterRef(interaction_field), user=user
         )
         # "Known" is two sets of stakeholder ids, each computed once per query and
         # probed for the interaction's own stakeholder rows; never a scan of all
@@ -256,9 +271,9 @@ class InteractionQuerySet(models.QuerySet):
             stakeholder_id__in=Relationship.objects.filter(user=user).values("stakeholder_id")
         )
         of_known_stakeholder = Interaction.stakeholders.through.objects.filter(
-            known, interaction=OuterRef("pk")
+            known, interaction_id=OuterRef(interaction_field)
         )
-        return self.filter(Exists(participant) | Exists(of_known_stakeholder))
+        return Q(Exists(participant)) | Q(Exists(of_known_stakeholder))
 
     def of_stakeholder(self, stakeholder_id: int) -> InteractionQuerySet:
         from relations.models import Interaction

@@ -87,11 +87,12 @@ def stakeholder_list(request: HttpRequest) -> HttpResponse:
     form = StakeholderFilterForm(request.GET or None, user=request.user)
     stakeholders = form.filter(Stakeholder.objects.visible_to(request.user).listed())
     page = paginate(
-        request,
-        stakeholders.with_last_contact(request.user)
-        .select_related("organization", "owner")
-        .prefetch_related("tags"),
+        request, stakeholders.select_related("organization", "owner").prefetch_related("tags")
     )
+    page.object_list = list(page.object_list)
+    contacts = Stakeholder.objects.last_contacts(request.user, [s.pk for s in page.object_list])
+    for shown in page.object_list:
+        shown.last_contact = contacts.get(shown.pk)
     context = {"form": form, "page": page}
     if is_partial(request):
         return render(request, "relations/partials/stakeholder_table.html", context)

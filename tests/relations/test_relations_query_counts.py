@@ -45,15 +45,15 @@ def test_home(manager_client, data, django_assert_max_num_queries):
 
 def test_stakeholder_list(manager_client, data, django_assert_max_num_queries):
     # organisations for the picker, owners for the select, tags for the select,
-    # count, the page (+organisation, owner), the page's tags
-    with django_assert_max_num_queries(BASE + 6):
+    # count, the page (+organisation, owner), the page's tags, the page's last contacts
+    with django_assert_max_num_queries(BASE + 7):
         response = manager_client.get(reverse("stakeholder-list"), {"q": "", "page": 2})
     assert response.status_code == 200
 
 
 def test_stakeholder_list_by_last_name(manager_client, data, django_assert_max_num_queries):
     # the same queries as by name: the order is a stored column (surname_key)
-    with django_assert_max_num_queries(BASE + 6):
+    with django_assert_max_num_queries(BASE + 7):
         response = manager_client.get(reverse("stakeholder-list"), {"sort": "last_name"})
     assert response.status_code == 200
     assert response.context["form"].cleaned_data["sort"] == "last_name"
