@@ -546,7 +546,10 @@ def commitment_status(request: HttpRequest, pk: int) -> HttpResponse:
     commitment_set_status(commitment, by=user, status=form.cleaned_data["status"])
     if is_partial(request):
         return render(
-            request, "relations/partials/commitment_item.html", {"commitment": commitment}
+            request,
+            "relations/partials/commitment_item.html",
+            # The page the list is on, for the item's links (not this POST's address).
+            {"commitment": commitment, "next_url": safe_next(request, "/commitments/")},
         )
     messages.success(
         request,

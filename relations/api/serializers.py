@@ -768,10 +768,11 @@ class CommitmentSerializer(TimestampedSerializer):
             "is_overdue",
             "interaction",
             "created_by",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["completed_on"]
+        read_only_fields = ["completed_on", "version"]
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None:

@@ -107,8 +107,7 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
         return obj.editable_by(user)
 
     def can_delete(self, user: User, obj: Any) -> bool:
-        deletable_by = getattr(obj, "deletable_by", None)
-        return deletable_by(user) if deletable_by else self.can_change(user, obj)
+        return editing.may_delete(obj, user)
 
     @extend_schema(parameters=[IDEMPOTENCY_PARAMETER])
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -178,13 +177,8 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance: Any) -> None:
-        services.audit_record(
-            actor=self.request.user,
-            action=AuditEvent.Action.DELETE,
-            obj=instance,
-            changes=services.snapshot(instance),
-        )
-        instance.delete()
+        # The delete pages' service: the same rule (`may_delete`) and audit row.
+        editing.record_delete(instance, by=self.request.user)
 
 
 class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
@@ -445,7 +439,7 @@ def _expected_version(request: Request) -> int | None:
     match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', header)
     if not match:
         raise drf_serializers.ValidationError(
-            {"If-Match": ['Send the interaction\'s version, e.g. If-Match: "3".']}
+            {"If-Match": ['Send the record\'s version, e.g. If-Match: "3".']}
         )
     return int(match.group(1))
 
@@ -568,20 +562,22 @@ class CommitmentViewSet(CsvExportMixin, RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return Commitment.objects.select_related("stakeholder")
 
+    # The edit page's service: the same permission, completion date, version and audit.
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
-        # A status change is audited by commitment_set_status; other fields here.
-        before = services.snapshot(serializer.instance)
-        before.pop("status", None)
-        before.pop("completed_on", None)
-        obj = serializer.save()
-        after = services.snapshot(obj)
-        after.pop("status", None)
-        after.pop("completed_on", None)
-        changes = services.diff(before, after)
-        if changes:
-            services.audit_record(
-                actor=self.request.user, action=AuditEvent.Action.UPDATE, obj=obj, changes=changes
-            )
+        serializer.instance = editing.commitment_update(
+            serializer.instance,
+            by=self.request.user,
+            expected_version=_expected_version(self.request),
+            **serializer.validated_data,
+        )
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
 
 
 class OutcomeViewSet(CsvExportMixin, RapportViewSet):

@@ -148,6 +148,14 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "outcome-archive": {"pk": data["outcome"].pk},
         "goal-edit": {"pk": data["goal"].pk},
         "goal-archive": {"pk": data["goal"].pk},
+        "commitment-edit": {"pk": data["commitment"].pk},
+        # Delete pages: a GET only shows what would go; nothing is deleted.
+        "commitment-delete": {"pk": data["commitment"].pk},
+        "stakeholder-delete": {"pk": data["alba"].pk},
+        "organization-delete": {"pk": data["acme"].pk},
+        "relationship-delete": {"pk": data["relationship"].pk},
+        "outcome-delete": {"pk": data["outcome"].pk},
+        "goal-delete": {"pk": data["goal"].pk},
     }
 
 
@@ -157,7 +165,7 @@ def test_every_page_fits_reads_and_passes_axe(
     data = build_known(manager, other_manager, director)
     team = TeamFactory(name="North")
     team.members.add(manager, other_manager)
-    CommitmentFactory(
+    commitment = CommitmentFactory(
         stakeholder=data["alba"],
         responsible=manager,
         description="Send the grid study",
@@ -165,6 +173,7 @@ def test_every_page_fits_reads_and_passes_axe(
     )
     data.update(
         manager=manager,
+        commitment=commitment,
         team=team,
         relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
         interaction=Interaction.objects.filter(stakeholders=data["alba"]).first(),
