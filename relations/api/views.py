@@ -181,6 +181,40 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
         editing.record_delete(instance, by=self.request.user)
 
 
+class ArchiveActionMixin:
+    """`POST {id}/archive/` and `POST {id}/unarchive/`: the browser's archive page, through
+    the same service (`<noun>_archive`) and rule (`editable_by`; 403 otherwise). An
+    archived record leaves the browser's lists and stays in every figure; lists here
+    show it unless `?archived=false`."""
+
+    archive_service: Any = None
+
+    @extend_schema(
+        request=None,
+        description="Archive the record: it leaves the browser's lists, pickers and search "
+        "and still counts in every figure. Whoever may change it (403 otherwise); audited. "
+        "Archiving an archived record changes nothing but its date.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def archive(self, request: Request, pk: str | None = None) -> Response:
+        return self._archived(request, archived=True)
+
+    @extend_schema(
+        request=None,
+        description="Put an archived record back in the lists. Whoever may change it "
+        "(403 otherwise); audited.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def unarchive(self, request: Request, pk: str | None = None) -> Response:
+        return self._archived(request, archived=False)
+
+    def _archived(self, request: Request, *, archived: bool) -> Response:
+        obj = self.get_object()  # type: ignore[attr-defined]
+        with transaction.atomic():
+            obj = self.archive_service(obj, by=request.user, archived=archived)
+        return Response(self.get_serializer(obj).data)  # type: ignore[attr-defined]
+
+
 class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """Staff members (read only), for choosing participants, owners and responsibles."""
 
@@ -215,7 +249,7 @@ class TeamViewSet(RapportViewSet):
         return Team.objects.prefetch_related(Prefetch("members", queryset=_only_ids(User)))
 
 
-class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
+class OrganizationViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, RapportViewSet):
     """External organisations: every staff member edits; directors delete."""
 
     model = Organization
@@ -223,11 +257,12 @@ class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     filterset_class = filters.OrganizationFilter
     create_service = staticmethod(editing.organization_create)
     update_service = staticmethod(editing.organization_update)
+    archive_service = staticmethod(editing.organization_archive)
     search_fields = ["name", "sector", "country"]
     ordering_fields = ["name", "tier", "created_at", "id"]
 
 
-class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
+class StakeholderViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, RapportViewSet):
     """External people: every staff member edits; directors delete."""
 
     model = Stakeholder
@@ -235,6 +270,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     filterset_class = filters.StakeholderFilter
     create_service = staticmethod(editing.stakeholder_create)
     update_service = staticmethod(editing.stakeholder_update)
+    archive_service = staticmethod(editing.stakeholder_archive)
     search_fields = ["name", "email", "title", "organization__name"]
     # `last_name`: the name without its tussenvoegsel, family name first ("Jan van den
     # Berg" under B), i.e. the stored `surname_key`, which the API does not name.
@@ -318,7 +354,7 @@ class StakeholderLinkViewSet(CsvExportMixin, RapportViewSet):
         editing.stakeholder_link_delete(instance, by=self.request.user)
 
 
-class GoalViewSet(CsvExportMixin, RapportViewSet):
+class GoalViewSet(CsvExportMixin, ArchiveActionMixin, RapportViewSet):
     """Strategic goals with their linked stakeholders and each one's role."""
 
     model = StrategicGoal
@@ -332,6 +368,7 @@ class GoalViewSet(CsvExportMixin, RapportViewSet):
 
     create_service = staticmethod(editing.goal_create)
     update_service = staticmethod(editing.goal_update)
+    archive_service = staticmethod(editing.goal_archive)
 
 
 class RelationshipViewSet(CsvExportMixin, RapportViewSet):
@@ -580,7 +617,7 @@ class CommitmentViewSet(CsvExportMixin, RapportViewSet):
         return super().partial_update(request, *args, **kwargs)
 
 
-class OutcomeViewSet(CsvExportMixin, RapportViewSet):
+class OutcomeViewSet(CsvExportMixin, ArchiveActionMixin, RapportViewSet):
     """Value produced by a relationship: changed by its creator, the person credited,
     the stakeholder's owner or a director."""
 
@@ -591,6 +628,7 @@ class OutcomeViewSet(CsvExportMixin, RapportViewSet):
     ordering_fields = ["occurred_on", "value", "created_at", "id"]
     create_service = staticmethod(editing.outcome_create)
     update_service = staticmethod(editing.outcome_update)
+    archive_service = staticmethod(editing.outcome_archive)
 
     def base_queryset(self) -> models.QuerySet:
         return Outcome.objects.select_related("stakeholder")
