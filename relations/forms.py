@@ -522,6 +522,13 @@ def commitment_formset(
 
 
 class RelationshipPlanForm(forms.ModelForm):
+    """The relationship page's inline plan. It carries the version the editor read, as
+    the relationship's edit page does, so that `relationship_update` refuses a stale save."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # The other person's saved values after a refused stale save (editing.views).
+    conflict: list[tuple[str, str]] | None = None
+
     class Meta:
         model = Relationship
         fields = ["status", "objective", "desired_strength", "next_review"]
@@ -531,6 +538,16 @@ class RelationshipPlanForm(forms.ModelForm):
             "desired_strength": forms.NumberInput(attrs={"min": 0, "max": 1, "step": "0.05"}),
         }
         help_texts = {"desired_strength": _("From 0 (none) to 1 (very strong).")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+    def expected_version(self) -> int:
+        return self.cleaned_data["version"]
 
 
 # 1 = poor … 5 = excellent, the same scale for the three dimensions of authenticity.

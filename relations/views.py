@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import (
     Http404,
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relations.editing.services import relationship_update
+from relations.editing.views import EDIT_CONFLICT, conflict_changes
 from relations.forms import (
     CommitmentFilterForm,
     CommitmentStatusForm,
@@ -235,10 +237,24 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         instance = Relationship.objects.select_related("stakeholder").get(pk=pk)
         form = RelationshipPlanForm(request.POST, instance=instance)
         if form.is_valid():
-            # The API's service: the same checks, audit and version bump.
-            relationship_update(instance, by=user, **form.cleaned_data)
-            messages.success(request, _("The relationship plan was saved."))
-            return redirect(relationship)
+            # The API's service: the same checks, audit and version bump; a plan saved
+            # by someone else since this page was read is refused, theirs shown.
+            try:
+                with transaction.atomic():
+                    relationship_update(
+                        instance,
+                        by=user,
+                        expected_version=form.expected_version(),
+                        **form.service_fields(),
+                    )
+            except EditConflict as conflict:
+                form.add_error(None, EDIT_CONFLICT)
+                form.conflict = conflict_changes(form, conflict.current)
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(request, _("The relationship plan was saved."))
+                return redirect(relationship)
     else:
         form = RelationshipPlanForm(instance=relationship)
     return _relationship_page(request, relationship, form=form, can_edit=can_edit)

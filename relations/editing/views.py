@@ -61,7 +61,7 @@ def _display(obj: models.Model, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _conflict(form: VersionedForm, current: models.Model) -> list[tuple[str, str]]:
+def conflict_changes(form: forms.ModelForm, current: models.Model) -> list[tuple[str, str]]:
     """The saved values that differ from what the editor sent, and take the editor's
     next save as deliberate (the form now carries the current version)."""
     changes = []
@@ -75,6 +75,11 @@ def _conflict(form: VersionedForm, current: models.Model) -> list[tuple[str, str
         if isinstance(field, forms.ModelChoiceField):
             theirs_id = getattr(current, f"{name}_id", None)
             if str(theirs_id or "") != str(mine):
+                changes.append((str(field.label), theirs))
+        elif isinstance(field, forms.ChoiceField):
+            # Compare the stored choice, not its label ("active", not "Active").
+            raw = getattr(current, name, None)
+            if str("" if raw is None else raw) != str(mine):
                 changes.append((str(field.label), theirs))
         elif str(mine).strip() != theirs.strip() and not (isinstance(field, forms.BooleanField)):
             changes.append((str(field.label), theirs))
@@ -99,7 +104,7 @@ def _save(
             return write()
     except services.EditConflict as conflict:
         form.add_error(None, EDIT_CONFLICT)
-        form.conflict = _conflict(form, conflict.current)
+        form.conflict = conflict_changes(form, conflict.current)
     except ValidationError as error:
         apply_validation_error(form, error)
     return None
