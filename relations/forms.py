@@ -46,6 +46,17 @@ DUPLICATE_WINDOW = timedelta(hours=4)
 # Clocks differ and a meeting is logged as it ends: a few minutes ahead is not "future".
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
+# The value an interaction gave or brought, on the model's 0–5 scale (DESIGN §2): each
+# step labelled, so that two colleagues mean the same by a 3.
+VALUE_CHOICES = [
+    (0, _("0 none")),
+    (1, _("1 a little")),
+    (2, _("2 some")),
+    (3, _("3 useful")),
+    (4, _("4 a lot")),
+    (5, _("5 exceptional")),
+]
+
 SENTIMENT_CHOICES = [
     ("", _("Not recorded")),
     (-2, _("−2 very negative")),
@@ -282,6 +293,22 @@ class InteractionForm(forms.ModelForm):
         empty_value=None,
         required=False,
     )
+    value_given = forms.TypedChoiceField(
+        label=_("Value given"),
+        choices=VALUE_CHOICES,
+        coerce=int,
+        initial=0,
+        widget=forms.RadioSelect,
+        help_text=_("What we delivered to them, 0–5."),
+    )
+    value_received = forms.TypedChoiceField(
+        label=_("Value received"),
+        choices=VALUE_CHOICES,
+        coerce=int,
+        initial=0,
+        widget=forms.RadioSelect,
+        help_text=_("What they delivered to us, 0–5."),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # Set once the user has seen the warnings (a likely duplicate, a future date) and
     # saves anyway: they warn, they never refuse.
@@ -319,8 +346,6 @@ class InteractionForm(forms.ModelForm):
         self.fields["internal_participants"].label = _("Colleagues")
         self.fields["stakeholders"].help_text = _("Type to search; one or more.")
         self.fields["internal_participants"].help_text = _("Who took part from our side.")
-        for name in ("value_given", "value_received"):
-            self.fields[name].widget.attrs.update({"min": 0, "max": 5})
         self.fields["duration_minutes"].widget.attrs.update({"min": 0, "max": 24 * 60, "step": 5})
         self.fields["cost"].widget.attrs.update({"min": 0, "step": "0.01"})
         self.fields["subject"].widget.attrs["autofocus"] = True
