@@ -344,9 +344,10 @@ def _delete_url(record: Any, user: Any, url_name: str) -> str | None:
 
 
 def _consequences(record: models.Model) -> list[tuple[str, int]]:
-    """What goes with the record: each kind of row that cascades, with its count (the
-    many-to-many rows that only tie it to others, such as interactions, are left out:
-    those records stay)."""
+    """What goes with the record: each kind of domain record that cascades, with its
+    count. Left out: the many-to-many rows that only tie it to records that stay (its
+    interactions), and the stored scores and network rows derived from it, which the
+    recomputation rebuilds (the page says so)."""
     collector = Collector(using=router.db_for_write(type(record)))
     collector.collect([record])
     counts: dict[Any, int] = {}
@@ -358,7 +359,7 @@ def _consequences(record: models.Model) -> list[tuple[str, int]]:
     return [
         (str(model._meta.verbose_name), count)
         for model, count in sorted(counts.items(), key=lambda item: str(item[0]._meta.verbose_name))
-        if count and not model._meta.auto_created
+        if count and not model._meta.auto_created and model._meta.app_label == "relations"
     ]
 
 

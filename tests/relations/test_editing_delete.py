@@ -8,7 +8,9 @@ Maria (`manager`) owns the stakeholder; Dana (`director`)."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from metrics.models import StakeholderScore
 from relations.models import (
     AuditEvent,
     Commitment,
@@ -42,6 +44,7 @@ def anna(manager):
 def test_a_director_sees_what_goes_with_a_stakeholder_then_deletes_it(
     director_client, director, anna
 ):
+    StakeholderScore.objects.create(stakeholder=anna, trust=0.5, computed_at=timezone.now())
     page = director_client.get(f"/stakeholders/{anna.pk}/delete/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -49,6 +52,7 @@ def test_a_director_sees_what_goes_with_a_stakeholder_then_deletes_it(
     assert 'id="delete-consequences"' in html
     assert "Commitment</dt>" in html and '<dd class="col-4 col-sm-7 mb-1">2</dd>' in html
     assert "Relationship</dt>" in html and "Outcome</dt>" in html
+    assert "score" not in html.lower().split('id="delete-consequences"')[1].split("</dl>")[0]
     assert f'href="/stakeholders/{anna.pk}/archive/"' in html  # archiving is offered
     assert Stakeholder.objects.filter(pk=anna.pk).exists()  # a GET deletes nothing
 
