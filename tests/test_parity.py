@@ -552,3 +552,16 @@ def test_the_delete_rules_tell_the_roles_apart(world, manager, director):
     assert page.get(f"/stakeholders/{stakeholder.pk}/delete/").status_code == 200
     assert _api_deletes(api, f"/api/v1/stakeholders/{stakeholder.pk}/")
     assert type(stakeholder).objects.filter(pk=stakeholder.pk).exists()  # rolled back
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_page_and_api_agree_on_who_may_delete_a_pulse(role, world, request):
+    """Pulses are nested under their relationship in the API; the page is theirs too."""
+    user = request.getfixturevalue(role)
+    page, api = _clients(user)
+    for pulse in world["pulses"]:
+        api_allows = _api_deletes(
+            api, f"/api/v1/relationships/{pulse.relationship_id}/pulses/{pulse.pk}/"
+        )
+        page_allows = _allowed(page.get(f"/pulses/{pulse.pk}/delete/").status_code)
+        assert api_allows == page_allows, (pulse.pk, role, api_allows, page_allows)

@@ -43,4 +43,5 @@ urlpatterns = [
     path("outcomes/<int:pk>/delete/", views.outcome_delete, name="outcome-delete"),
     path("relationships/<int:pk>/delete/", views.relationship_delete, name="relationship-delete"),
     path("commitments/<int:pk>/delete/", views.commitment_delete, name="commitment-delete"),
+    path("pulses/<int:pk>/delete/", views.pulse_delete, name="pulse-delete"),
 ]

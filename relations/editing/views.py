@@ -15,6 +15,7 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -35,6 +36,7 @@ from relations.editing.forms import (
 from relations.forms import stakeholder_label
 from relations.ids import parse_id
 from relations.models import (
+    AuthenticityPulse,
     Commitment,
     Organization,
     Outcome,
@@ -43,7 +45,8 @@ from relations.models import (
     StakeholderLink,
     StrategicGoal,
 )
-from relations.pages import apply_validation_error, safe_next, staff_required
+from relations.pages import apply_validation_error, safe_next, staff_required, user_label
+from relations.services import pulse_delete as pulse_delete_service
 
 EDIT_CONFLICT = gettext_lazy(
     "Someone else saved this record while you were editing it. Nothing was saved. "
@@ -363,16 +366,24 @@ def _consequences(record: models.Model) -> list[tuple[str, int]]:
     ]
 
 
-def _delete_page(request: HttpRequest, record: Any, *, back: str) -> HttpResponse:
+def _delete_page(
+    request: HttpRequest,
+    record: Any,
+    *,
+    back: str,
+    name: str | None = None,
+    delete: Callable[..., None] = services.record_delete,
+) -> HttpResponse:
     """GET: what deleting the record takes with it; POST: delete it through the API's
-    service (`record_delete`: the same rule and audit row)."""
+    service (`record_delete`, or the record's own, e.g. `pulse_delete`: the same rule
+    and audit row)."""
     user = request.user
     if not services.may_delete(record, user):
         raise PermissionDenied
-    name = str(record)
+    name = name or str(record)
     if request.method == "POST":
         try:
-            services.record_delete(record, by=user)
+            delete(record, by=user)
         except (ProtectedError, RestrictedError):
             messages.error(
                 request, _("“%(name)s” is still in use and was not deleted.") % {"name": name}
@@ -389,6 +400,7 @@ def _delete_page(request: HttpRequest, record: Any, *, back: str) -> HttpRespons
         "relations/editing/record_delete.html",
         {
             "record": record,
+            "name": name,
             "kind": record._meta.verbose_name,
             "consequences": _consequences(record),
             "archive_url": archive_url,
@@ -457,6 +469,28 @@ def commitment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         Commitment.objects.visible_to(request.user).select_related("stakeholder"), pk=pk
     )
     return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def pulse_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        AuthenticityPulse.objects.visible_to(request.user).select_related(
+            "assessed_by", "relationship"
+        ),
+        pk=pk,
+    )
+    name = _("Pulse of %(date)s by %(person)s") % {
+        "date": date_format(record.assessed_on),
+        "person": user_label(record.assessed_by),
+    }
+    return _delete_page(
+        request,
+        record,
+        back=record.relationship.get_absolute_url(),
+        name=name,
+        delete=pulse_delete_service,
+    )
 
 
 # --- Relationships and links ----------------------------------------------------------

@@ -22,7 +22,13 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
-from relations.models import Commitment, Interaction, Relationship, StakeholderLink
+from relations.models import (
+    AuthenticityPulse,
+    Commitment,
+    Interaction,
+    Relationship,
+    StakeholderLink,
+)
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, build_known  # noqa: F401
 from tests.factories import CommitmentFactory, OutcomeFactory, TeamFactory
 from tests.mfa import sign_in_through_form
@@ -156,6 +162,7 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "relationship-delete": {"pk": data["relationship"].pk},
         "outcome-delete": {"pk": data["outcome"].pk},
         "goal-delete": {"pk": data["goal"].pk},
+        "pulse-delete": {"pk": data["pulse"].pk},
     }
 
 
@@ -178,6 +185,13 @@ def test_every_page_fits_reads_and_passes_axe(
         relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
         interaction=Interaction.objects.filter(stakeholders=data["alba"]).first(),
         outcome=OutcomeFactory(stakeholder=data["alba"], credited_to=manager),
+        pulse=AuthenticityPulse.objects.create(
+            relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
+            assessed_by=manager,
+            integrity=4,
+            transparency=4,
+            reliability=3,
+        ),
         link=StakeholderLink.objects.create(
             from_stakeholder=data["alba"], to_stakeholder=data["bram"], created_by=manager
         ),

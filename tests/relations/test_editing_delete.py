@@ -13,6 +13,7 @@ from django.utils import timezone
 from metrics.models import StakeholderScore
 from relations.models import (
     AuditEvent,
+    AuthenticityPulse,
     Commitment,
     Organization,
     Outcome,
@@ -122,3 +123,33 @@ def test_the_api_deletes_through_the_same_service(director_api, director, anna):
     assert director_api.delete(f"/api/v1/stakeholders/{anna.pk}/").status_code == 204
     event = AuditEvent.objects.get(action="delete", object_type="relations.stakeholder")
     assert event.actor == director
+
+
+def test_a_pulse_is_deleted_by_its_author_through_the_apis_service(
+    manager_client, other_client, manager, other_manager, anna
+):
+    """The API deletes a pulse for its author or a director (`pulse_delete`): the page
+    too, linked from the relationship page's pulse history for them only."""
+    relationship = Relationship.objects.get(stakeholder=anna, user=manager)
+    Relationship.objects.create(user=other_manager, stakeholder=anna)
+    pulse = AuthenticityPulse.objects.create(
+        relationship=relationship,
+        assessed_by=manager,
+        integrity=4,
+        transparency=3,
+        reliability=5,
+    )
+    history = manager_client.get(relationship.get_absolute_url()).content.decode()
+    assert f'href="/pulses/{pulse.pk}/delete/"' in history
+    page = manager_client.get(f"/pulses/{pulse.pk}/delete/")
+    assert page.status_code == 200
+    assert "Delete “Pulse of" in page.content.decode()
+    # Otto may not see Maria's pulse: 404, as in the API.
+    assert other_client.get(f"/pulses/{pulse.pk}/delete/").status_code == 404
+    assert other_client.post(f"/pulses/{pulse.pk}/delete/").status_code == 404
+    response = manager_client.post(f"/pulses/{pulse.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == relationship.get_absolute_url()
+    assert not AuthenticityPulse.objects.filter(pk=pulse.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="delete", object_type="relations.authenticitypulse", actor=manager
+    ).exists()

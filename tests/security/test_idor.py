@@ -88,6 +88,7 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "relationship-delete": lambda o: {"pk": o["relationship"].pk},
     "commitment-edit": lambda o: {"pk": o["commitment"].pk},
     "commitment-delete": lambda o: {"pk": o["commitment"].pk},
+    "pulse-delete": lambda o: {"pk": o["pulse"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
