@@ -46,6 +46,17 @@ DUPLICATE_WINDOW = timedelta(hours=4)
 # Clocks differ and a meeting is logged as it ends: a few minutes ahead is not "future".
 FUTURE_TOLERANCE = timedelta(minutes=15)
 
+# The value an interaction gave or brought, on the model's 0–5 scale (DESIGN §2): each
+# step labelled, so that two colleagues mean the same by a 3.
+VALUE_CHOICES = [
+    (0, _("0 none")),
+    (1, _("1 a little")),
+    (2, _("2 some")),
+    (3, _("3 useful")),
+    (4, _("4 a lot")),
+    (5, _("5 exceptional")),
+]
+
 SENTIMENT_CHOICES = [
     ("", _("Not recorded")),
     (-2, _("−2 very negative")),
@@ -282,6 +293,22 @@ class InteractionForm(forms.ModelForm):
         empty_value=None,
         required=False,
     )
+    value_given = forms.TypedChoiceField(
+        label=_("Value given"),
+        choices=VALUE_CHOICES,
+        coerce=int,
+        initial=0,
+        widget=forms.RadioSelect,
+        help_text=_("What we delivered to them, 0–5."),
+    )
+    value_received = forms.TypedChoiceField(
+        label=_("Value received"),
+        choices=VALUE_CHOICES,
+        coerce=int,
+        initial=0,
+        widget=forms.RadioSelect,
+        help_text=_("What they delivered to us, 0–5."),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # Set once the user has seen the warnings (a likely duplicate, a future date) and
     # saves anyway: they warn, they never refuse.
@@ -319,8 +346,6 @@ class InteractionForm(forms.ModelForm):
         self.fields["internal_participants"].label = _("Colleagues")
         self.fields["stakeholders"].help_text = _("Type to search; one or more.")
         self.fields["internal_participants"].help_text = _("Who took part from our side.")
-        for name in ("value_given", "value_received"):
-            self.fields[name].widget.attrs.update({"min": 0, "max": 5})
         self.fields["duration_minutes"].widget.attrs.update({"min": 0, "max": 24 * 60, "step": 5})
         self.fields["cost"].widget.attrs.update({"min": 0, "step": "0.01"})
         self.fields["subject"].widget.attrs["autofocus"] = True
@@ -522,6 +547,13 @@ def commitment_formset(
 
 
 class RelationshipPlanForm(forms.ModelForm):
+    """The relationship page's inline plan. It carries the version the editor read, as
+    the relationship's edit page does, so that `relationship_update` refuses a stale save."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # The other person's saved values after a refused stale save (editing.views).
+    conflict: list[tuple[str, str]] | None = None
+
     class Meta:
         model = Relationship
         fields = ["status", "objective", "desired_strength", "next_review"]
@@ -531,6 +563,16 @@ class RelationshipPlanForm(forms.ModelForm):
             "desired_strength": forms.NumberInput(attrs={"min": 0, "max": 1, "step": "0.05"}),
         }
         help_texts = {"desired_strength": _("From 0 (none) to 1 (very strong).")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+    def expected_version(self) -> int:
+        return self.cleaned_data["version"]
 
 
 # 1 = poor … 5 = excellent, the same scale for the three dimensions of authenticity.

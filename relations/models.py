@@ -605,6 +605,10 @@ class Commitment(TimeStamped):
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, related_name="+", editable=False
     )
+    # Bumped on every change (edit page, API, a status set on the list), so that a stale
+    # edit is refused instead of silently overwriting someone else's (`EditConflict`).
+    # db_default: bulk loaders (seed_demo, importers) insert rows without the ORM.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = CommitmentQuerySet.as_manager()
 

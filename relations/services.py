@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 from django.forms.models import model_to_dict
 
 from relations.integrations.webhooks import webhook_emit, webhook_emit_many, webhook_subscribers
@@ -357,7 +358,10 @@ def commitment_set_status(commitment: Commitment, *, by: User, status: str) -> C
     commitment.status = status
     commitment.completed_on = timezone.localdate() if status != Commitment.Status.OPEN else None
     commitment.full_clean()
+    # A status set on the list is a change too: an edit begun before it is stale.
+    commitment.version = F("version") + 1
     commitment.save()
+    commitment.refresh_from_db(fields=["version"])
     audit_record(
         actor=by,
         action=AuditEvent.Action.UPDATE,

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import (
     Http404,
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relations.editing.services import relationship_update
+from relations.editing.views import EDIT_CONFLICT, conflict_changes
 from relations.forms import (
     CommitmentFilterForm,
     CommitmentStatusForm,
@@ -239,10 +241,24 @@ def relationship_detail(request: HttpRequest, pk: int) -> HttpResponse:
         instance = Relationship.objects.select_related("stakeholder").get(pk=pk)
         form = RelationshipPlanForm(request.POST, instance=instance)
         if form.is_valid():
-            # The API's service: the same checks, audit and version bump.
-            relationship_update(instance, by=user, **form.cleaned_data)
-            messages.success(request, _("The relationship plan was saved."))
-            return redirect(relationship)
+            # The API's service: the same checks, audit and version bump; a plan saved
+            # by someone else since this page was read is refused, theirs shown.
+            try:
+                with transaction.atomic():
+                    relationship_update(
+                        instance,
+                        by=user,
+                        expected_version=form.expected_version(),
+                        **form.service_fields(),
+                    )
+            except EditConflict as conflict:
+                form.add_error(None, EDIT_CONFLICT)
+                form.conflict = conflict_changes(form, conflict.current)
+            except ValidationError as error:
+                apply_validation_error(form, error)
+            else:
+                messages.success(request, _("The relationship plan was saved."))
+                return redirect(relationship)
     else:
         form = RelationshipPlanForm(instance=relationship)
     return _relationship_page(request, relationship, form=form, can_edit=can_edit)
@@ -550,7 +566,10 @@ def commitment_status(request: HttpRequest, pk: int) -> HttpResponse:
     commitment_set_status(commitment, by=user, status=form.cleaned_data["status"])
     if is_partial(request):
         return render(
-            request, "relations/partials/commitment_item.html", {"commitment": commitment}
+            request,
+            "relations/partials/commitment_item.html",
+            # The page the list is on, for the item's links (not this POST's address).
+            {"commitment": commitment, "next_url": safe_next(request, "/commitments/")},
         )
     messages.success(
         request,

@@ -416,13 +416,15 @@ WRITES: dict[str, WriteRule] = {
     "goals": WriteRule(
         lambda w: list(w["goals"].values()), "/goals/new/", lambda g: f"/goals/{g.pk}/edit/"
     ),
+    "commitments": WriteRule(  # made on the interaction form; edited here
+        lambda w: w["commitments"], None, lambda c: f"/commitments/{c.pk}/edit/"
+    ),
 }
 
 # Writable API resources without a create/edit page of their own, and why.
 WRITES_ELSEWHERE = {
     "teams": "directors manage teams in the admin; no manager may write them (403 both ways)",
     "users": "read only",
-    "commitments": "made on the interaction form, closed on the commitment list",
     "webhooks": "an integration's endpoint, registered through the API by its director",
     "imports": "the import page (/import/) starts and undoes them",
 }
@@ -469,3 +471,97 @@ def test_the_write_rules_tell_the_roles_apart(world, manager, other_manager):
     goal = world["goals"]["maria"]
     assert api.patch(f"/api/v1/goals/{goal.pk}/", {}, format="json").status_code == 403
     assert page.get(f"/goals/{goal.pk}/edit/").status_code == 403
+
+
+# --- Deletes: whoever the API lets DELETE a record has its browser page (issue #17) ----
+
+DELETES: dict[str, WriteRule] = {
+    "organizations": WriteRule(
+        lambda w: [w["organization"]], None, lambda o: f"/organizations/{o.pk}/delete/"
+    ),
+    "stakeholders": WriteRule(
+        lambda w: w["stakeholders"], None, lambda s: f"/stakeholders/{s.pk}/delete/"
+    ),
+    "relationships": WriteRule(
+        lambda w: w["relationships"], None, lambda r: f"/relationships/{r.pk}/delete/"
+    ),
+    "interactions": WriteRule(
+        lambda w: w["interactions"], None, lambda i: f"/interactions/{i.pk}/delete/"
+    ),
+    "commitments": WriteRule(
+        lambda w: w["commitments"], None, lambda c: f"/commitments/{c.pk}/delete/"
+    ),
+    "outcomes": WriteRule(lambda w: w["outcomes"], None, lambda o: f"/outcomes/{o.pk}/delete/"),
+    "stakeholder-links": WriteRule(  # "Remove link" on the link's edit page
+        lambda w: w["links"], None, lambda link: f"/stakeholder-links/{link.pk}/edit/"
+    ),
+    "goals": WriteRule(
+        lambda w: list(w["goals"].values()), None, lambda g: f"/goals/{g.pk}/delete/"
+    ),
+}
+
+# API resources that can be deleted without a browser delete page, and why.
+DELETES_ELSEWHERE = {
+    "teams": "directors manage teams in the admin",
+    "webhooks": "an integration's endpoint, removed through the API by its director",
+}
+
+
+def test_every_deletable_api_resource_has_a_delete_page():
+    from relations.api.urls import router
+
+    deletable = {
+        prefix for prefix, viewset, _basename in router.registry if hasattr(viewset, "destroy")
+    }
+    missing = deletable - set(DELETES) - set(DELETES_ELSEWHERE)
+    assert not missing, f"API-deletable resources without a browser page: {sorted(missing)}"
+
+
+def _api_deletes(api: APIClient, path: str) -> bool:
+    """Whether the API deletes the record; the deletion is rolled back."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        status = api.delete(path).status_code
+        transaction.set_rollback(True)
+    assert status in (204, 403, 404), (path, status)
+    return status == 204
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("resource", sorted(DELETES))
+def test_page_and_api_agree_on_who_may_delete(resource, role, world, request):
+    """The API's DELETE succeeds exactly when the delete page opens, for every record
+    and role (managers are refused stakeholders and organisations: they archive)."""
+    user = request.getfixturevalue(role)
+    page, api = _clients(user)
+    rule = DELETES[resource]
+    for record in rule.records(world):
+        api_allows = _api_deletes(api, f"/api/v1/{resource}/{record.pk}/")
+        page_allows = _allowed(page.get(rule.edit(record)).status_code)
+        assert api_allows == page_allows, (resource, record.pk, role, api_allows, page_allows)
+
+
+def test_the_delete_rules_tell_the_roles_apart(world, manager, director):
+    """Not vacuous: Maria may not delete her own stakeholder, Dana may, on both sides."""
+    stakeholder = world["stakeholders"][0]
+    page, api = _clients(manager)
+    assert page.get(f"/stakeholders/{stakeholder.pk}/delete/").status_code == 403
+    assert not _api_deletes(api, f"/api/v1/stakeholders/{stakeholder.pk}/")
+    page, api = _clients(director)
+    assert page.get(f"/stakeholders/{stakeholder.pk}/delete/").status_code == 200
+    assert _api_deletes(api, f"/api/v1/stakeholders/{stakeholder.pk}/")
+    assert type(stakeholder).objects.filter(pk=stakeholder.pk).exists()  # rolled back
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_page_and_api_agree_on_who_may_delete_a_pulse(role, world, request):
+    """Pulses are nested under their relationship in the API; the page is theirs too."""
+    user = request.getfixturevalue(role)
+    page, api = _clients(user)
+    for pulse in world["pulses"]:
+        api_allows = _api_deletes(
+            api, f"/api/v1/relationships/{pulse.relationship_id}/pulses/{pulse.pk}/"
+        )
+        page_allows = _allowed(page.get(f"/pulses/{pulse.pk}/delete/").status_code)
+        assert api_allows == page_allows, (pulse.pk, role, api_allows, page_allows)

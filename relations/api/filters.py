@@ -96,13 +96,39 @@ class FilterSet(df.FilterSet):
         return valid
 
 
-class OrganizationFilter(FilterSet):
+class ArchivedFilter(df.ChoiceFilter):
+    """`?archived=false`: what the browser's lists show; `true`: the archived records
+    only; `all` (as without the parameter): both, as the figures count them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault(
+            "choices", [("true", "archived only"), ("false", "not archived"), ("all", "both")]
+        )
+        kwargs.setdefault("method", "filter_archived")
+        kwargs.setdefault(
+            "help_text",
+            "`false`: records not archived (as the browser's lists); `true`: archived ones; "
+            "`all` (the default): both.",
+        )
+        super().__init__(*args, **kwargs)
+
+
+class ArchivableFilterSet(FilterSet):
+    archived = ArchivedFilter()
+
+    def filter_archived(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value in ("true", "false"):
+            return queryset.filter(archived_at__isnull=value == "false")
+        return queryset
+
+
+class OrganizationFilter(ArchivableFilterSet):
     class Meta:
         model = Organization
         fields = ["sector", "country", "tier"]
 
 
-class StakeholderFilter(FilterSet):
+class StakeholderFilter(ArchivableFilterSet):
     tag = df.CharFilter(field_name="tags__name", distinct=True, help_text="A tag name.")
     key = BooleanFilter(method="filter_key", help_text="Only key stakeholders (or only others).")
     importance_min = IdFilter(field_name="importance", lookup_expr="gte")
@@ -175,7 +201,7 @@ class CommitmentFilter(FilterSet):
         fields = ["direction", "status"]
 
 
-class OutcomeFilter(FilterSet):
+class OutcomeFilter(ArchivableFilterSet):
     occurred_after = df.DateFilter(field_name="occurred_on", lookup_expr="gte")
     occurred_before = df.DateFilter(field_name="occurred_on", lookup_expr="lte")
     stakeholder = IdFilter(help_text="Stakeholder id.")
@@ -201,7 +227,7 @@ class StakeholderLinkFilter(FilterSet):
         return queryset.filter(Q(from_stakeholder_id=pk) | Q(to_stakeholder_id=pk))
 
 
-class GoalFilter(FilterSet):
+class GoalFilter(ArchivableFilterSet):
     stakeholder = IdFilter(field_name="links__stakeholder", distinct=True)
     owner = IdFilter(help_text="User id.")
 

@@ -124,6 +124,18 @@ class TimestampedSerializer(StrictModelSerializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
+class ArchivableSerializer(TimestampedSerializer):
+    """A record the browser archives (DESIGN §5a): out of the lists, still in the
+    figures. Read-only here; `POST …/{id}/archive/` and `…/unarchive/` change it."""
+
+    archived = serializers.BooleanField(
+        source="is_archived", read_only=True, help_text="Archived: left out of the lists."
+    )
+    archived_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When it was archived; null when it is not."
+    )
+
+
 # --- Users and teams ------------------------------------------------------------
 
 
@@ -182,7 +194,7 @@ class TeamSerializer(TimestampedSerializer):
         )
     ]
 )
-class OrganizationSerializer(TimestampedSerializer):
+class OrganizationSerializer(ArchivableSerializer):
     class Meta:
         model = Organization
         fields = [
@@ -193,6 +205,8 @@ class OrganizationSerializer(TimestampedSerializer):
             "website",
             "tier",
             "notes",
+            "archived",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
@@ -259,7 +273,7 @@ class TagNamesField(StrictListField):
         )
     ]
 )
-class StakeholderSerializer(TimestampedSerializer):
+class StakeholderSerializer(ArchivableSerializer):
     organization = VisiblePrimaryKeyField(
         Organization, required=False, allow_null=True, help_text="Organization id."
     )
@@ -309,6 +323,8 @@ class StakeholderSerializer(TimestampedSerializer):
             "notes",
             "erased_at",
             "retention_flagged_at",
+            "archived",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
@@ -768,10 +784,11 @@ class CommitmentSerializer(TimestampedSerializer):
             "is_overdue",
             "interaction",
             "created_by",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["completed_on"]
+        read_only_fields = ["completed_on", "version"]
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None:
@@ -825,7 +842,7 @@ class CommitmentSerializer(TimestampedSerializer):
         )
     ]
 )
-class OutcomeSerializer(TimestampedSerializer):
+class OutcomeSerializer(ArchivableSerializer):
     stakeholder = VisiblePrimaryKeyField(Stakeholder, help_text="Stakeholder id.")
     credited_to = VisiblePrimaryKeyField(required=False, allow_null=True, help_text="User id.")
     goal = VisiblePrimaryKeyField(
@@ -847,6 +864,8 @@ class OutcomeSerializer(TimestampedSerializer):
             "occurred_on",
             "description",
             "created_by",
+            "archived",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
@@ -884,7 +903,7 @@ class GoalStakeholderSerializer(StrictModelSerializer):
         )
     ]
 )
-class GoalSerializer(TimestampedSerializer):
+class GoalSerializer(ArchivableSerializer):
     owner = VisiblePrimaryKeyField(required=False, allow_null=True, help_text="User id.")
     stakeholders = GoalStakeholderSerializer(
         source="links",
@@ -904,6 +923,8 @@ class GoalSerializer(TimestampedSerializer):
             "period_end",
             "status",
             "stakeholders",
+            "archived",
+            "archived_at",
             "created_at",
             "updated_at",
         ]

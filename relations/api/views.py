@@ -107,8 +107,7 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
         return obj.editable_by(user)
 
     def can_delete(self, user: User, obj: Any) -> bool:
-        deletable_by = getattr(obj, "deletable_by", None)
-        return deletable_by(user) if deletable_by else self.can_change(user, obj)
+        return editing.may_delete(obj, user)
 
     @extend_schema(parameters=[IDEMPOTENCY_PARAMETER])
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -178,13 +177,42 @@ class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, instance: Any) -> None:
-        services.audit_record(
-            actor=self.request.user,
-            action=AuditEvent.Action.DELETE,
-            obj=instance,
-            changes=services.snapshot(instance),
-        )
-        instance.delete()
+        # The delete pages' service: the same rule (`may_delete`) and audit row.
+        editing.record_delete(instance, by=self.request.user)
+
+
+class ArchiveActionMixin:
+    """`POST {id}/archive/` and `POST {id}/unarchive/`: the browser's archive page, through
+    the same service (`<noun>_archive`) and rule (`editable_by`; 403 otherwise). An
+    archived record leaves the browser's lists and stays in every figure; lists here
+    show it unless `?archived=false`."""
+
+    archive_service: Any = None
+
+    @extend_schema(
+        request=None,
+        description="Archive the record: it leaves the browser's lists, pickers and search "
+        "and still counts in every figure. Whoever may change it (403 otherwise); audited. "
+        "Archiving an archived record changes nothing but its date.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def archive(self, request: Request, pk: str | None = None) -> Response:
+        return self._archived(request, archived=True)
+
+    @extend_schema(
+        request=None,
+        description="Put an archived record back in the lists. Whoever may change it "
+        "(403 otherwise); audited.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def unarchive(self, request: Request, pk: str | None = None) -> Response:
+        return self._archived(request, archived=False)
+
+    def _archived(self, request: Request, *, archived: bool) -> Response:
+        obj = self.get_object()  # type: ignore[attr-defined]
+        with transaction.atomic():
+            obj = self.archive_service(obj, by=request.user, archived=archived)
+        return Response(self.get_serializer(obj).data)  # type: ignore[attr-defined]
 
 
 class UserViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
@@ -221,7 +249,7 @@ class TeamViewSet(RapportViewSet):
         return Team.objects.prefetch_related(Prefetch("members", queryset=_only_ids(User)))
 
 
-class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
+class OrganizationViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, RapportViewSet):
     """External organisations: every staff member edits; directors delete."""
 
     model = Organization
@@ -229,11 +257,12 @@ class OrganizationViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     filterset_class = filters.OrganizationFilter
     create_service = staticmethod(editing.organization_create)
     update_service = staticmethod(editing.organization_update)
+    archive_service = staticmethod(editing.organization_archive)
     search_fields = ["name", "sector", "country"]
     ordering_fields = ["name", "tier", "created_at", "id"]
 
 
-class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
+class StakeholderViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, RapportViewSet):
     """External people: every staff member edits; directors delete."""
 
     model = Stakeholder
@@ -241,6 +270,7 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, RapportViewSet):
     filterset_class = filters.StakeholderFilter
     create_service = staticmethod(editing.stakeholder_create)
     update_service = staticmethod(editing.stakeholder_update)
+    archive_service = staticmethod(editing.stakeholder_archive)
     search_fields = ["name", "email", "title", "organization__name"]
     # `last_name`: the name without its tussenvoegsel, family name first ("Jan van den
     # Berg" under B), i.e. the stored `surname_key`, which the API does not name.
@@ -324,7 +354,7 @@ class StakeholderLinkViewSet(CsvExportMixin, RapportViewSet):
         editing.stakeholder_link_delete(instance, by=self.request.user)
 
 
-class GoalViewSet(CsvExportMixin, RapportViewSet):
+class GoalViewSet(CsvExportMixin, ArchiveActionMixin, RapportViewSet):
     """Strategic goals with their linked stakeholders and each one's role."""
 
     model = StrategicGoal
@@ -338,6 +368,7 @@ class GoalViewSet(CsvExportMixin, RapportViewSet):
 
     create_service = staticmethod(editing.goal_create)
     update_service = staticmethod(editing.goal_update)
+    archive_service = staticmethod(editing.goal_archive)
 
 
 class RelationshipViewSet(CsvExportMixin, RapportViewSet):
@@ -445,7 +476,7 @@ def _expected_version(request: Request) -> int | None:
     match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', header)
     if not match:
         raise drf_serializers.ValidationError(
-            {"If-Match": ['Send the interaction\'s version, e.g. If-Match: "3".']}
+            {"If-Match": ['Send the record\'s version, e.g. If-Match: "3".']}
         )
     return int(match.group(1))
 
@@ -568,23 +599,25 @@ class CommitmentViewSet(CsvExportMixin, RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return Commitment.objects.select_related("stakeholder")
 
+    # The edit page's service: the same permission, completion date, version and audit.
     def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
-        # A status change is audited by commitment_set_status; other fields here.
-        before = services.snapshot(serializer.instance)
-        before.pop("status", None)
-        before.pop("completed_on", None)
-        obj = serializer.save()
-        after = services.snapshot(obj)
-        after.pop("status", None)
-        after.pop("completed_on", None)
-        changes = services.diff(before, after)
-        if changes:
-            services.audit_record(
-                actor=self.request.user, action=AuditEvent.Action.UPDATE, obj=obj, changes=changes
-            )
+        serializer.instance = editing.commitment_update(
+            serializer.instance,
+            by=self.request.user,
+            expected_version=_expected_version(self.request),
+            **serializer.validated_data,
+        )
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
 
 
-class OutcomeViewSet(CsvExportMixin, RapportViewSet):
+class OutcomeViewSet(CsvExportMixin, ArchiveActionMixin, RapportViewSet):
     """Value produced by a relationship: changed by its creator, the person credited,
     the stakeholder's owner or a director."""
 
@@ -595,6 +628,7 @@ class OutcomeViewSet(CsvExportMixin, RapportViewSet):
     ordering_fields = ["occurred_on", "value", "created_at", "id"]
     create_service = staticmethod(editing.outcome_create)
     update_service = staticmethod(editing.outcome_update)
+    archive_service = staticmethod(editing.outcome_archive)
 
     def base_queryset(self) -> models.QuerySet:
         return Outcome.objects.select_related("stakeholder")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relations.forms import stakeholder_label
 from relations.models import (
+    Commitment,
     Organization,
     Outcome,
     Relationship,
@@ -220,6 +221,21 @@ class StakeholderLinkForm(VersionedForm):
 
     def service_fields(self) -> dict[str, Any]:
         return {**super().service_fields(), "from_stakeholder": self.source}
+
+
+class CommitmentForm(VersionedForm):
+    """A promise's text, due date, who answers for it and where it stands; the API's
+    `commitment_update` dates its completion."""
+
+    class Meta:
+        model = Commitment
+        fields = ["description", "direction", "due_date", "responsible", "status"]
+        widgets = {"due_date": DateInput()}
+        labels = {"responsible": _("Responsible")}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self._users("responsible", "—")
 
 
 class OutcomeForm(VersionedForm):

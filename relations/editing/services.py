@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
+    Commitment,
     GoalStakeholder,
     Organization,
     Outcome,
@@ -274,6 +275,47 @@ def stakeholder_link_delete(link: StakeholderLink, *, by: User) -> None:
         raise PermissionDenied
     audit_record(actor=by, action=AuditEvent.Action.DELETE, obj=link, changes=snapshot(link))
     link.delete()
+
+
+# --- Commitments ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def commitment_update(
+    commitment: Commitment, *, by: User, expected_version: int | None = None, **fields: Any
+) -> Commitment:
+    """Change a promise (its responsible, its creator, the stakeholder's owner or a
+    director): text, due date, responsible, direction, status. Closing it dates its
+    completion today; reopening it clears that date."""
+    if not commitment.editable_by(by):
+        raise PermissionDenied
+    fields.pop("completed_on", None)
+    # The stored status: a bound form has already put its input on `commitment`.
+    was = Commitment.objects.filter(pk=commitment.pk).values_list("status", flat=True).get()
+    status = fields.get("status", was)
+    if status != was:
+        fields["completed_on"] = timezone.localdate() if status != Commitment.Status.OPEN else None
+    return _update(commitment, by=by, fields=fields, expected_version=expected_version)
+
+
+# --- Deleting (directors, or whom the record's `deletable_by` names) ------------------
+
+
+def may_delete(obj: Any, user: User) -> bool:
+    """The record's `deletable_by` rule, or `editable_by` where it has none: the API's
+    DELETE and the browser's delete pages both ask this."""
+    deletable_by = getattr(obj, "deletable_by", None)
+    return bool(deletable_by(user) if deletable_by else obj.editable_by(user))
+
+
+@transaction.atomic
+def record_delete(obj: Any, *, by: User) -> None:
+    """Delete a record for good, with its audit row (the API's DELETE and the delete
+    pages); what cascades with it goes too, the scores it fed are recomputed."""
+    if not may_delete(obj, by):
+        raise PermissionDenied
+    audit_record(actor=by, action=AuditEvent.Action.DELETE, obj=obj, changes=snapshot(obj))
+    obj.delete()
 
 
 # --- Outcomes ---------------------------------------------------------------------------

@@ -35,4 +35,13 @@ urlpatterns = [
     path("goals/new/", views.goal_create, name="goal-create"),
     path("goals/<int:pk>/edit/", views.goal_edit, name="goal-edit"),
     path("goals/<int:pk>/archive/", views.goal_archive, name="goal-archive"),
+    path("commitments/<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
+    # Deleting for good: for whom the record's `deletable_by` allows (the API's rule).
+    path("stakeholders/<int:pk>/delete/", views.stakeholder_delete, name="stakeholder-delete"),
+    path("organizations/<int:pk>/delete/", views.organization_delete, name="organization-delete"),
+    path("goals/<int:pk>/delete/", views.goal_delete, name="goal-delete"),
+    path("outcomes/<int:pk>/delete/", views.outcome_delete, name="outcome-delete"),
+    path("relationships/<int:pk>/delete/", views.relationship_delete, name="relationship-delete"),
+    path("commitments/<int:pk>/delete/", views.commitment_delete, name="commitment-delete"),
+    path("pulses/<int:pk>/delete/", views.pulse_delete, name="pulse-delete"),
 ]

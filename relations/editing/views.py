@@ -10,15 +10,19 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models, router, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from relations.editing import services
 from relations.editing.forms import (
+    CommitmentForm,
     GoalForm,
     GoalStakeholderFormSet,
     OrganizationForm,
@@ -32,6 +36,8 @@ from relations.editing.forms import (
 from relations.forms import stakeholder_label
 from relations.ids import parse_id
 from relations.models import (
+    AuthenticityPulse,
+    Commitment,
     Organization,
     Outcome,
     Relationship,
@@ -39,7 +45,8 @@ from relations.models import (
     StakeholderLink,
     StrategicGoal,
 )
-from relations.pages import apply_validation_error, safe_next, staff_required
+from relations.pages import apply_validation_error, safe_next, staff_required, user_label
+from relations.services import pulse_delete as pulse_delete_service
 
 EDIT_CONFLICT = gettext_lazy(
     "Someone else saved this record while you were editing it. Nothing was saved. "
@@ -57,7 +64,7 @@ def _display(obj: models.Model, name: str) -> str:
     return "" if value is None else str(value)
 
 
-def _conflict(form: VersionedForm, current: models.Model) -> list[tuple[str, str]]:
+def conflict_changes(form: forms.ModelForm, current: models.Model) -> list[tuple[str, str]]:
     """The saved values that differ from what the editor sent, and take the editor's
     next save as deliberate (the form now carries the current version)."""
     changes = []
@@ -71,6 +78,11 @@ def _conflict(form: VersionedForm, current: models.Model) -> list[tuple[str, str
         if isinstance(field, forms.ModelChoiceField):
             theirs_id = getattr(current, f"{name}_id", None)
             if str(theirs_id or "") != str(mine):
+                changes.append((str(field.label), theirs))
+        elif isinstance(field, forms.ChoiceField):
+            # Compare the stored choice, not its label ("active", not "Active").
+            raw = getattr(current, name, None)
+            if str("" if raw is None else raw) != str(mine):
                 changes.append((str(field.label), theirs))
         elif str(mine).strip() != theirs.strip() and not (isinstance(field, forms.BooleanField)):
             changes.append((str(field.label), theirs))
@@ -95,7 +107,7 @@ def _save(
             return write()
     except services.EditConflict as conflict:
         form.add_error(None, EDIT_CONFLICT)
-        form.conflict = _conflict(form, conflict.current)
+        form.conflict = conflict_changes(form, conflict.current)
     except ValidationError as error:
         apply_validation_error(form, error)
     return None
@@ -155,6 +167,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "record": organization,
+            "delete_url": _delete_url(organization, user, "organization-delete"),
             "title": _("Edit %(name)s") % {"name": organization.name},
             "cancel_url": organization.get_absolute_url(),
         },
@@ -223,6 +236,7 @@ def stakeholder_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "record": stakeholder,
+            "delete_url": _delete_url(stakeholder, user, "stakeholder-delete"),
             "title": _("Edit %(name)s") % {"name": stakeholder.name},
             "cancel_url": stakeholder.get_absolute_url(),
         },
@@ -324,6 +338,161 @@ def outcome_archive(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# --- Deleting -------------------------------------------------------------------------
+
+
+def _delete_url(record: Any, user: Any, url_name: str) -> str | None:
+    """The record's delete page, for whom its `deletable_by` rule lets delete it."""
+    return reverse(url_name, args=[record.pk]) if services.may_delete(record, user) else None
+
+
+def _consequences(record: models.Model) -> list[tuple[str, int]]:
+    """What goes with the record: each kind of domain record that cascades, with its
+    count. Left out: the many-to-many rows that only tie it to records that stay (its
+    interactions), and the stored scores and network rows derived from it, which the
+    recomputation rebuilds (the page says so)."""
+    collector = Collector(using=router.db_for_write(type(record)))
+    collector.collect([record])
+    counts: dict[Any, int] = {}
+    for model, instances in collector.data.items():
+        counts[model] = counts.get(model, 0) + len(instances)
+    for queryset in collector.fast_deletes:
+        counts[queryset.model] = counts.get(queryset.model, 0) + queryset.count()
+    counts[type(record)] = counts.get(type(record), 1) - 1
+    return [
+        (str(model._meta.verbose_name), count)
+        for model, count in sorted(counts.items(), key=lambda item: str(item[0]._meta.verbose_name))
+        if count and not model._meta.auto_created and model._meta.app_label == "relations"
+    ]
+
+
+def _delete_page(
+    request: HttpRequest,
+    record: Any,
+    *,
+    back: str,
+    name: str | None = None,
+    delete: Callable[..., None] = services.record_delete,
+) -> HttpResponse:
+    """GET: what deleting the record takes with it; POST: delete it through the API's
+    service (`record_delete`, or the record's own, e.g. `pulse_delete`: the same rule
+    and audit row)."""
+    user = request.user
+    if not services.may_delete(record, user):
+        raise PermissionDenied
+    name = name or str(record)
+    if request.method == "POST":
+        try:
+            delete(record, by=user)
+        except (ProtectedError, RestrictedError):
+            messages.error(
+                request, _("“%(name)s” is still in use and was not deleted.") % {"name": name}
+            )
+            return redirect(request.path)
+        messages.success(request, _("“%(name)s” was deleted.") % {"name": name})
+        return redirect(back)
+    archive_url = None
+    if hasattr(record, "archived_at") and not record.is_archived:
+        archive_url = _ARCHIVE_URLS.get(type(record))
+        archive_url = reverse(archive_url, args=[record.pk]) if archive_url else None
+    return render(
+        request,
+        "relations/editing/record_delete.html",
+        {
+            "record": record,
+            "name": name,
+            "kind": record._meta.verbose_name,
+            "consequences": _consequences(record),
+            "archive_url": archive_url,
+            "cancel_url": safe_next(request, _record_url(record, back)),
+        },
+    )
+
+
+def _record_url(record: Any, fallback: str) -> str:
+    get_url = getattr(record, "get_absolute_url", None)
+    return get_url() if get_url else fallback
+
+
+_ARCHIVE_URLS = {
+    Stakeholder: "stakeholder-archive",
+    Organization: "organization-archive",
+    StrategicGoal: "goal-archive",
+    Outcome: "outcome-archive",
+}
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def stakeholder_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Stakeholder.objects.visible_to(request.user), pk=pk)
+    return _delete_page(request, record, back="/stakeholders/")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
+    return _delete_page(request, record, back="/organizations/")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def goal_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(StrategicGoal.objects.visible_to(request.user), pk=pk)
+    return _delete_page(request, record, back="/goals/")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def outcome_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        Outcome.objects.visible_to(request.user).select_related("stakeholder"), pk=pk
+    )
+    return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def relationship_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        Relationship.objects.visible_to(request.user).select_related("user", "stakeholder"),
+        pk=pk,
+    )
+    return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def commitment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        Commitment.objects.visible_to(request.user).select_related("stakeholder"), pk=pk
+    )
+    return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def pulse_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        AuthenticityPulse.objects.visible_to(request.user).select_related(
+            "assessed_by", "relationship"
+        ),
+        pk=pk,
+    )
+    name = _("Pulse of %(date)s by %(person)s") % {
+        "date": date_format(record.assessed_on),
+        "person": user_label(record.assessed_by),
+    }
+    return _delete_page(
+        request,
+        record,
+        back=record.relationship.get_absolute_url(),
+        name=name,
+        delete=pulse_delete_service,
+    )
+
+
 # --- Relationships and links ----------------------------------------------------------
 
 
@@ -356,6 +525,7 @@ def relationship_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "record": relationship,
+            "delete_url": _delete_url(relationship, user, "relationship-delete"),
             "title": _("Edit relationship: %(name)s") % {"name": relationship},
             "cancel_url": relationship.get_absolute_url(),
         },
@@ -427,6 +597,46 @@ def stakeholder_link_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# --- Commitments ----------------------------------------------------------------------
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def commitment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    commitment = get_object_or_404(
+        Commitment.objects.visible_to(user).select_related("stakeholder", "responsible"), pk=pk
+    )
+    if not commitment.editable_by(user):
+        raise PermissionDenied
+    back = commitment.stakeholder.get_absolute_url()
+    form = CommitmentForm(request.POST or None, instance=commitment, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.commitment_update(
+                commitment,
+                by=user,
+                expected_version=form.expected_version(),
+                **form.service_fields(),
+            ),
+        )
+        if saved:
+            messages.success(request, _("The commitment was saved."))
+            return redirect(safe_next(request, back))
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": commitment,
+            "delete_url": _delete_url(commitment, user, "commitment-delete"),
+            "title": _("Edit commitment to %(name)s") % {"name": commitment.stakeholder.name},
+            "cancel_url": safe_next(request, back),
+        },
+    )
+
+
 # --- Outcomes -------------------------------------------------------------------------
 
 
@@ -482,6 +692,7 @@ def outcome_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "record": outcome,
+            "delete_url": _delete_url(outcome, user, "outcome-delete"),
             "archive_url": f"/outcomes/{outcome.pk}/archive/",
             "title": _("Edit outcome"),
             "cancel_url": outcome.stakeholder.get_absolute_url(),
@@ -557,6 +768,7 @@ def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "formset": formset,
             "record": goal,
+            "delete_url": _delete_url(goal, user, "goal-delete"),
             "title": _("Edit %(name)s") % {"name": goal.title},
             "cancel_url": goal.get_absolute_url(),
         },

@@ -22,7 +22,13 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
-from relations.models import Commitment, Interaction, Relationship, StakeholderLink
+from relations.models import (
+    AuthenticityPulse,
+    Commitment,
+    Interaction,
+    Relationship,
+    StakeholderLink,
+)
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, build_known  # noqa: F401
 from tests.factories import CommitmentFactory, OutcomeFactory, TeamFactory
 from tests.mfa import sign_in_through_form
@@ -148,6 +154,15 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "outcome-archive": {"pk": data["outcome"].pk},
         "goal-edit": {"pk": data["goal"].pk},
         "goal-archive": {"pk": data["goal"].pk},
+        "commitment-edit": {"pk": data["commitment"].pk},
+        # Delete pages: a GET only shows what would go; nothing is deleted.
+        "commitment-delete": {"pk": data["commitment"].pk},
+        "stakeholder-delete": {"pk": data["alba"].pk},
+        "organization-delete": {"pk": data["acme"].pk},
+        "relationship-delete": {"pk": data["relationship"].pk},
+        "outcome-delete": {"pk": data["outcome"].pk},
+        "goal-delete": {"pk": data["goal"].pk},
+        "pulse-delete": {"pk": data["pulse"].pk},
     }
 
 
@@ -157,7 +172,7 @@ def test_every_page_fits_reads_and_passes_axe(
     data = build_known(manager, other_manager, director)
     team = TeamFactory(name="North")
     team.members.add(manager, other_manager)
-    CommitmentFactory(
+    commitment = CommitmentFactory(
         stakeholder=data["alba"],
         responsible=manager,
         description="Send the grid study",
@@ -165,10 +180,18 @@ def test_every_page_fits_reads_and_passes_axe(
     )
     data.update(
         manager=manager,
+        commitment=commitment,
         team=team,
         relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
         interaction=Interaction.objects.filter(stakeholders=data["alba"]).first(),
         outcome=OutcomeFactory(stakeholder=data["alba"], credited_to=manager),
+        pulse=AuthenticityPulse.objects.create(
+            relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
+            assessed_by=manager,
+            integrity=4,
+            transparency=4,
+            reliability=3,
+        ),
         link=StakeholderLink.objects.create(
             from_stakeholder=data["alba"], to_stakeholder=data["bram"], created_by=manager
         ),

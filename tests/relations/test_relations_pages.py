@@ -117,6 +117,7 @@ class TestRelationshipPlan:
             "objective": "Co-develop the pilot",
             "desired_strength": "0.8",
             "next_review": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            "version": 1,  # the version the page was read at
             **overrides,
         }
 

@@ -82,6 +82,13 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "relationship-edit": lambda o: {"pk": o["relationship"].pk},
     "outcome-edit": lambda o: {"pk": o["outcome"].pk},
     "outcome-archive": lambda o: {"pk": o["outcome"].pk},
+    "outcome-delete": lambda o: {"pk": o["outcome"].pk},
+    "api:outcome-archive": lambda o: {"pk": o["outcome"].pk},
+    "api:outcome-unarchive": lambda o: {"pk": o["outcome"].pk},
+    "relationship-delete": lambda o: {"pk": o["relationship"].pk},
+    "commitment-edit": lambda o: {"pk": o["commitment"].pk},
+    "commitment-delete": lambda o: {"pk": o["commitment"].pk},
+    "pulse-delete": lambda o: {"pk": o["pulse"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -113,6 +120,16 @@ OWNERS_ONLY: dict[str, Callable[[dict], dict]] = {
     # A goal is changed by its owner and directors.
     "goal-edit": lambda o: {"pk": o["goal"].pk},
     "goal-archive": lambda o: {"pk": o["goal"].pk},
+    "goal-delete": lambda o: {"pk": o["goal"].pk},
+    "api:goal-archive": lambda o: {"pk": o["goal"].pk},
+    "api:goal-unarchive": lambda o: {"pk": o["goal"].pk},
+}
+# Actions (POST only) that every staff member may take on the shared records above.
+SHARED_ACTIONS: dict[str, Callable[[dict], dict]] = {
+    "api:stakeholder-archive": lambda o: {"pk": o["stakeholder"].pk},
+    "api:stakeholder-unarchive": lambda o: {"pk": o["stakeholder"].pk},
+    "api:organization-archive": lambda o: {"pk": o["stakeholder"].organization_id},
+    "api:organization-unarchive": lambda o: {"pk": o["stakeholder"].organization_id},
 }
 # Directors' own records: a manager is refused (403) whatever the id.
 DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
@@ -124,6 +141,9 @@ DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
     "api:stakeholder-erase": lambda o: {"pk": o["stakeholder"].pk},
     "organization-merge": lambda o: {"pk": o["stakeholder"].organization_id},
     "api:organization-merge": lambda o: {"pk": o["stakeholder"].organization_id},
+    # Deleting for good is for directors; managers archive (the API's DELETE too).
+    "stakeholder-delete": lambda o: {"pk": o["stakeholder"].pk},
+    "organization-delete": lambda o: {"pk": o["stakeholder"].organization_id},
 }
 # Addresses with parameters that name no record of the domain.
 NOT_OBJECTS = {
@@ -159,7 +179,12 @@ def object_url_names() -> set[str]:
 
 def test_every_object_address_is_classified():
     classified = (
-        set(PRIVATE) | set(SHARED) | set(OWNERS_ONLY) | set(DIRECTORS_ONLY) | set(NOT_OBJECTS)
+        set(PRIVATE)
+        | set(SHARED)
+        | set(SHARED_ACTIONS)
+        | set(OWNERS_ONLY)
+        | set(DIRECTORS_ONLY)
+        | set(NOT_OBJECTS)
     )
     found = object_url_names()
     assert found - classified == set(), "new addresses: add them to a table in this file"
@@ -288,6 +313,8 @@ def test_the_owner_reaches_the_same_address(name, others_records, director):
         "api:import-undo",
         "capture-address-create",
         "capture-address-ignore",
+        "api:outcome-archive",
+        "api:outcome-unarchive",
     }:
         # Pages behind a button: GET shows the confirmation or form (or 405).
         response = _client(owner).get(_url(name, PRIVATE[name](others_records)))
@@ -312,6 +339,14 @@ def test_the_owner_reaches_the_same_address(name, others_records, director):
 def test_records_shared_with_all_staff_are_readable(name, others_records, manager):
     response = _client(manager).get(_url(name, SHARED[name](others_records)))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_ACTIONS))
+def test_actions_on_shared_records_are_every_colleagues(name, others_records, manager):
+    url = _url(name, SHARED_ACTIONS[name](others_records))
+    client = _client(manager)
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 200
 
 
 @pytest.mark.parametrize("name", sorted(OWNERS_ONLY))
