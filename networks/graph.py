@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict, TypeVar
 
@@ -443,7 +443,12 @@ class IntroPathIndex:
         return nodes
 
 
-def intro_paths(index: IntroPathIndex, target_stakeholder_id: int, k: int = 3) -> list[IntroPath]:
+def intro_paths(
+    index: IntroPathIndex,
+    target_stakeholder_id: int,
+    k: int = 3,
+    from_users: Collection[int] | None = None,
+) -> list[IntroPath]:
     """The ``k`` warmest introductions to a stakeholder, strongest first.
 
     A path's strength is the product of its edge strengths, so the strongest
@@ -465,6 +470,9 @@ def intro_paths(index: IntroPathIndex, target_stakeholder_id: int, k: int = 3) -
     A user directly tied to the target gives the path ``[user, target]``. A
     target unknown to the network, or one nobody can reach, gives ``[]``.
     Ties in strength are broken by fewer hops, then by user id.
+
+    ``from_users``: only paths starting at these internal user ids (all when None):
+    a manager sees her own introductions, not her colleagues' strengths.
     """
     data = index.data
     target = data.stakeholder_index(target_stakeholder_id)
@@ -473,6 +481,9 @@ def intro_paths(index: IntroPathIndex, target_stakeholder_id: int, k: int = 3) -
     distances, predecessors = index.search(target)
     user_distances = distances[: data.n_users]
     reachable = np.flatnonzero(np.isfinite(user_distances))
+    if from_users is not None:
+        wanted = np.fromiter(from_users, dtype=data.user_ids.dtype)
+        reachable = reachable[np.isin(data.user_ids[reachable], wanted)]
     if reachable.size == 0:
         return []
     order = np.lexsort((data.user_ids[reachable], user_distances[reachable]))

@@ -488,13 +488,7 @@ def stakeholder_intro_paths(
     run, index = intro_path_index()
     if index is None:
         return run, []
-    people = figures_people_ids(user)
-    if people is None:
-        paths = graph.intro_paths(index, stakeholder_id, k=k)
-    else:
-        starts = {(graph.USER, pk) for pk in people}
-        every = graph.intro_paths(index, stakeholder_id, k=index.data.n_users)
-        paths = [path for path in every if path.nodes[0] in starts][:k]
+    paths = graph.intro_paths(index, stakeholder_id, k=k, from_users=figures_people_ids(user))
     return run, [path.as_dict() for path in paths]
 
 

@@ -191,6 +191,16 @@ def test_intro_paths_give_three_colleagues_and_never_route_through_one(engine):
     assert len(intro_paths(index, 99, k=5)) == 4
     assert intro_paths(index, 12345) == []  # not in the network
 
+    # A manager's own introductions: only paths from the users asked for, whatever
+    # their rank among everyone's; a user with no path gives none.
+    assert [p.nodes[0] for p in intro_paths(index, 99, from_users={3})] == [("user", 3)]
+    assert [p.nodes[0] for p in intro_paths(index, 99, from_users=[4, 2])] == [
+        ("user", 2),
+        ("user", 4),
+    ]
+    assert intro_paths(index, 99, from_users={5}) == []
+    assert intro_paths(index, 99, from_users=set()) == []
+
 
 # --- Brokers and communities ------------------------------------------------------
 
