@@ -62,6 +62,18 @@ IF_MATCH_PARAMETER = OpenApiParameter(
 )
 
 
+class IfMatchMixin:
+    """Edits that carry the version read (`If-Match` or `version`): documented here."""
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(parameters=[IF_MATCH_PARAMETER])
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+
 def _only_ids(model: type[models.Model]) -> models.QuerySet:
     return model.objects.only("pk").order_by()
 
@@ -481,7 +493,7 @@ def _expected_version(request: Request) -> int | None:
     return int(match.group(1))
 
 
-class InteractionViewSet(CsvExportMixin, RapportViewSet):
+class InteractionViewSet(IfMatchMixin, CsvExportMixin, RapportViewSet):
     """Interactions: logged through the same service as the browser form.
 
     Logging one creates the missing relationships of its participants and
@@ -511,14 +523,6 @@ class InteractionViewSet(CsvExportMixin, RapportViewSet):
         response = super().retrieve(request, *args, **kwargs)
         response["ETag"] = f'"{response.data["version"]}"'
         return response
-
-    @extend_schema(parameters=[IF_MATCH_PARAMETER])
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().update(request, *args, **kwargs)
-
-    @extend_schema(parameters=[IF_MATCH_PARAMETER])
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
 
     # The services audit interactions themselves.
     def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
@@ -586,7 +590,7 @@ class InteractionViewSet(CsvExportMixin, RapportViewSet):
         }
 
 
-class CommitmentViewSet(CsvExportMixin, RapportViewSet):
+class CommitmentViewSet(IfMatchMixin, CsvExportMixin, RapportViewSet):
     """Promises made by us or by them; closed by the responsible, its creator, the
     stakeholder's owner or a director."""
 
@@ -607,14 +611,6 @@ class CommitmentViewSet(CsvExportMixin, RapportViewSet):
             expected_version=_expected_version(self.request),
             **serializer.validated_data,
         )
-
-    @extend_schema(parameters=[IF_MATCH_PARAMETER])
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().update(request, *args, **kwargs)
-
-    @extend_schema(parameters=[IF_MATCH_PARAMETER])
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().partial_update(request, *args, **kwargs)
 
 
 class OutcomeViewSet(CsvExportMixin, ArchiveActionMixin, RapportViewSet):

@@ -422,53 +422,39 @@ _ARCHIVE_URLS = {
 }
 
 
-@staff_required
-@require_http_methods(["GET", "POST"])
-def stakeholder_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(Stakeholder.objects.visible_to(request.user), pk=pk)
-    return _delete_page(request, record, back="/stakeholders/")
+def _stakeholder_page(record: Any) -> str:
+    return record.stakeholder.get_absolute_url()
 
 
-@staff_required
-@require_http_methods(["GET", "POST"])
-def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
-    return _delete_page(request, record, back="/organizations/")
+def _delete_view(
+    model: type[models.Model],
+    *,
+    back: str | Callable[[Any], str],
+    related: tuple[str, ...] = (),
+) -> Callable[..., HttpResponse]:
+    """The delete page of a record the user can see (`visible_to`); `back`: where
+    cancelling goes when the record has no page of its own."""
+
+    @staff_required
+    @require_http_methods(["GET", "POST"])
+    def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+        records = model.objects.visible_to(request.user)
+        if related:
+            records = records.select_related(*related)
+        record = get_object_or_404(records, pk=pk)
+        return _delete_page(request, record, back=back if isinstance(back, str) else back(record))
+
+    return delete_view
 
 
-@staff_required
-@require_http_methods(["GET", "POST"])
-def goal_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(StrategicGoal.objects.visible_to(request.user), pk=pk)
-    return _delete_page(request, record, back="/goals/")
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def outcome_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(
-        Outcome.objects.visible_to(request.user).select_related("stakeholder"), pk=pk
-    )
-    return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def relationship_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(
-        Relationship.objects.visible_to(request.user).select_related("user", "stakeholder"),
-        pk=pk,
-    )
-    return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def commitment_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    record = get_object_or_404(
-        Commitment.objects.visible_to(request.user).select_related("stakeholder"), pk=pk
-    )
-    return _delete_page(request, record, back=record.stakeholder.get_absolute_url())
+stakeholder_delete = _delete_view(Stakeholder, back="/stakeholders/")
+organization_delete = _delete_view(Organization, back="/organizations/")
+goal_delete = _delete_view(StrategicGoal, back="/goals/")
+outcome_delete = _delete_view(Outcome, back=_stakeholder_page, related=("stakeholder",))
+relationship_delete = _delete_view(
+    Relationship, back=_stakeholder_page, related=("user", "stakeholder")
+)
+commitment_delete = _delete_view(Commitment, back=_stakeholder_page, related=("stakeholder",))
 
 
 @staff_required
