@@ -54,8 +54,9 @@ def dashboard_export(request: HttpRequest) -> StreamingHttpResponse:
             rows += _health_rows(section, entry["name"], entry["health"])
     key = dashboards.key_stakeholders(scope)
     labels = dashboards.bucket_labels()
+    counts = dashboards.distributions(key, ("trust", "strength"))
     for field in ("trust", "strength"):
-        for label, count in zip(labels, dashboards.distribution(key, field), strict=True):
+        for label, count in zip(labels, counts[field], strict=True):
             rows.append([f"{field}_distribution", label, "key_stakeholders", count])
     for quadrant in dashboards.power_interest_grid(scope):
         rows.append(

@@ -185,8 +185,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     index_chart, shares_chart = dashboards.health_chart(trend)
     key = dashboards.key_stakeholders(scope)
     labels = dashboards.bucket_labels()
-    trust_counts = dashboards.distribution(key, "trust")
-    strength_counts = dashboards.distribution(key, "strength")
+    counts = dashboards.distributions(key, ("trust", "strength"))
+    trust_counts, strength_counts = counts["trust"], counts["strength"]
     distribution_chart = dashboards.bar_chart(
         labels,
         {_("Trust"): trust_counts, _("Strength"): strength_counts},
