@@ -445,3 +445,54 @@ def test_days_before_the_first_snapshot_show_no_figures_not_zeros(manager_client
     data = next(d for d in _chart(html)["datasets"] if d["label"] == "Trust")["data"]
     assert data[-1] == 50 and data[:-1] == [None] * 89
     assert "No significant change in this span." in html
+
+
+# --- The acceptance: 90 days derived from the records, as a fresh installation has -------
+
+
+def test_acceptance_a_relationship_page_shows_90_days_of_trust_with_what_moved_it(
+    manager, manager_client
+):
+    """Issue 23's acceptance line, end to end: records over three months, the history
+    derived from them as `backfill_history` (and `seed_demo --recompute`) derives it,
+    and the relationship page marks the negative meeting and the commitment that
+    became overdue on the days they moved trust."""
+    from networks.services import history_backfill
+
+    sam = StakeholderFactory(name="Sam Stakeholder", owner=manager, importance=4)
+    mine = Relationship.objects.create(user=manager, stakeholder=sam, role="owner")
+    for days, subject, sentiment in (
+        (80, "Kick-off", 1),
+        (60, "Site visit", 1),
+        (40, "Budget talks", -2),
+    ):
+        InteractionFactory(
+            participants=[manager],
+            with_stakeholders=[sam],
+            occurred_at=NOW - timedelta(days=days),
+            subject=subject,
+            sentiment=sentiment,
+        )
+    CommitmentFactory(
+        stakeholder=sam,
+        responsible=manager,
+        description="Send the proposal",
+        due_date=TODAY - timedelta(days=20),
+    )
+    history_backfill(days=90, now=NOW)
+
+    html = manager_client.get(f"/relationships/{mine.pk}/").content.decode()
+    chart = _chart(html)
+    trust = next(d for d in chart["datasets"] if d["label"] == "Trust")["data"]
+    assert len(chart["labels"]) == 90 and chart["labels"][-1] == "10 Nov 2026"
+    # Trust from the first meeting on (80 days ago), every day.
+    assert trust[:9] == [None] * 9 and None not in trust[10:]
+    changes = _changes(html)
+    negative = next(c for c in changes if "“Budget talks”" in c)
+    assert negative.startswith("1 Oct 2026: Trust fell from ")
+    assert "after a meeting with a negative tone: “Budget talks”." in negative
+    overdue = next(c for c in changes if "“Send the proposal”" in c)
+    # Due on 21 October, counted as broken from the next day (DESIGN §3).
+    assert overdue.startswith("22 Oct 2026: Trust fell from ")
+    assert "; reliability first measured at 33 weak after" in overdue
+    assert "after a commitment became overdue: “Send the proposal”." in overdue
