@@ -125,7 +125,7 @@ def chart_spec(history: timeline.ScoreHistory) -> dict[str, Any]:
         "datasets": datasets,
         "yMin": 0,
         "yMax": 100,
-        "yTitle": _("0–100: strong from 70, weak below 40"),
+        "yTitle": _("Score, 0–100"),
     }
 
 
