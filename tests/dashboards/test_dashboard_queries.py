@@ -58,8 +58,9 @@ CEILINGS = {
     # graph and the people of its panel; open commitments; scores visibility;
     # monthly give/take; outcomes; known ties; the interactions, commitments and
     # outcomes the score explanation names (one query per kind, DESIGN §5b: items
-    # named, not ids)
-    "stakeholder-detail": BASE + 21,
+    # named, not ids); trust over time: whether I may see it, the snapshots, and the
+    # span's commitments, interactions and pulses (one query each, whatever the span)
+    "stakeholder-detail": BASE + 21 + 5,
 }
 
 

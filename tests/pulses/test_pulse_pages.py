@@ -249,8 +249,9 @@ def test_the_page_stays_bounded_with_many_pulses(
 
     # session, user, groups; the relationship (+user, stakeholder, organisation, owner);
     # shared interactions: count (page empty); commitments; pulses (+author, capped);
-    # the stored score; the latest pulse beside it; the flash messages
-    with django_assert_max_num_queries(12):
+    # the stored score; the latest pulse beside it; the flash messages; trust over
+    # time: the snapshots and the span's commitments, interactions and pulses (+author)
+    with django_assert_max_num_queries(12 + 4):
         response = client.get(relationship.get_absolute_url())
     assert response.content.decode().count('class="pulse-row"') == 12
 

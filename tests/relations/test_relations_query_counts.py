@@ -64,8 +64,9 @@ def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries)
     # its participants, its stakeholders, open commitments, who knows them, the
     # relationships I may open; the stored scores (and, without any, whether I may see
     # them); the latest network run (warm introductions); the ledger and its visibility;
-    # its outcomes (+credited, goal) and its known ties (+both ends)
-    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2):
+    # its outcomes (+credited, goal) and its known ties (+both ends); trust over time:
+    # whether I may see it, the snapshots, the span's commitments, interactions, pulses
+    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2 + 5):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 
@@ -86,8 +87,9 @@ def test_relationship_detail(manager_client, data, django_assert_max_num_queries
     # the relationship (+user, stakeholder, organisation, owner), shared interactions:
     # count, page, participants, stakeholders; commitments (+responsible, stakeholder);
     # the stored scores (and, without any, whether I may see them); the pulses I may
-    # see (+author) and the latest of them beside trust
-    with django_assert_max_num_queries(BASE + 6 + 2 + 2):
+    # see (+author) and the latest of them beside trust; trust over time: the snapshots
+    # and the span's commitments, interactions and pulses (+author)
+    with django_assert_max_num_queries(BASE + 6 + 2 + 2 + 4):
         assert manager_client.get(data["relationship"].get_absolute_url()).status_code == 200
 
 
