@@ -29,7 +29,6 @@ from dashboards.scorecards import TAKING_BALANCE
 from metrics.pulse import PULSE_DUE_DAYS, pulse_due_cutoff
 from networks.models import NetworkHealth
 from networks.services import health_current
-from relations.ids import parse_id
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -42,6 +41,7 @@ from relations.models import (
     Team,
 )
 from relations.pages import action_required, paginate, staff_required
+from relations.querysets import parse_id
 from relations.roles import Action, figures_of_person_visible_to, staff_users
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.

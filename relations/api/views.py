@@ -26,7 +26,6 @@ from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
 from relations.editing import services as editing
 from relations.exports.api import CsvExportMixin
-from relations.ids import parse_id
 from relations.merging.api import MergeActionMixin
 from relations.models import (
     AuditEvent,
@@ -42,6 +41,7 @@ from relations.models import (
     Team,
     Webhook,
 )
+from relations.querysets import parse_id
 from relations.roles import Action, is_staff_member, may, staff_users
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

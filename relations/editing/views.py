@@ -34,7 +34,6 @@ from relations.editing.forms import (
     VersionedForm,
 )
 from relations.forms import stakeholder_label
-from relations.ids import parse_id
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -46,6 +45,7 @@ from relations.models import (
     StrategicGoal,
 )
 from relations.pages import apply_validation_error, safe_next, staff_required, user_label
+from relations.querysets import parse_id
 from relations.services import pulse_delete as pulse_delete_service
 
 EDIT_CONFLICT = gettext_lazy(
