@@ -295,7 +295,8 @@ NOT_RECORDS = {
     "relationship-pulse-list": "the list of the pulses checked one by one above",
     "capture-email": "an action (capture a message), not a record",
     "capture-calendar": "an action (capture a calendar file), not a record",
-    "recompute": "an action for directors, not a record",
+    "recompute": "an action for directors, not a record; its page /scores/recompute/ agrees "
+    "(tests/dashboards/test_recompute_page.py)",
     "recompute-job": "the state of a director's action, not a record",
     "network-kpr": "per-person figures, checked by tests/networks (same rows, both roles)",
     "network-graph": "the map's data, checked by tests/networks (same nodes, both roles)",

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
+from metrics.models import RecomputeJob
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -214,6 +215,11 @@ def test_every_page_fits_reads_and_passes_axe(
     WebhookDelivery.objects.create(
         webhook=data["webhook"], event="scores.updated", payload={}, status="failed"
     )
+    # The recompute page lists its jobs: a failed one with a long error, a running one.
+    RecomputeJob.objects.create(
+        requested_by=director, status="failed", error="Could not run the job: " + "x" * 250
+    )
+    RecomputeJob.objects.create(requested_by=director, status="running", progress=0.4)
     kwargs = page_kwargs(data)
     pages = page_names()
     unmapped = [name for name, params in pages if params and name not in kwargs]
