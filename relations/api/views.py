@@ -260,6 +260,10 @@ class TeamViewSet(RapportViewSet):
     def base_queryset(self) -> models.QuerySet:
         return Team.objects.prefetch_related(Prefetch("members", queryset=_only_ids(User)))
 
+    # The team pages' services: the same rule (directors), members and audit.
+    create_service = staticmethod(editing.team_create)
+    update_service = staticmethod(editing.team_update)
+
 
 class OrganizationViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, RapportViewSet):
     """External organisations: every staff member edits; directors delete."""
@@ -645,9 +649,10 @@ class WebhookViewSet(RapportViewSet):
         # The secret is shown once: in the answer to the create.
         return {**super().get_serializer_context(), "show_secret": self.action == "create"}
 
-    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        serializer.validated_data["owner"] = self.request.user
-        super().perform_create(serializer)
+    # The webhook pages' services: the caller's own endpoint, the outbound guard on a
+    # new or changed URL, the secret made once and never changed, audited.
+    create_service = staticmethod(editing.webhook_create)
+    update_service = staticmethod(editing.webhook_update)
 
     @extend_schema(responses=serializers.WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
