@@ -8,7 +8,8 @@ from relations import registry
 
 from .models import RelationshipScore, StakeholderScore
 from .querysets import relationships_with_review
-from .templatetags import metrics_scores
+from .templatetags import metrics_scores, score_history
+from .timeline import BUILT_IN_SOURCES
 
 # The stored scores a data-subject export includes, stakeholder- and relationship-level.
 EXPORTED_SCORE_FIELDS = (
@@ -61,4 +62,19 @@ def register() -> None:
     registry.page_panel_register(
         "relationship.pulse_trend",
         lambda context, pulses: metrics_scores.pulse_sparkline(pulses),
+    )
+    # Trust over time: the snapshots as lines, the events that moved them below.
+    for source in BUILT_IN_SOURCES:
+        registry.timeline_source_register(source)
+    registry.page_panel_register(
+        "stakeholder.history",
+        registry.template_panel(
+            "metrics/partials/score_history.html", score_history.stakeholder_history_panel
+        ),
+    )
+    registry.page_panel_register(
+        "relationship.history",
+        registry.template_panel(
+            "metrics/partials/score_history.html", score_history.relationship_history_panel
+        ),
     )

@@ -11,15 +11,17 @@ here what it adds instead:
 - sections of a stakeholder's GDPR export (`export_section_register`,
   `relationship_export_section_register`);
 - which apps hold derived data a merge drops with the absorbed record and recomputes
-  for the kept one (`derived_data_register`).
+  for the kept one (`derived_data_register`);
+- dated events that the "trust over time" line marks (`timeline_source_register`).
 
 Each registration is made once per process, when Django loads the apps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import models
@@ -169,3 +171,70 @@ def relationship_review(relationships: QuerySet, user: Any) -> QuerySet:
         review_direction=models.Value(None, output_field=models.CharField()),
         review_trust=models.Value(None, output_field=models.FloatField()),
     )
+
+
+# --- Events on the "trust over time" line of a stakeholder or relationship ------------
+
+
+@dataclass(frozen=True)
+class TimelineScope:
+    """Whose time line is drawn: a stakeholder (`user_id` None: the organisation's
+    stakeholder-level scores) or one relationship (user ↔ stakeholder), between two
+    days (both included)."""
+
+    stakeholder_id: int
+    user_id: int | None
+    relationship_id: int | None
+    first: date
+    last: date
+
+    @property
+    def level(self) -> str:
+        return "stakeholder" if self.user_id is None else "relationship"
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One dated event on a time line.
+
+    `moves` names the scores such an event can move ("trust", "reliability",
+    "reciprocity", "sentiment", "strength"): the line marks it only as a cause of a
+    significant move of one of those scores on its day. An event that moves no
+    computed score (a pulse, a review: an assessment) has empty `moves` and is always
+    marked. `score` (0–1) is a figure the event carries, drawn as a point of the
+    series named `series` (a pulse's score, a review's mean answer).
+
+    `label` is the event in words in the active language, shown on the page as the
+    cause of a move or as an entry of its own; `title` the record's own text (a
+    subject, a commitment) quoted after it; `kind`, `record_type` and `record_id`
+    are the API's (no text of the page's).
+    """
+
+    day: date
+    kind: str
+    label: str
+    title: str = ""
+    url: str = ""
+    record_type: str = ""
+    record_id: int | None = None
+    moves: frozenset[str] = frozenset()
+    score: float | None = None
+    series: str = ""
+
+
+# (the viewer, the scope) -> the events of the scope's days that the viewer may see.
+# A source asks its own visibility rules and runs a fixed number of queries whatever
+# the number of days or events (the page and the API assert a ceiling).
+TimelineSource = Callable[[Any, TimelineScope], Iterable[TimelineEvent]]
+
+_timeline_sources: list[TimelineSource] = []
+
+
+def timeline_source_register(source: TimelineSource) -> None:
+    """Add a source of events to every stakeholder's and relationship's time line."""
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return list(_timeline_sources)

@@ -152,6 +152,7 @@ def _contains(text: Callable[[Any], str]) -> Callable[[Any, str], bool]:
 
 
 SCORES_PANEL = 'id="scores-heading"'
+HISTORY_PANEL = 'id="trust-history-heading"'
 
 # Every resource of the API router: its records and the page that shows them.
 RECORDS: dict[str, Rule] = {
@@ -252,7 +253,13 @@ FIGURES: dict[str, Rule] = {
         lambda w: w["stakeholders"],
         lambda s: f"/api/v1/stakeholders/{s.pk}/history/",
         lambda s: f"/stakeholders/{s.pk}/",
-        lambda s, html: SCORES_PANEL in html,
+        lambda s, html: HISTORY_PANEL in html,
+    ),
+    "relationship-history": Rule(
+        lambda w: w["relationships"],
+        lambda r: f"/api/v1/relationships/{r.pk}/history/",
+        lambda r: f"/relationships/{r.pk}/",
+        lambda r, html: HISTORY_PANEL in html,
     ),
     "relationship-scores": Rule(
         lambda w: w["relationships"],

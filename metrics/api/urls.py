@@ -20,4 +20,9 @@ urlpatterns = [
         views.StakeholderHistoryView.as_view(),
         name="stakeholder-history",
     ),
+    path(
+        "relationships/<str:pk>/history/",
+        views.RelationshipHistoryView.as_view(),
+        name="relationship-history",
+    ),
 ]

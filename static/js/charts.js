@@ -19,7 +19,8 @@
       ...dataset,
       spanGaps: true,
       tension: 0.2,
-      pointRadius: many ? 0 : 2,
+      // Marks and assessment points keep their own size on long spans.
+      pointRadius: dataset.pointRadius ?? (many ? 0 : 2),
     }));
     const y = {};
     if (spec.yMin !== null && spec.yMin !== undefined) y.min = spec.yMin;

@@ -34,6 +34,7 @@ from relations.models import (
 )
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, build_known  # noqa: F401
 from tests.factories import CommitmentFactory, OutcomeFactory, TeamFactory
+from tests.metrics.history import snapshots_with_a_fall
 from tests.mfa import sign_in_through_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -220,6 +221,8 @@ def test_every_page_fits_reads_and_passes_axe(
         requested_by=director, status="failed", error="Could not run the job: " + "x" * 250
     )
     RecomputeJob.objects.create(requested_by=director, status="running", progress=0.4)
+    # Trust over time draws its chart on both pages (issue 23): snapshots with a fall.
+    snapshots_with_a_fall(data["relationship"])
     kwargs = page_kwargs(data)
     pages = page_names()
     unmapped = [name for name, params in pages if params and name not in kwargs]

@@ -52,6 +52,7 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "api-token-revoke": lambda o: {"token_key": o["token"].token_key},
     "api:stakeholder-scores": lambda o: {"pk": o["stakeholder"].pk},
     "stakeholder-history": lambda o: {"pk": o["stakeholder"].pk},
+    "relationship-history": lambda o: {"pk": o["relationship"].pk},
     "api:relationship-detail": lambda o: {"pk": o["relationship"].pk},
     "api:relationship-scores": lambda o: {"pk": o["relationship"].pk},
     "api:relationship-pulse-list": lambda o: {"relationship_id": o["relationship"].pk},
