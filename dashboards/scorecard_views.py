@@ -22,9 +22,9 @@ from django.utils.translation import gettext_lazy
 from dashboards import figures as dashboards
 from dashboards import scorecards
 from dashboards.scorecards import Period
-from relations.ids import parse_id
 from relations.models import Team
 from relations.pages import DateInput, staff_required
+from relations.querysets import parse_id
 from relations.roles import Action, figures_of_person_visible_to, may, staff_users
 
 

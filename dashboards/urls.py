@@ -13,6 +13,7 @@ urlpatterns = [
     path("goals/<int:pk>/", views.goal_detail, name="goal-detail"),
     path("plans/", views.plan_list, name="plan-list"),
     path("scores/how/", views.how_scores_work, name="how-scores-work"),
+    path("scores/recompute/", views.recompute, name="scores-recompute"),
     path(
         "people/<int:pk>/scorecard/",
         scorecard_views.person_scorecard,

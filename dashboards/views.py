@@ -12,24 +12,28 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods
 
 from config.replica import reads_from_replica
 from dashboards import figures as dashboards
 from dashboards.figures import Scope
 from dashboards.scorecards import TAKING_BALANCE
+from metrics.models import RecomputeJob
 from metrics.pulse import PULSE_DUE_DAYS, pulse_due_cutoff
+from metrics.tasks import recompute_job_start
 from networks.models import NetworkHealth
 from networks.services import health_current
-from relations.ids import parse_id
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -42,6 +46,7 @@ from relations.models import (
     Team,
 )
 from relations.pages import action_required, paginate, staff_required
+from relations.querysets import parse_id
 from relations.roles import Action, figures_of_person_visible_to, staff_users
 
 # Outcomes and plans listed on a goal's page; the page stays bounded for big goals.
@@ -457,3 +462,23 @@ def how_scores_work(request: HttpRequest) -> HttpResponse:
             "top_k": scoring.TOP_K,
         },
     )
+
+
+RECOMPUTE_JOBS_SHOWN = 10
+
+
+@action_required(Action.START_RECOMPUTATION)
+@require_http_methods(["GET", "POST"])
+def recompute(request: HttpRequest) -> HttpResponse:
+    """Start a full recomputation of the scores (then the network figures), as
+    `POST /api/v1/recompute/` does, through the same task; the latest jobs below."""
+    if request.method == "POST":
+        with transaction.atomic():
+            recompute_job_start(requested_by=request.user)
+        messages.success(
+            request,
+            _("The recomputation was started: every score, then the network figures."),
+        )
+        return redirect("scores-recompute")
+    jobs = RecomputeJob.objects.select_related("requested_by")[:RECOMPUTE_JOBS_SHOWN]
+    return render(request, "dashboards/recompute.html", {"jobs": jobs})

@@ -30,6 +30,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from relations.importing.bulk import statistics_refresh
 from relations.matching import email_key, match_key, surname_sort_key
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
@@ -46,7 +47,6 @@ from relations.models import (
     Tag,
     Team,
 )
-from relations.planner import statistics_refresh
 from relations.roles import DIRECTOR, MANAGER
 
 DEMO_PASSWORD = "rapport-demo"

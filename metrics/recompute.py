@@ -21,9 +21,9 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from relations.importing.bulk import statistics_refresh
 from relations.integrations.webhooks import webhook_emit_many
 from relations.models import Webhook
-from relations.planner import statistics_refresh
 
 from . import scoring
 from .conf import score_settings

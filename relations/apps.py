@@ -7,7 +7,7 @@ class RelationsConfig(AppConfig):
     verbose_name = _("Relations")
 
     def ready(self) -> None:
-        from relations import ids, signals  # noqa: F401 (ids registers the bounded id__in lookup)
+        from relations import signals
 
         signals.connect()
 

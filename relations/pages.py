@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from relations.ids import parse_id
+from relations.querysets import parse_id
 from relations.roles import Action, is_staff_member, may
 
 PAGE_SIZE = 25

@@ -1,7 +1,9 @@
 """Visibility rules of DESIGN §7, one queryset method per model.
 
 Every page and every API endpoint starts from `Model.objects.visible_to(user)`,
-so the rules live here and nowhere else.
+so the rules live here and nowhere else. Ids taken from untrusted text (URLs,
+query strings, form values) are read here too (`parse_id`), and an `id__in` lookup
+with ids beyond the column's range matches nothing for them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.db.models import (
     BooleanField,
@@ -24,6 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import In
 
 from relations.matching import KeyFillingQuerySet
 from relations.roles import is_director, is_staff_member
@@ -32,6 +36,39 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from django.contrib.auth.models import AnonymousUser, User
+
+
+# ASCII digits only ('³'.isdigit() is True, but int('³') fails), and few enough
+# of them to fit PostgreSQL's bigint: anything else is simply not an id.
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value: object) -> int | None:
+    text = str(value)
+    return int(text) if _ID.fullmatch(text) else None
+
+
+@models.IntegerField.register_lookup
+class IntegerFieldIn(In):
+    """`id__in=[...]` with values beyond the column's range matches nothing for them,
+    as Django's own exact and comparison lookups on integers do: a 20-digit id typed
+    into a form (a multiple choice: stakeholders, participants) is simply no record,
+    not an OverflowError from SQLite or a DataError from PostgreSQL."""
+
+    def process_rhs(self, compiler, connection):  # noqa: ANN001, ANN201 (Django's)
+        if self.rhs_is_direct_value():
+            internal_type = self.lhs.output_field.get_internal_type()
+            low, high = connection.ops.integer_field_range(internal_type)
+            kept = [
+                value
+                for value in self.rhs
+                if not isinstance(value, int)
+                or ((low is None or value >= low) and (high is None or value <= high))
+            ]
+            if not kept:
+                raise EmptyResultSet
+            self.rhs = kept
+        return super().process_rhs(compiler, connection)
 
 
 # Importance at which a stakeholder is key whatever the goals (DESIGN §3: 4 "high" and

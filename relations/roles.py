@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 MANAGER = "manager"
 DIRECTOR = "director"
@@ -99,3 +100,9 @@ def figures_of_person_visible_to(user: User | AnonymousUser, person_id: int | No
     """Whether `user` sees the personal figures of staff member `person_id`."""
     people = figures_people_ids(user)
     return people is None or person_id in people
+
+
+def template_context(request: HttpRequest) -> dict:
+    """The roles every template may ask about (a context processor)."""
+    user = request.user
+    return {"is_director": is_director(user), "is_staff_member": is_staff_member(user)}

@@ -521,7 +521,8 @@ def pulse_update(pulse: AuthenticityPulse, *, by: User, **fields: Any) -> Authen
     unknown = set(fields) - set(PULSE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown pulse fields: {sorted(unknown)}")
-    before = snapshot(pulse)
+    # The stored row: the edit page's bound form has already put its input on `pulse`.
+    before = snapshot(AuthenticityPulse.objects.select_for_update().get(pk=pulse.pk))
     for name, value in fields.items():
         setattr(pulse, name, value)
     _pulse_validate(pulse)

@@ -34,7 +34,6 @@ from relations.forms import (
     commitment_formset,
     stakeholder_label,
 )
-from relations.ids import parse_id
 from relations.importing.models import ImportJob
 from relations.matching import match_key
 from relations.models import (
@@ -55,9 +54,10 @@ from relations.pages import (
     staff_required,
     user_label,
 )
+from relations.querysets import parse_id
 from relations.roles import figures_of_person_visible_to, staff_users
+from relations.search.groups import ORGANIZATION_FIELDS
 from relations.search.matching import search
-from relations.search.views import ORGANIZATION_FIELDS
 from relations.services import (
     EditConflict,
     commitment_set_status,

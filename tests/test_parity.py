@@ -109,7 +109,11 @@ def world(manager, other_manager, director) -> dict[str, Any]:
             from_stakeholder=w["stakeholders"][0], to_stakeholder=w["stakeholders"][1]
         )
     ]
-    w["webhooks"] = [Webhook.objects.create(owner=director, url="https://example.org/hook")]
+    w["webhooks"] = [
+        Webhook.objects.create(
+            owner=director, url="https://example.org/hook", events=["interaction.created"]
+        )
+    ]
     w["imports"] = [
         ImportJob.objects.create(
             owner=manager, kind="stakeholders", file_name="people.csv", content=b"name\nA\n"
@@ -202,6 +206,12 @@ RECORDS: dict[str, Rule] = {
         lambda w: list(w["goals"].values()), _detail("goals"), lambda g: f"/goals/{g.pk}/"
     ),
     "imports": Rule(lambda w: w["imports"], _detail("imports"), lambda j: f"/imports/{j.pk}/"),
+    "webhooks": Rule(  # listed on their director's webhook page, nobody else's
+        lambda w: w["webhooks"],
+        _detail("webhooks"),
+        lambda hook: "/webhooks/",
+        _contains(lambda hook: hook.url),
+    ),
 }
 
 
@@ -289,11 +299,11 @@ FIGURES: dict[str, Rule] = {
 
 # API routes that are not records a page shows, and why.
 NOT_RECORDS = {
-    "webhooks": "an integration's secret endpoint, only its director owner's; no page",
     "relationship-pulse-list": "the list of the pulses checked one by one above",
     "capture-email": "an action (capture a message), not a record",
     "capture-calendar": "an action (capture a calendar file), not a record",
-    "recompute": "an action for directors, not a record",
+    "recompute": "an action for directors, not a record; its page /scores/recompute/ agrees "
+    "(tests/dashboards/test_recompute_page.py)",
     "recompute-job": "the state of a director's action, not a record",
     "network-kpr": "per-person figures, checked by tests/networks (same rows, both roles)",
     "network-graph": "the map's data, checked by tests/networks (same nodes, both roles)",
@@ -390,11 +400,18 @@ def test_the_world_tells_the_roles_apart(world, manager, other_manager):
 @dataclass(frozen=True)
 class WriteRule:
     """The browser's pages for an API resource's writes: `create` the new-record page
-    (or None when records are made elsewhere, see `why`), `edit(record)` its edit page."""
+    (None when records are made on another record's page, tested on their own below),
+    `edit(record)` its edit (or delete) page, None for a resource the API only creates;
+    `api(record)` the record's API address when it is not `/api/v1/<resource>/<id>/`."""
 
     records: Callable[[dict], list]
     create: str | None
-    edit: Callable[[Any], str]
+    edit: Callable[[Any], str] | None
+    api: Callable[[Any], str] | None = None
+
+
+def _pulse_api(pulse: Any) -> str:
+    return f"/api/v1/relationships/{pulse.relationship_id}/pulses/{pulse.pk}/"
 
 
 WRITES: dict[str, WriteRule] = {
@@ -426,27 +443,67 @@ WRITES: dict[str, WriteRule] = {
     "commitments": WriteRule(  # made on the interaction form; edited here
         lambda w: w["commitments"], None, lambda c: f"/commitments/{c.pk}/edit/"
     ),
+    "teams": WriteRule(lambda w: [w["team"]], "/teams/new/", lambda t: f"/teams/{t.pk}/edit/"),
+    "webhooks": WriteRule(
+        lambda w: w["webhooks"], "/webhooks/new/", lambda hook: f"/webhooks/{hook.pk}/edit/"
+    ),
+    "imports": WriteRule(lambda w: [], "/imports/new/", None),  # undone, never edited
+    # Nested under their relationship in the API; recorded on the relationship page
+    # (test_page_and_api_agree_on_who_may_record_a_pulse), edited on their own page.
+    "pulses": WriteRule(
+        lambda w: w["pulses"], None, lambda p: f"/pulses/{p.pk}/edit/", api=_pulse_api
+    ),
 }
 
-# Writable API resources without a create/edit page of their own, and why.
-WRITES_ELSEWHERE = {
-    "teams": "directors manage teams in the admin; no manager may write them (403 both ways)",
-    "users": "read only",
-    "webhooks": "an integration's endpoint, registered through the API by its director",
-    "imports": "the import page (/import/) starts and undoes them",
-}
+# The API's nested routes that write, by URL name, and the WRITES entry covering them.
+NESTED_WRITES = {"relationship-pulse-list": "pulses", "relationship-pulse-detail": "pulses"}
+
+
+def _api_write_resources(*methods: str) -> set[str]:
+    """The router's resources with any of the viewset `methods`, and the nested
+    viewset routes (by URL name) that answer any of them."""
+    from relations.api.urls import router, urlpatterns
+
+    names = {
+        prefix
+        for prefix, viewset, _basename in router.registry
+        if any(hasattr(viewset, method) for method in methods)
+    }
+    router_names = {p.name for p in router.urls}
+    for pattern in urlpatterns:
+        actions = getattr(pattern.callback, "actions", None) or {}
+        if pattern.name not in router_names and set(actions.values()) & set(methods):
+            names.add(pattern.name)
+    return names
+
+
+def _resource(name: str) -> str:
+    return NESTED_WRITES.get(name, name)
 
 
 def test_every_writable_api_resource_has_a_page():
-    from relations.api.urls import router
-
     writable = {
-        prefix
-        for prefix, viewset, _basename in router.registry
-        if hasattr(viewset, "create") or hasattr(viewset, "update")
+        _resource(name) for name in _api_write_resources("create", "update", "partial_update")
     }
-    missing = writable - set(WRITES) - set(WRITES_ELSEWHERE)
+    missing = writable - set(WRITES)
     assert not missing, f"API-writable resources without a browser page: {sorted(missing)}"
+    assert "pulses" in writable and {"teams", "webhooks"} <= writable  # the walk finds them
+
+
+def _api_path(resource: str, rule: WriteRule, record: Any) -> str:
+    return rule.api(record) if rule.api else f"/api/v1/{resource}/{record.pk}/"
+
+
+def _api_creates(api: APIClient, path: str) -> bool:
+    """Whether the API lets the caller create here: an empty POST passes the permission
+    checks and fails validation (400, or 415 for a file upload), or is refused (403)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        status = api.post(path, {}, format="json").status_code
+        transaction.set_rollback(True)
+    assert status in (201, 400, 403, 404, 415), (path, status)
+    return status in (201, 400, 415)
 
 
 def _allowed(status: int) -> bool:
@@ -457,19 +514,36 @@ def _allowed(status: int) -> bool:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("resource", sorted(WRITES))
 def test_page_and_api_agree_on_who_may_write(resource, role, world, request):
-    """An empty PATCH changes nothing yet answers as a change would: the API allows it
-    exactly when the edit page opens, for every record and role."""
+    """The create page opens exactly when the API would create; an empty PATCH changes
+    nothing yet answers as a change would: the API allows it exactly when the edit page
+    opens, for every record and role."""
     user = request.getfixturevalue(role)
     page, api = _clients(user)
     rule = WRITES[resource]
     if rule.create:
-        assert page.get(rule.create).status_code == 200
+        api_allows = _api_creates(api, f"/api/v1/{resource}/")
+        page_allows = _allowed(page.get(rule.create).status_code)
+        assert api_allows == page_allows, (resource, "create", role, api_allows, page_allows)
     for record in rule.records(world):
+        assert rule.edit is not None
         api_allows = _allowed(
-            api.patch(f"/api/v1/{resource}/{record.pk}/", {}, format="json").status_code
+            api.patch(_api_path(resource, rule, record), {}, format="json").status_code
         )
         page_allows = _allowed(page.get(rule.edit(record)).status_code)
         assert api_allows == page_allows, (resource, record.pk, role, api_allows, page_allows)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_page_and_api_agree_on_who_may_record_a_pulse(role, world, request):
+    """The relationship page offers the pulse form exactly when the API takes a pulse
+    for that relationship."""
+    user = request.getfixturevalue(role)
+    page, api = _clients(user)
+    for relationship in world["relationships"]:
+        api_allows = _api_creates(api, f"/api/v1/relationships/{relationship.pk}/pulses/")
+        response = page.get(f"/relationships/{relationship.pk}/")
+        page_allows = response.status_code == 200 and 'id="pulse-form"' in response.content.decode()
+        assert api_allows == page_allows, (relationship.pk, role, api_allows, page_allows)
 
 
 def test_the_write_rules_tell_the_roles_apart(world, manager, other_manager):
@@ -505,22 +579,19 @@ DELETES: dict[str, WriteRule] = {
     "goals": WriteRule(
         lambda w: list(w["goals"].values()), None, lambda g: f"/goals/{g.pk}/delete/"
     ),
-}
-
-# API resources that can be deleted without a browser delete page, and why.
-DELETES_ELSEWHERE = {
-    "teams": "directors manage teams in the admin",
-    "webhooks": "an integration's endpoint, removed through the API by its director",
+    "teams": WriteRule(lambda w: [w["team"]], None, lambda t: f"/teams/{t.pk}/delete/"),
+    "webhooks": WriteRule(
+        lambda w: w["webhooks"], None, lambda hook: f"/webhooks/{hook.pk}/delete/"
+    ),
+    "pulses": WriteRule(
+        lambda w: w["pulses"], None, lambda p: f"/pulses/{p.pk}/delete/", api=_pulse_api
+    ),
 }
 
 
 def test_every_deletable_api_resource_has_a_delete_page():
-    from relations.api.urls import router
-
-    deletable = {
-        prefix for prefix, viewset, _basename in router.registry if hasattr(viewset, "destroy")
-    }
-    missing = deletable - set(DELETES) - set(DELETES_ELSEWHERE)
+    deletable = {_resource(name) for name in _api_write_resources("destroy")}
+    missing = deletable - set(DELETES)
     assert not missing, f"API-deletable resources without a browser page: {sorted(missing)}"
 
 
@@ -544,7 +615,7 @@ def test_page_and_api_agree_on_who_may_delete(resource, role, world, request):
     page, api = _clients(user)
     rule = DELETES[resource]
     for record in rule.records(world):
-        api_allows = _api_deletes(api, f"/api/v1/{resource}/{record.pk}/")
+        api_allows = _api_deletes(api, _api_path(resource, rule, record))
         page_allows = _allowed(page.get(rule.edit(record)).status_code)
         assert api_allows == page_allows, (resource, record.pk, role, api_allows, page_allows)
 
@@ -559,16 +630,3 @@ def test_the_delete_rules_tell_the_roles_apart(world, manager, director):
     assert page.get(f"/stakeholders/{stakeholder.pk}/delete/").status_code == 200
     assert _api_deletes(api, f"/api/v1/stakeholders/{stakeholder.pk}/")
     assert type(stakeholder).objects.filter(pk=stakeholder.pk).exists()  # rolled back
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_page_and_api_agree_on_who_may_delete_a_pulse(role, world, request):
-    """Pulses are nested under their relationship in the API; the page is theirs too."""
-    user = request.getfixturevalue(role)
-    page, api = _clients(user)
-    for pulse in world["pulses"]:
-        api_allows = _api_deletes(
-            api, f"/api/v1/relationships/{pulse.relationship_id}/pulses/{pulse.pk}/"
-        )
-        page_allows = _allowed(page.get(f"/pulses/{pulse.pk}/delete/").status_code)
-        assert api_allows == page_allows, (pulse.pk, role, api_allows, page_allows)

@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from dashboards import scorecards
 from dashboards.scorecard_views import PeriodForm, scorecard_person, team_members
 from dashboards.scorecards import Period, Scorecard
-from relations.ids import parse_id
 from relations.models import Team
+from relations.querysets import parse_id
 from relations.roles import Action, may
 
 

@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from relations.ids import parse_id
 from relations.models import Relationship
+from relations.querysets import parse_id
 from relations.roles import Action, may
 
 from .. import timeline

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from relations.ids import parse_id
 from relations.models import Stakeholder, StrategicGoal, Team
+from relations.querysets import parse_id
 from relations.roles import figures_people_ids
 
 from .. import services

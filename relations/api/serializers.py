@@ -1084,9 +1084,6 @@ class WebhookSerializer(StrictModelSerializer):
     def validate_events(self, value: list[str]) -> list[str]:
         return sorted(set(value))
 
-    def create(self, validated_data: dict) -> Webhook:
-        return webhooks.webhook_create(**validated_data)
-
     def to_representation(self, instance: Webhook) -> dict:
         data = super().to_representation(instance)
         if not self.context.get("show_secret"):

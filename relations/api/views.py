@@ -26,7 +26,6 @@ from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
 from relations.editing import services as editing
 from relations.exports.api import CsvExportMixin
-from relations.ids import parse_id
 from relations.merging.api import MergeActionMixin
 from relations.models import (
     AuditEvent,
@@ -42,6 +41,7 @@ from relations.models import (
     Team,
     Webhook,
 )
+from relations.querysets import parse_id
 from relations.roles import Action, is_staff_member, may, staff_users
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -259,6 +259,10 @@ class TeamViewSet(RapportViewSet):
 
     def base_queryset(self) -> models.QuerySet:
         return Team.objects.prefetch_related(Prefetch("members", queryset=_only_ids(User)))
+
+    # The team pages' services: the same rule (directors), members and audit.
+    create_service = staticmethod(editing.team_create)
+    update_service = staticmethod(editing.team_update)
 
 
 class OrganizationViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, RapportViewSet):
@@ -645,9 +649,10 @@ class WebhookViewSet(RapportViewSet):
         # The secret is shown once: in the answer to the create.
         return {**super().get_serializer_context(), "show_secret": self.action == "create"}
 
-    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        serializer.validated_data["owner"] = self.request.user
-        super().perform_create(serializer)
+    # The webhook pages' services: the caller's own endpoint, the outbound guard on a
+    # new or changed URL, the secret made once and never changed, audited.
+    create_service = staticmethod(editing.webhook_create)
+    update_service = staticmethod(editing.webhook_update)
 
     @extend_schema(responses=serializers.WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])

@@ -21,6 +21,8 @@ from relations.models import (
     StakeholderLink,
     StrategicGoal,
     Tag,
+    Team,
+    Webhook,
 )
 from relations.pages import DateInput, limited_choices, user_label
 from relations.roles import staff_users
@@ -355,3 +357,55 @@ class BaseGoalStakeholderFormSet(forms.BaseFormSet):
 GoalStakeholderFormSet = forms.formset_factory(
     GoalStakeholderForm, formset=BaseGoalStakeholderFormSet, extra=3, max_num=200
 )
+
+
+class TeamForm(forms.ModelForm):
+    """A team's name, description and members (directors; the API's team fields)."""
+
+    class Meta:
+        model = Team
+        fields = ["name", "description", "members"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"members": _("Members")}
+        help_texts = {"members": _("Type to search; one or more colleagues.")}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        users = staff_users()
+        field = self.fields["members"]
+        field.queryset = users
+        field.widget.choices = [(u.pk, user_label(u)) for u in users]
+        field.widget.attrs["data-autocomplete-url"] = reverse("autocomplete-users")
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class WebhookForm(forms.ModelForm):
+    """An endpoint of the director's: URL, events, active, description (never the
+    secret, which is shown once after registering it)."""
+
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=Webhook.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The events this endpoint receives; at least one."),
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["url", "events", "active", "description"]
+        help_texts = {
+            "url": _(
+                "An http or https address on the internet; never this machine or a private network."
+            ),
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["url"].widget.attrs["placeholder"] = "https://"
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from relations.integrations import webhooks
 from relations.models import (
     CADENCE_DAYS_BY_IMPORTANCE,
     AuditEvent,
@@ -30,7 +31,10 @@ from relations.models import (
     StakeholderLink,
     StrategicGoal,
     Tag,
+    Team,
+    Webhook,
 )
+from relations.roles import Action, may
 from relations.services import EditConflict, audit_record, diff, snapshot
 
 __all__ = ["EditConflict"]
@@ -61,14 +65,17 @@ def _update(
     expected_version: int | None,
     after: Callable[[Any], None] | None = None,
 ) -> Any:
-    """Apply `fields` to `obj` under a row lock, refusing a stale edit."""
+    """Apply `fields` to `obj` under a row lock, refusing a stale edit. Records without
+    a version (teams, webhooks: the API checks none either) are saved as they come."""
     locked = type(obj).objects.select_for_update().get(pk=obj.pk)
-    if expected_version is not None and locked.version != expected_version:
+    versioned = hasattr(locked, "version")
+    if versioned and expected_version is not None and locked.version != expected_version:
         raise EditConflict(locked)
     before = snapshot(locked)
     for name, value in fields.items():
         setattr(obj, name, value)
-    obj.version = locked.version + 1
+    if versioned:
+        obj.version = locked.version + 1
     _validate(obj)
     obj.save()
     if after is not None:
@@ -406,3 +413,75 @@ def goal_update(
 @transaction.atomic
 def goal_archive(goal: StrategicGoal, *, by: User, archived: bool = True) -> StrategicGoal:
     return _archive(goal, by=by, archived=archived)
+
+
+# --- Teams (directors: the organisation's set-up) -------------------------------------
+
+
+def _members_set(team: Team, members: Iterable[User] | None) -> None:
+    if members is not None:
+        team.members.set(members)
+
+
+@transaction.atomic
+def team_create(*, by: User, members: Iterable[User] | None = None, **fields: Any) -> Team:
+    """A new team with its members (directors)."""
+    if not may(by, Action.SET_UP_ORGANISATION):
+        raise PermissionDenied
+    return _create(Team(**fields), by=by, after=lambda t: _members_set(t, members))
+
+
+@transaction.atomic
+def team_update(
+    team: Team, *, by: User, members: Iterable[User] | None = None, **fields: Any
+) -> Team:
+    """Rename a team, change its description or members (whom `editable_by` names)."""
+    if not team.editable_by(by):
+        raise PermissionDenied
+    return _update(
+        team,
+        by=by,
+        fields=fields,
+        expected_version=None,
+        after=lambda t: _members_set(t, members),
+    )
+
+
+# --- Webhooks (a director's own endpoints) --------------------------------------------
+
+
+def _destination_check(url: str) -> None:
+    """The outbound-address guard, as a message on the URL field."""
+    try:
+        webhooks.check_destination(url)
+    except webhooks.UnsafeDestination as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+
+
+@transaction.atomic
+def webhook_create(*, by: User, **fields: Any) -> Webhook:
+    """Register an endpoint of `by`'s (directors) with a new signing secret, audited
+    (the secret redacted); the caller shows the secret once."""
+    if not may(by, Action.SET_UP_ORGANISATION):
+        raise PermissionDenied
+    _destination_check(fields.get("url", ""))
+    webhook = webhooks.webhook_create(owner=by, **fields)
+    audit_record(actor=by, action=AuditEvent.Action.CREATE, obj=webhook, changes=snapshot(webhook))
+    return webhook
+
+
+@transaction.atomic
+def webhook_update(webhook: Webhook, *, by: User, **fields: Any) -> Webhook:
+    """Change an endpoint (its owner): a changed URL passes the outbound guard again;
+    the secret never changes here."""
+    if not webhook.editable_by(by):
+        raise PermissionDenied
+    fields.pop("secret", None)
+    fields.pop("owner", None)
+    # The stored URL: a bound form has already put its input on `webhook`.
+    stored = Webhook.objects.filter(pk=webhook.pk).values_list("url", flat=True).get()
+    if "url" in fields and fields["url"] != stored:
+        _destination_check(fields["url"])
+    if "events" in fields:
+        fields["events"] = sorted(set(fields["events"]))
+    return _update(webhook, by=by, fields=fields, expected_version=None)

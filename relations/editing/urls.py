@@ -36,6 +36,16 @@ urlpatterns = [
     path("goals/<int:pk>/edit/", views.goal_edit, name="goal-edit"),
     path("goals/<int:pk>/archive/", views.goal_archive, name="goal-archive"),
     path("commitments/<int:pk>/edit/", views.commitment_edit, name="commitment-edit"),
+    path("pulses/<int:pk>/edit/", views.pulse_edit, name="pulse-edit"),
+    # The organisation's set-up (directors), as the API's teams and webhooks.
+    path("teams/", views.team_list, name="team-list"),
+    path("teams/new/", views.team_create, name="team-create"),
+    path("teams/<int:pk>/edit/", views.team_edit, name="team-edit"),
+    path("teams/<int:pk>/delete/", views.team_delete, name="team-delete"),
+    path("webhooks/", views.webhook_list, name="webhook-list"),
+    path("webhooks/new/", views.webhook_create, name="webhook-create"),
+    path("webhooks/<int:pk>/edit/", views.webhook_edit, name="webhook-edit"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
     # Deleting for good: for whom the record's `deletable_by` allows (the API's rule).
     path("stakeholders/<int:pk>/delete/", views.stakeholder_delete, name="stakeholder-delete"),
     path("organizations/<int:pk>/delete/", views.organization_delete, name="organization-delete"),

@@ -31,10 +31,11 @@ from relations.editing.forms import (
     RelationshipForm,
     StakeholderForm,
     StakeholderLinkForm,
+    TeamForm,
     VersionedForm,
+    WebhookForm,
 )
-from relations.forms import stakeholder_label
-from relations.ids import parse_id
+from relations.forms import PulseForm, stakeholder_label
 from relations.models import (
     AuthenticityPulse,
     Commitment,
@@ -44,9 +45,14 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
     StrategicGoal,
+    Team,
+    Webhook,
 )
 from relations.pages import apply_validation_error, safe_next, staff_required, user_label
+from relations.querysets import parse_id
+from relations.roles import Action, may
 from relations.services import pulse_delete as pulse_delete_service
+from relations.services import pulse_update
 
 EDIT_CONFLICT = gettext_lazy(
     "Someone else saved this record while you were editing it. Nothing was saved. "
@@ -373,6 +379,7 @@ def _delete_page(
     back: str,
     name: str | None = None,
     delete: Callable[..., None] = services.record_delete,
+    note: str | None = None,
 ) -> HttpResponse:
     """GET: what deleting the record takes with it; POST: delete it through the API's
     service (`record_delete`, or the record's own, e.g. `pulse_delete`: the same rule
@@ -404,6 +411,7 @@ def _delete_page(
             "kind": record._meta.verbose_name,
             "consequences": _consequences(record),
             "archive_url": archive_url,
+            "note": note,
             "cancel_url": safe_next(request, _record_url(record, back)),
         },
     )
@@ -431,6 +439,7 @@ def _delete_view(
     *,
     back: str | Callable[[Any], str],
     related: tuple[str, ...] = (),
+    note: Any = None,
 ) -> Callable[..., HttpResponse]:
     """The delete page of a record the user can see (`visible_to`); `back`: where
     cancelling goes when the record has no page of its own."""
@@ -442,7 +451,12 @@ def _delete_view(
         if related:
             records = records.select_related(*related)
         record = get_object_or_404(records, pk=pk)
-        return _delete_page(request, record, back=back if isinstance(back, str) else back(record))
+        return _delete_page(
+            request,
+            record,
+            back=back if isinstance(back, str) else back(record),
+            note=str(note) if note else None,
+        )
 
     return delete_view
 
@@ -455,6 +469,22 @@ relationship_delete = _delete_view(
     Relationship, back=_stakeholder_page, related=("user", "stakeholder")
 )
 commitment_delete = _delete_view(Commitment, back=_stakeholder_page, related=("stakeholder",))
+team_delete = _delete_view(
+    Team,
+    back="/teams/",
+    note=gettext_lazy(
+        "This deletes the team for good: it cannot be undone. Its members keep their "
+        "accounts and their records; only the team goes."
+    ),
+)
+webhook_delete = _delete_view(
+    Webhook,
+    back="/webhooks/",
+    note=gettext_lazy(
+        "This deletes the webhook for good: it cannot be undone. Its endpoint receives no "
+        "more events and its delivery log goes with it."
+    ),
+)
 
 
 @staff_required
@@ -476,6 +506,167 @@ def pulse_delete(request: HttpRequest, pk: int) -> HttpResponse:
         back=record.relationship.get_absolute_url(),
         name=name,
         delete=pulse_delete_service,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def pulse_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a pulse: its author or a director, through the API's `pulse_update`."""
+    user = request.user
+    pulse = get_object_or_404(
+        AuthenticityPulse.objects.visible_to(user).select_related(
+            "assessed_by", "relationship__user", "relationship__stakeholder"
+        ),
+        pk=pk,
+    )
+    if not pulse.editable_by(user):
+        raise PermissionDenied
+    back = f"{pulse.relationship.get_absolute_url()}#pulses"
+    form = PulseForm(request.POST or None, instance=pulse)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                pulse_update(pulse, by=user, **form.service_fields())
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("The pulse was saved."))
+            return redirect(back)
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": pulse,
+            "delete_url": _delete_url(pulse, user, "pulse-delete"),
+            "title": _("Edit pulse of %(date)s by %(person)s")
+            % {"date": date_format(pulse.assessed_on), "person": user_label(pulse.assessed_by)},
+            "cancel_url": back,
+        },
+    )
+
+
+# --- Teams and webhooks (the organisation's set-up: directors) -----------------------
+
+
+@staff_required
+@require_http_methods(["GET"])
+def team_list(request: HttpRequest) -> HttpResponse:
+    """Every team with its members (every colleague reads them, as in the API)."""
+    teams = Team.objects.visible_to(request.user).prefetch_related("members")
+    return render(
+        request,
+        "relations/editing/team_list.html",
+        {"teams": teams, "can_set_up": may(request.user, Action.SET_UP_ORGANISATION)},
+    )
+
+
+def _team_form_page(request: HttpRequest, team: Team | None) -> HttpResponse:
+    user = request.user
+    form = TeamForm(request.POST or None, instance=team, user=user)
+    if request.method == "POST":
+        if team is None:
+            saved = _save(
+                request, form, lambda: services.team_create(by=user, **form.service_fields())
+            )
+        else:
+            saved = _save(
+                request,
+                form,
+                lambda: services.team_update(team, by=user, **form.service_fields()),
+            )
+        if saved:
+            messages.success(request, _("Team “%(name)s” saved.") % {"name": saved})
+            return redirect("team-list")
+    context: dict[str, Any] = {"form": form, "cancel_url": reverse("team-list")}
+    if team is None:
+        context["title"] = _("New team")
+    else:
+        context.update(
+            record=team,
+            title=_("Edit %(name)s") % {"name": team.name},
+            delete_url=_delete_url(team, user, "team-delete"),
+        )
+    return _page(request, context)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def team_create(request: HttpRequest) -> HttpResponse:
+    if not may(request.user, Action.SET_UP_ORGANISATION):
+        raise PermissionDenied
+    return _team_form_page(request, None)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(Team.objects.visible_to(request.user), pk=pk)
+    if not team.editable_by(request.user):
+        raise PermissionDenied
+    return _team_form_page(request, team)
+
+
+@staff_required
+@require_http_methods(["GET"])
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    """The director's own endpoints (a webhook carries a secret: nobody else's)."""
+    if not may(request.user, Action.SET_UP_ORGANISATION):
+        raise PermissionDenied
+    webhooks = Webhook.objects.visible_to(request.user).annotate(
+        failed=models.Count("deliveries", filter=models.Q(deliveries__status="failed"))
+    )
+    return render(request, "relations/editing/webhook_list.html", {"webhooks": webhooks})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def webhook_create(request: HttpRequest) -> HttpResponse:
+    """Register an endpoint; its signing secret is shown on the answer, once."""
+    user = request.user
+    if not may(user, Action.SET_UP_ORGANISATION):
+        raise PermissionDenied
+    form = WebhookForm(request.POST or None, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request, form, lambda: services.webhook_create(by=user, **form.service_fields())
+        )
+        if saved:
+            response = render(request, "relations/editing/webhook_created.html", {"webhook": saved})
+            # The secret is in this answer only: no cache keeps it.
+            response["Cache-Control"] = "no-store"
+            return response
+    return _page(
+        request, {"form": form, "title": _("New webhook"), "cancel_url": reverse("webhook-list")}
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    webhook = get_object_or_404(Webhook.objects.visible_to(user), pk=pk)
+    if not webhook.editable_by(user):
+        raise PermissionDenied
+    form = WebhookForm(request.POST or None, instance=webhook, user=user)
+    if request.method == "POST":
+        saved = _save(
+            request,
+            form,
+            lambda: services.webhook_update(webhook, by=user, **form.service_fields()),
+        )
+        if saved:
+            messages.success(request, _("The webhook was saved."))
+            return redirect("webhook-list")
+    return _page(
+        request,
+        {
+            "form": form,
+            "record": webhook,
+            "delete_url": _delete_url(webhook, user, "webhook-delete"),
+            "title": _("Edit webhook"),
+            "cancel_url": reverse("webhook-list"),
+        },
     )
 
 

@@ -20,12 +20,12 @@ from rest_framework.response import Response
 
 from relations.api.parsers import JSONParser, json_loads_bounded
 from relations.api.permissions import IsStaffMember
-from relations.ids import parse_id
 from relations.importing import columns as cols
 from relations.importing import services
 from relations.importing.forms import upload_check
 from relations.importing.models import ImportJob
 from relations.importing.parsing import ImportFileError
+from relations.querysets import parse_id
 
 
 class ImportRowErrorSerializer(serializers.Serializer):

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from relations.importing import columns as cols
-from relations.importing.bulk import bulk_insert, bulk_link
+from relations.importing.bulk import bulk_insert, bulk_link, statistics_refresh_after_bulk
 from relations.importing.models import ImportJob
 from relations.importing.parsing import ImportFileError, decode, read_csv, read_vcards
 from relations.matching import email_key, match_key
@@ -51,7 +51,6 @@ from relations.models import (
     Stakeholder,
     Tag,
 )
-from relations.planner import statistics_refresh_after_bulk
 from relations.publishing import enqueue_on_commit, runs_in_thread
 from relations.roles import staff_users
 from relations.services import (

@@ -10,8 +10,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from relations.ids import parse_id
 from relations.merging.services import organization_merge, stakeholder_merge
+from relations.querysets import parse_id
 
 
 class MergeRequestSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from relations import registry
+from relations.importing.bulk import statistics_refresh_after_bulk
 from relations.models import (
     AuditEvent,
     AuthenticityPulse,
@@ -31,7 +32,6 @@ from relations.models import (
     Stakeholder,
     StakeholderLink,
 )
-from relations.planner import statistics_refresh_after_bulk
 from relations.services import audit_record, diff, snapshot
 from relations.signals import records_changed
 

@@ -5,9 +5,9 @@ find "Chloé Dubois".
 Text and query are folded alike: lower case, accents dropped (`rapport_fold`, a SQL
 function: `lower(unaccent(…))` created by migration 0015 on PostgreSQL, with trigram
 indexes on the folded names; registered on each connection on SQLite). Every word of
-the query must occur in one of the fields, in any order; a word of
-`TYPO_MIN_LENGTH` letters or more also matches with one letter wrong, missing, extra
-or two neighbours swapped.
+the query must occur in one of the fields, in any order; in a name (the first field,
+unless the caller names others) a word of `TYPO_MIN_LENGTH` letters or more also
+matches with one letter wrong, missing, extra or two neighbours swapped.
 """
 
 from __future__ import annotations

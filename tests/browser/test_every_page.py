@@ -22,12 +22,15 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page
 
+from metrics.models import RecomputeJob
 from relations.models import (
     AuthenticityPulse,
     Commitment,
     Interaction,
     Relationship,
     StakeholderLink,
+    Webhook,
+    WebhookDelivery,
 )
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, build_known  # noqa: F401
 from tests.factories import CommitmentFactory, OutcomeFactory, TeamFactory
@@ -164,6 +167,12 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "outcome-delete": {"pk": data["outcome"].pk},
         "goal-delete": {"pk": data["goal"].pk},
         "pulse-delete": {"pk": data["pulse"].pk},
+        "pulse-edit": {"pk": data["pulse"].pk},
+        # The organisation's set-up (directors; a manager's 403 is skipped).
+        "team-edit": {"pk": data["team"].pk},
+        "team-delete": {"pk": data["team"].pk},
+        "webhook-edit": {"pk": data["webhook"].pk},
+        "webhook-delete": {"pk": data["webhook"].pk},
     }
 
 
@@ -196,7 +205,22 @@ def test_every_page_fits_reads_and_passes_axe(
         link=StakeholderLink.objects.create(
             from_stakeholder=data["alba"], to_stakeholder=data["bram"], created_by=manager
         ),
+        webhook=Webhook.objects.create(
+            owner=director,
+            url="https://hooks.example.org/rapport/a-rather-long-path-for-narrow-screens",
+            events=["interaction.created", "scores.updated"],
+            description="CRM sync",
+            secret="0" * 64,
+        ),
     )
+    WebhookDelivery.objects.create(
+        webhook=data["webhook"], event="scores.updated", payload={}, status="failed"
+    )
+    # The recompute page lists its jobs: a failed one with a long error, a running one.
+    RecomputeJob.objects.create(
+        requested_by=director, status="failed", error="Could not run the job: " + "x" * 250
+    )
+    RecomputeJob.objects.create(requested_by=director, status="running", progress=0.4)
     # Trust over time draws its chart on both pages (issue 23): snapshots with a fall.
     snapshots_with_a_fall(data["relationship"])
     kwargs = page_kwargs(data)

@@ -72,8 +72,9 @@ def test_header_search_groups_what_the_user_may_see(
     private.internal_participants.add(other_manager)
 
     # the session, the user; the four groups (+ the stakeholders' organisations), the
-    # ids of the organisations whose name matches
-    with django_assert_max_num_queries(8):
+    # ids of the organisations whose name matches, the interactions' second step
+    # (their newest by id: `newest_interactions`)
+    with django_assert_max_num_queries(9):
         response = manager_client.get("/search/", {"q": "dubois"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "Chloé Dubois" in html and "Dubois Consulting" in html and "Win Dubois over" in html
@@ -109,6 +110,8 @@ def test_postgresql_has_the_folding_function_and_trigram_indexes():
             "goal_title_fold_trgm",
             "interaction_subject_fold_trgm",
             "interaction_notes_fold_trgm",
+            "organization_sector_fold_trgm",
+            "organization_country_fold_trgm",
             "stakeholder_email_fold_trgm",
             "stakeholder_title_fold_trgm",
         }
@@ -122,3 +125,40 @@ def test_the_filtered_stakeholder_list_stays_bounded(manager_client, django_asse
     with django_assert_max_num_queries(12):
         response = manager_client.get("/stakeholders/", {"q": "dubois chloe"})
     assert response.status_code == 200 and "Chloé Dubois 1" in response.content.decode()
+
+
+def _said(manager, stakeholder, subject, days_ago):
+    interaction = Interaction.objects.create(
+        subject=subject,
+        occurred_at=timezone.now() - timezone.timedelta(days=days_ago),
+        created_by=manager,
+    )
+    interaction.stakeholders.add(stakeholder)
+    interaction.internal_participants.add(manager)
+    return interaction
+
+
+@pytest.mark.parametrize("few_matches", [100, 2])
+def test_the_newest_matching_interactions_whether_the_words_are_rare_or_common(
+    manager, monkeypatch, few_matches
+):
+    # Rare words (fewer matches than FEW_MATCHES) and common ones take different plans;
+    # both give the newest matches, newest first.
+    from relations.search import groups
+
+    monkeypatch.setattr(groups, "FEW_MATCHES", few_matches)
+    chloe = StakeholderFactory(name="Chloé Dubois", owner=manager)
+    said = [_said(manager, chloe, f"Pilot review {n}", days_ago=n) for n in (9, 2, 5, 7)]
+    _said(manager, chloe, "Lunch", days_ago=0)
+    found = groups.newest_interactions(manager, "REVIEW pilot", limit=3)
+    assert found == [said[1], said[2], said[3]]
+
+
+def test_interaction_words_are_matched_as_typed_names_with_one_typo(manager):
+    from relations.search.groups import search_results
+
+    chloe = StakeholderFactory(name="Chloé Dubois", owner=manager)
+    _said(manager, chloe, "Budget negotiation", days_ago=1)
+    results = search_results(manager, "negotiaton")
+    assert results["interactions"] == []
+    assert search_results(manager, "dubios")["stakeholders"] == [chloe]

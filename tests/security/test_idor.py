@@ -90,6 +90,10 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "commitment-edit": lambda o: {"pk": o["commitment"].pk},
     "commitment-delete": lambda o: {"pk": o["commitment"].pk},
     "pulse-delete": lambda o: {"pk": o["pulse"].pk},
+    "pulse-edit": lambda o: {"pk": o["pulse"].pk},
+    # A webhook carries a secret: only its director sees its pages (404 for Maria).
+    "webhook-edit": lambda o: {"pk": o["webhook"].pk},
+    "webhook-delete": lambda o: {"pk": o["webhook"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -145,6 +149,9 @@ DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
     # Deleting for good is for directors; managers archive (the API's DELETE too).
     "stakeholder-delete": lambda o: {"pk": o["stakeholder"].pk},
     "organization-delete": lambda o: {"pk": o["stakeholder"].organization_id},
+    # Teams are read by every colleague and set up by directors (the API's rule).
+    "team-edit": lambda o: {"pk": o["team"].pk},
+    "team-delete": lambda o: {"pk": o["team"].pk},
 }
 # Addresses with parameters that name no record of the domain.
 NOT_OBJECTS = {
@@ -299,7 +306,7 @@ def test_another_managers_record_is_404_with_every_method(name, others_records, 
 def test_the_owner_reaches_the_same_address(name, others_records, director):
     """The 404s above are about Maria, not broken addresses: Otto (or, for the
     director's webhook, Dana) opens each one."""
-    directors = name.startswith("api:webhook") or name.startswith("team-")
+    directors = name.startswith(("api:webhook", "webhook-", "team-"))
     owner = director if directors else others_records["otto"]
     if name == "api-token-revoke":
         response = _client(owner).post(_url(name, PRIVATE[name](others_records)))

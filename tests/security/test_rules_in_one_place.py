@@ -18,8 +18,8 @@ from tests.factories import UserFactory
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "dashboards", "metrics", "networks", "relations")
 
-# The rooms where a role may be tested: the rules themselves, and two places that need
-# the role as such (the second factor is for directors; the templates' role flag).
+# The rooms where a role may be tested: the rules themselves (with the templates' role
+# flag, `roles.template_context`), and the second factor, which is for directors.
 RULE_ROOMS = {
     "relations/roles.py",
     "relations/models.py",
@@ -27,7 +27,6 @@ RULE_ROOMS = {
     "relations/importing/models.py",
     "metrics/querysets.py",
     "accounts/security.py",
-    "relations/context_processors.py",
 }
 
 

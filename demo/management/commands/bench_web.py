@@ -464,7 +464,7 @@ class Command(BaseCommand):
         director (who sees everything): names as typed, reordered, with a letter pair
         swapped, in part, an organisation, a word found nowhere and one found often."""
         from relations.models import Organization
-        from relations.search.views import search_results
+        from relations.search.groups import search_results
 
         names = list(
             Stakeholder.objects.exclude(name="").order_by("pk").values_list("name", flat=True)[:400]
