@@ -94,8 +94,10 @@ class DeclineForm(forms.Form):
 
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     response = render(request, template, context, status=status)
-    # The link is the credential: never sent on as a referrer, never cached or indexed.
-    response["Referrer-Policy"] = "no-referrer"
+    # The link is the credential: never sent to another site as a referrer, never cached
+    # or indexed. (Not "no-referrer": the form's POST would then carry `Origin: null`,
+    # which the CSRF check refuses.)
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -109,7 +111,11 @@ def _language(request: HttpRequest, invitation: ReviewInvitation | None) -> str:
     chosen = request.POST.get("lang") or request.GET.get("lang") or ""
     if chosen in Language.values:
         return chosen
-    return invitation.language if invitation else "en"
+    if invitation is not None:
+        return invitation.language
+    # A dead link says nothing of its invitation, its language included: the browser's.
+    browser = (getattr(request, "LANGUAGE_CODE", "") or "en")[:2]
+    return browser if browser in Language.values else "en"
 
 
 @never_cache

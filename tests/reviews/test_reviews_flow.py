@@ -61,7 +61,7 @@ def test_the_invitation_arrives_over_smtp_in_their_language_with_a_working_link(
     assert "Gerechtvaardigd belang" in body or "Legitimate interest" in body
     # Nothing of Rapport is linked: the only links switch the page's language.
     assert re.findall(r'<a [^>]*href="([^"]*)"', body) == ["?lang=en"]
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert "script-src" in page["Content-Security-Policy"]
 
 
