@@ -54,8 +54,8 @@ def test_the_stakeholder_answers_in_dutch_and_the_owner_sees_the_gap(
     page: Page,
     browser: Browser,
     live_server,
-    smtp_server,
-    settings,  # noqa: F811
+    smtp_server,  # noqa: F811 (the fixture imported above)
+    settings,
 ):
     settings.RAPPORT_BASE_URL = live_server.url
     maria = UserFactory(username="maria", first_name="Maria", last_name="Manager", role="manager")
