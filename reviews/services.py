@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 # link costs no query. The salt keeps other signed values of the site from passing.
 TOKEN_SALT = "reviews.invitation"
 OPEN_TEXT_MAX = 2000
+SCORES = {"1", "2", "3", "4", "5"}
 DECLINE_REASON_MAX = 1000
 
 
@@ -125,13 +126,14 @@ def review_start(*, relationship: Relationship, by: User, due_on: date | None = 
     now = timezone.now()
     if review is None:
         review = Review(relationship=relationship, due_on=due_on or timezone.localdate())
+    created = review.pk is None
     if review.started_at is None:
         review.started_at = now
         review.started_by = by
     review.save()
     audit_record(
         actor=by,
-        action=AuditEvent.Action.UPDATE if review.pk else AuditEvent.Action.CREATE,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
         obj=review,
         changes={"status": review.status, "started": True},
     )
@@ -154,7 +156,7 @@ def _answers_clean(answers: Mapping[str, Any]) -> dict[ReviewQuestion, Any]:
                 score = int(value)
             except (TypeError, ValueError):
                 score = None
-            if score is None or not 1 <= score <= 5 or str(value).strip() not in "12345":
+            if score is None or str(value).strip() not in SCORES:
                 errors[question.key] = [_("Choose a score from 1 to 5.")]
                 continue
             cleaned[question] = score

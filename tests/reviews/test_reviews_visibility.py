@@ -3,6 +3,8 @@ and directors, in the API and on the pages alike; and the directors' review page
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from relations.models import Relationship
@@ -118,3 +120,31 @@ def test_panels_on_the_relationship_page_and_the_home(completed, manager, client
     assert 'id="stakeholder-reviews"' in stakeholder_page
     home = client.get("/").content.decode()
     assert 'id="reviews-due"' in home and "Sam Stakeholder" in home
+
+
+def test_the_review_page_and_panels_stay_bounded_whatever_the_history(
+    completed, manager, client_for, django_assert_max_num_queries
+):
+    from reviews.models import ReviewAnswer
+
+    for _ in range(4):  # earlier completed reviews of the same relationship
+        earlier = Review.objects.create(
+            relationship=completed.relationship,
+            due_on=completed.due_on,
+            status=Review.Status.COMPLETED,
+            completed_at=completed.completed_at - timedelta(days=90),
+            gaps={"timeliness": -1.0},
+            mean_gap=-1.0,
+        )
+        ReviewAnswer.objects.bulk_create(
+            ReviewAnswer(review=earlier, question=a.question, side=a.side, score=a.score)
+            for a in completed.answers.all()
+        )
+    client = client_for(manager)
+    # Session, user, groups; the review; earlier reviews; answers; questions (gap rows and
+    # open answers); the stored score; invitations; actions; the page's shell.
+    with django_assert_max_num_queries(20):
+        page = client.get(completed.get_absolute_url())
+    assert "The gap is" in page.content.decode()
+    with django_assert_max_num_queries(60):
+        client.get(completed.relationship.get_absolute_url())
