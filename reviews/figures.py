@@ -199,26 +199,23 @@ def coverage(today: date | None = None, *, rows: int = 10) -> dict[str, Any]:
 
 
 def due_for(user, today: date | None = None, *, rows: int = 10) -> dict[str, Any]:
-    """Manager home: the user's reviews falling due or waiting, and answers received."""
+    """Manager home: the user's reviews falling due or waiting, and answers received
+    (one query for both lists)."""
     today = today or timezone.localdate()
-    mine = Review.objects.filter(relationship__user=user).select_related(
-        "relationship__stakeholder"
+    waiting = Q(status__in=[Review.Status.SCHEDULED, Review.Status.SENT])
+    received = Q(status__in=[Review.Status.ANSWERED, Review.Status.DECLINED]) | Q(
+        status=Review.Status.COMPLETED, completed_at__date__gte=today.replace(day=1)
     )
-    return {
-        "due": list(
-            mine.filter(status__in=[Review.Status.SCHEDULED, Review.Status.SENT]).order_by(
-                "due_on", "pk"
-            )[:rows]
-        ),
-        "received": list(
-            mine.filter(
-                Q(status=Review.Status.ANSWERED)
-                | Q(status=Review.Status.COMPLETED, completed_at__date__gte=today.replace(day=1))
-                | Q(status=Review.Status.DECLINED)
-            ).order_by("-theirs_answered_at", "-declined_at", "-pk")[:rows]
-        ),
-        "today": today,
-    }
+    mine = list(
+        Review.objects.filter(relationship__user=user)
+        .filter(waiting | received)
+        .select_related("relationship__stakeholder")
+        .order_by("due_on", "pk")[: 4 * rows]
+    )
+    due = [r for r in mine if r.status in (Review.Status.SCHEDULED, Review.Status.SENT)]
+    answered = [r for r in mine if r not in due]
+    answered.sort(key=lambda r: r.theirs_answered_at or r.declined_at or r.updated_at, reverse=True)
+    return {"due": due[:rows], "received": answered[:rows], "today": today}
 
 
 def relationship_panel(relationship: Relationship, user) -> dict[str, Any]:

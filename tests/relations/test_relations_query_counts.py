@@ -38,8 +38,9 @@ def data(request, manager, other_manager, stakeholder):
 def test_home(manager_client, data, django_assert_max_num_queries):
     # the manager home (dashboards.views.home): commitment counts, ours due, theirs due,
     # losing-touch candidates and their rows, at risk, plans due, recent interactions
-    # + their stakeholders + participants; key relationships whose pulse is due
-    with django_assert_max_num_queries(BASE + 11):
+    # + their stakeholders + participants; key relationships whose pulse is due; my
+    # reviews due or answered (reviews' panel)
+    with django_assert_max_num_queries(BASE + 11 + 1):
         assert manager_client.get(reverse("home")).status_code == 200
 
 
@@ -64,8 +65,9 @@ def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries)
     # its participants, its stakeholders, open commitments, who knows them, the
     # relationships I may open; the stored scores (and, without any, whether I may see
     # them); the latest network run (warm introductions); the ledger and its visibility;
-    # its outcomes (+credited, goal) and its known ties (+both ends)
-    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2):
+    # its outcomes (+credited, goal) and its known ties (+both ends); the reviews I may
+    # read (reviews' panel)
+    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2 + 1):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 
