@@ -8,7 +8,7 @@ hardening a real deployment needs and refuses to start without a secret key.
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "metrics",
     "networks",
+    "reviews",
     "dashboards",
     "demo",
 ]
@@ -261,6 +262,74 @@ if RAPPORT_OIDC_ISSUER:
     _issuer = urlsplit(RAPPORT_OIDC_ISSUER)
     SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 
+# --- E-mail (review invitations) ---------------------------------------------
+# Django 6.1's MAILERS, filled from the environment: EMAIL_URL
+# (smtp://user:password@host:587, smtps:// for implicit TLS, ?tls=1 for STARTTLS,
+# console:// or locmem:// for development) or the usual EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL variables. With
+# neither (the embedded default) messages are printed on the console.
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_EMAIL_SCHEMES = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def mailer_from_url(url: str) -> dict:
+    """A MAILERS entry from an EMAIL_URL (parsed here: no extra dependency)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in _EMAIL_SCHEMES:
+        return {"BACKEND": _EMAIL_SCHEMES[scheme]}
+    if scheme not in {"smtp", "smtps", "submission"}:
+        raise ValueError(f"EMAIL_URL: unknown scheme {scheme!r}")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    use_ssl = scheme == "smtps" or query.get("ssl", "").lower() in {"1", "true", "yes"}
+    use_tls = not use_ssl and (
+        scheme == "submission" or query.get("tls", "").lower() in {"1", "true", "yes"}
+    )
+    options = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or (465 if use_ssl else 587 if use_tls else 25),
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_tls": use_tls,
+        "use_ssl": use_ssl,
+        "timeout": float(query.get("timeout", os.environ.get("EMAIL_TIMEOUT", "10"))),
+    }
+    return {"BACKEND": _SMTP_BACKEND, "OPTIONS": options}
+
+
+def mailer_from_environment() -> dict:
+    if os.environ.get("EMAIL_URL"):
+        return mailer_from_url(os.environ["EMAIL_URL"])
+    if os.environ.get("EMAIL_HOST"):
+        return {
+            "BACKEND": _SMTP_BACKEND,
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": int(os.environ.get("EMAIL_PORT", "25")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", False),
+                "timeout": float(os.environ.get("EMAIL_TIMEOUT", "10")),
+            },
+        }
+    return {"BACKEND": _EMAIL_SCHEMES["console"]}
+
+
+MAILERS = {"default": mailer_from_environment()}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
+# The address the links in e-mails point at (the worker has no request to ask).
+RAPPORT_BASE_URL = os.environ.get("RAPPORT_BASE_URL", "http://localhost:8000").rstrip("/")
+# Review invitations: how long a link is valid, how often sending is retried.
+RAPPORT_REVIEW_LINK_DAYS = int(os.environ.get("RAPPORT_REVIEW_LINK_DAYS", "14"))
+RAPPORT_REVIEW_SEND_RETRIES = int(os.environ.get("RAPPORT_REVIEW_SEND_RETRIES", "5"))
+# Requests to the public answer page per address and per link in ten minutes.
+RAPPORT_REVIEW_PAGE_RATE = int(os.environ.get("RAPPORT_REVIEW_PAGE_RATE", "30"))
+
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 # Without a broker the same tasks run in process (the embedded default).
@@ -449,6 +518,11 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-retention-flag": {
         "task": "relations.tasks.retention_flag_stale",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Reviews falling due are scheduled, links past their date expire (reviews.tasks).
+    "reviews-schedule": {
+        "task": "reviews.tasks.reviews_schedule",
+        "schedule": crontab(hour=3, minute=0),
     },
     # Calendar feeds fetched again every night: new meetings become interactions.
     "calendar-feeds-refresh": {

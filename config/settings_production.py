@@ -41,3 +41,8 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# A deployment that configured no e-mail sends through the local SMTP relay (Django's
+# own default) rather than printing invitations on the console, which nobody reads.
+if MAILERS["default"]["BACKEND"].endswith("console.EmailBackend"):  # noqa: F405
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}

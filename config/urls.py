@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("networks.api.urls")),
     path("api/v1/", include("metrics.api.urls")),
     path("api/v1/", include("dashboards.api.urls")),
+    path("api/v1/", include("reviews.api.urls")),
     # The schema and docs describe the API (no data): public, so clients can be generated.
     path(
         "api/schema/",
@@ -53,6 +54,7 @@ urlpatterns = [
     path("", include("relations.exports.urls")),
     path("", include("relations.merging.urls")),
     path("", include("relations.capture.urls")),
+    path("", include("reviews.urls")),
 ]
 
 if settings.RAPPORT_BENCH_VIEWS:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/export.csv", exports.dashboard_export, name="dashboard-export"),
     path("dashboard/stakeholders/", views.dashboard_figure, name="dashboard-figure"),
+    path("dashboard/reviews/", views.dashboard_reviews, name="dashboard-reviews"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("goals/", views.goal_list, name="goal-list"),
     path("goals/<int:pk>/", views.goal_detail, name="goal-detail"),

@@ -217,6 +217,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @action_required(Action.SEE_NETWORK_HEALTH)
+def dashboard_reviews(request: HttpRequest) -> HttpResponse:
+    """Two-sided reviews on one page: which key stakeholders were reviewed this quarter,
+    the mean perception gap per team and per goal, and the largest gaps (issue 23)."""
+    from reviews.figures import coverage, gap_points
+
+    context = coverage()
+    for row in context["teams"] + context["goals"]:
+        row["points"] = gap_points(row["mean_gap"])
+    return render(request, "dashboards/reviews.html", context)
+
+
+@action_required(Action.SEE_NETWORK_HEALTH)
 @reads_from_replica
 def dashboard_figure(request: HttpRequest) -> HttpResponse:
     """The stakeholders behind one figure of the dashboard (directors)."""

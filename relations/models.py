@@ -920,6 +920,8 @@ class Webhook(TimeStamped):
         INTERACTION_CREATED = "interaction.created", "interaction.created"
         SCORES_UPDATED = "scores.updated", "scores.updated"
         STAKEHOLDER_AT_RISK = "stakeholder.at_risk", "stakeholder.at_risk"
+        # Both sides of a two-sided review answered and its gap computed (reviews app).
+        REVIEW_COMPLETED = "review.completed", "review.completed"
 
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(_("endpoint URL"), max_length=500)

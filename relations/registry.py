@@ -130,6 +130,39 @@ def relationship_export_sections() -> list[ExportSection]:
     return list(_relationship_export_sections)
 
 
+# Lists of records about the person that one-row sections cannot hold (a relationship's
+# reviews): (the stakeholder's id) -> plain rows, exported under the section's name.
+ExportList = Callable[[int], list[dict[str, Any]]]
+
+_export_lists: list[tuple[str, ExportList]] = []
+
+
+def export_list_register(name: str, rows: ExportList) -> None:
+    """A section of a stakeholder's export holding many rows, after the sections above."""
+    _export_lists.append((name, rows))
+
+
+def export_lists() -> list[tuple[str, ExportList]]:
+    return list(_export_lists)
+
+
+# --- Personal data: erasure of what a text scrub cannot find ---------------------------
+
+# (the stakeholder's id) -> how many records changed. For what the person wrote or gave
+# us that need not name them (their answers in a review): erased with them.
+ErasureHook = Callable[[int], int]
+
+_erasure_hooks: list[ErasureHook] = []
+
+
+def erasure_register(hook: ErasureHook) -> None:
+    _erasure_hooks.append(hook)
+
+
+def erasure_hooks() -> list[ErasureHook]:
+    return list(_erasure_hooks)
+
+
 # --- Merges ----------------------------------------------------------------------------
 
 _derived_apps: set[str] = set()

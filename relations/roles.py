@@ -78,6 +78,9 @@ class Action(StrEnum):
     SET_UP_ORGANISATION = "set_up_organisation"
     # Every colleague's captures (files, feeds, messages) and their reports.
     SEE_EVERYONES_CAPTURES = "see_everyones_captures"
+    # Start a two-sided review of anyone's relationship and invite its stakeholder
+    # (a relationship's own user starts reviews of it: reviews.models).
+    START_REVIEWS = "start_reviews"
 
 
 DIRECTOR_ACTIONS = frozenset(Action)

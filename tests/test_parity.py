@@ -37,6 +37,7 @@ from relations.models import (
     StakeholderLink,
     Webhook,
 )
+from reviews.models import Review
 from tests.factories import GoalFactory, OrganizationFactory, StakeholderFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,10 @@ def world(manager, other_manager, director) -> dict[str, Any]:
         w["stakeholders"].append(stakeholder)
         w["relationships"].append(relationship)
         w["interactions"].append(interaction)
+    w["reviews"] = [
+        Review.objects.create(relationship=r, due_on=timezone.localdate())
+        for r in w["relationships"]
+    ]
     w["links"] = [
         StakeholderLink.objects.create(
             from_stakeholder=w["stakeholders"][0], to_stakeholder=w["stakeholders"][1]
@@ -242,6 +247,12 @@ def _scopes(w: dict) -> list[tuple]:
 
 
 # Computed figures and nested resources, by URL name: the API and the page agree.
+RECORDS["api-review-detail"] = Rule(
+    lambda w: w["reviews"],
+    lambda review: f"/api/v1/reviews/{review.pk}/",
+    lambda review: f"/reviews/{review.pk}/",
+)
+
 FIGURES: dict[str, Rule] = {
     "stakeholder-scores": Rule(
         lambda w: w["stakeholders"],
@@ -307,6 +318,12 @@ NOT_RECORDS = {
     "recompute-job": "the state of a director's action, not a record",
     "network-kpr": "per-person figures, checked by tests/networks (same rows, both roles)",
     "network-graph": "the map's data, checked by tests/networks (same nodes, both roles)",
+    "api-review-list": "the list of the reviews checked one by one above",
+    "api-review-answers": "an action (our answers), not a record",
+    "api-review-invite": "an action (send the invitation), not a record",
+    "api-review-actions": "an action (a joint action becomes a commitment), not a record",
+    "api-review-question-list": "the questionnaire, the same for everyone",
+    "api-review-question-detail": "an item of the questionnaire, the same for everyone",
 }
 
 

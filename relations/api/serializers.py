@@ -1061,7 +1061,10 @@ class WebhookSerializer(StrictModelSerializer):
     events = StrictListField(
         child=StrictChoiceField(choices=Webhook.Event.choices),
         allow_empty=False,
-        help_text="Events to receive: interaction.created, scores.updated, stakeholder.at_risk.",
+        help_text=(
+            "Events to receive: interaction.created, scores.updated, stakeholder.at_risk, "
+            "review.completed."
+        ),
     )
     secret = serializers.CharField(
         read_only=True,

@@ -214,6 +214,7 @@ def stakeholder_export_data(stakeholder: Stakeholder) -> dict[str, Any]:
         )
         for section in registry.relationship_export_sections()
     ]
+    lists = {name: rows(pk) for name, rows in registry.export_lists()}
     interactions = list(
         Interaction.objects.of_stakeholder(pk)
         .order_by("occurred_at", "pk")
@@ -246,6 +247,7 @@ def stakeholder_export_data(stakeholder: Stakeholder) -> dict[str, Any]:
             }
             for r in relationships
         ],
+        **lists,
         "interactions": [
             {
                 **_row(
@@ -660,6 +662,9 @@ def stakeholder_erase(
         scrubbed += import_files_forget(
             stakeholder_id=pk, pattern=pattern, linked_pattern=linked_pattern
         )
+
+    for hook in registry.erasure_hooks():
+        scrubbed += hook(pk)
 
     now = timezone.now()
     anonymised = dict.fromkeys(PERSONAL_FIELDS, "")

@@ -15,6 +15,7 @@ language: the width changes in place.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from relations.models import (
     Webhook,
     WebhookDelivery,
 )
+from reviews.models import Review
 from tests.dashboards.conftest import _fresh_graph_cache, _tasks_in_process, build_known  # noqa: F401
 from tests.factories import CommitmentFactory, OutcomeFactory, TeamFactory
 from tests.metrics.history import snapshots_with_a_fall
@@ -83,6 +85,11 @@ EXEMPT = {
     "capture-address-ignore": "POST only",
     "stakeholder-merge": "a form that merges on POST; needs two mergeable records",
     "organization-merge": "a form that merges on POST; needs two mergeable records",
+    "review-start": "POST only (the button on the relationship page)",
+    "review-invite": "POST only (the form on the review page)",
+    "review-action-add": "POST only (the form on the review page)",
+    "review-answer": "no account needed: tests/browser/test_journey_reviews.py",
+    "review-answer-ours": "the owner's form: tests/browser/test_journey_reviews.py",
 }
 # Whole URL prefixes that are no pages of the app's shell.
 EXEMPT_PREFIXES = (
@@ -173,6 +180,7 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "team-delete": {"pk": data["team"].pk},
         "webhook-edit": {"pk": data["webhook"].pk},
         "webhook-delete": {"pk": data["webhook"].pk},
+        "review-detail": {"pk": data["review"].pk},
     }
 
 
@@ -201,6 +209,10 @@ def test_every_page_fits_reads_and_passes_axe(
             integrity=4,
             transparency=4,
             reliability=3,
+        ),
+        review=Review.objects.create(
+            relationship=Relationship.objects.get(user=manager, stakeholder=data["alba"]),
+            due_on=date(2026, 12, 1),
         ),
         link=StakeholderLink.objects.create(
             from_stakeholder=data["alba"], to_stakeholder=data["bram"], created_by=manager

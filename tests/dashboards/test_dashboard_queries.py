@@ -40,8 +40,9 @@ CEILINGS = {
     "dashboard-figure": BASE + 4,
     # open counts; ours due; theirs due; losing-touch candidates + their rows;
     # at risk; plans due; recent interactions + stakeholders + participants;
-    # the director's health card; key relationships whose pulse is due
-    "home": BASE + 12,
+    # the director's health card; key relationships whose pulse is due; my reviews
+    # due or answered (the reviews panel)
+    "home": BASE + 13,
     # count, page (+stakeholder, organisation, scores), sparklines
     "portfolio": BASE + 3,
     # count, page of goals with their latest health (subqueries)
@@ -59,8 +60,9 @@ CEILINGS = {
     # monthly give/take; outcomes; known ties; the interactions, commitments and
     # outcomes the score explanation names (one query per kind, DESIGN §5b: items
     # named, not ids); trust over time: whether I may see it, the snapshots, and the
-    # span's commitments, interactions and pulses (one query each, whatever the span)
-    "stakeholder-detail": BASE + 21 + 5,
+    # span's commitments, interactions and pulses (one query each, whatever the span);
+    # the reviews I may read (the reviews panel)
+    "stakeholder-detail": BASE + 21 + 5 + 1,
 }
 
 

@@ -38,8 +38,9 @@ def data(request, manager, other_manager, stakeholder):
 def test_home(manager_client, data, django_assert_max_num_queries):
     # the manager home (dashboards.views.home): commitment counts, ours due, theirs due,
     # losing-touch candidates and their rows, at risk, plans due, recent interactions
-    # + their stakeholders + participants; key relationships whose pulse is due
-    with django_assert_max_num_queries(BASE + 11):
+    # + their stakeholders + participants; key relationships whose pulse is due; my
+    # reviews due or answered (reviews' panel)
+    with django_assert_max_num_queries(BASE + 11 + 1):
         assert manager_client.get(reverse("home")).status_code == 200
 
 
@@ -65,8 +66,9 @@ def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries)
     # relationships I may open; the stored scores (and, without any, whether I may see
     # them); the latest network run (warm introductions); the ledger and its visibility;
     # its outcomes (+credited, goal) and its known ties (+both ends); trust over time:
-    # whether I may see it, the snapshots, the span's commitments, interactions, pulses
-    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2 + 5):
+    # whether I may see it, the snapshots, the span's commitments, interactions, pulses;
+    # the reviews I may read (reviews' panel)
+    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2 + 5 + 1):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 

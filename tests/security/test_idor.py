@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -32,6 +33,7 @@ from relations.models import (
     StakeholderLink,
     Webhook,
 )
+from reviews.models import Review
 from tests.factories import (
     CommitmentFactory,
     GoalFactory,
@@ -94,6 +96,16 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     # A webhook carries a secret: only its director sees its pages (404 for Maria).
     "webhook-edit": lambda o: {"pk": o["webhook"].pk},
     "webhook-delete": lambda o: {"pk": o["webhook"].pk},
+    # Two-sided reviews: the stakeholder's answers are for its relationship's members.
+    "review-start": lambda o: {"relationship_pk": o["relationship"].pk},
+    "review-detail": lambda o: {"pk": o["review"].pk},
+    "review-answer-ours": lambda o: {"pk": o["review"].pk},
+    "review-invite": lambda o: {"pk": o["review"].pk},
+    "review-action-add": lambda o: {"pk": o["review"].pk},
+    "api-review-detail": lambda o: {"pk": o["review"].pk},
+    "api-review-answers": lambda o: {"pk": o["review"].pk},
+    "api-review-invite": lambda o: {"pk": o["review"].pk},
+    "api-review-actions": lambda o: {"pk": o["review"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -156,6 +168,8 @@ DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
 # Addresses with parameters that name no record of the domain.
 NOT_OBJECTS = {
     "password_reset_confirm": "a signed reset link, not a record id",
+    "review-answer": "a signed single-use link (tests/reviews: wrong, used, expired refused)",
+    "api-review-question-detail": "an item of the questionnaire, the same for everyone",
 }
 
 METHODS = ["get", "post", "put", "patch", "delete"]
@@ -245,6 +259,7 @@ def others_records(db, other_manager, director) -> dict:
             file_name="otto.csv",
             content=b"name\nOtto's contact\n",
         ),
+        "review": Review.objects.create(relationship=relationship, due_on=date(2026, 12, 1)),
         "capture": CaptureBatch.objects.create(
             created_by=other_manager, source=CaptureBatch.Source.EMAIL, name="otto.eml"
         ),
@@ -323,6 +338,12 @@ def test_the_owner_reaches_the_same_address(name, others_records, director):
         "capture-address-ignore",
         "api:outcome-archive",
         "api:outcome-unarchive",
+        "review-start",
+        "review-invite",
+        "review-action-add",
+        "api-review-answers",
+        "api-review-invite",
+        "api-review-actions",
     }:
         # Pages behind a button: GET shows the confirmation or form (or 405).
         response = _client(owner).get(_url(name, PRIVATE[name](others_records)))
