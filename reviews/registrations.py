@@ -4,9 +4,14 @@ manager home, the reviews in a GDPR export, and erasure of the stakeholder's ans
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+from django.db.models import Avg, Q
+from django.utils.translation import gettext as _
+
 from relations import registry
+from relations.registry import TimelineEvent, TimelineScope
 
 from . import figures
 from .models import Review, ReviewAnswer, ReviewInvitation, Side, relationship_review_startable_by
@@ -101,7 +106,53 @@ def erase_reviews(stakeholder_id: int) -> int:
     return changed
 
 
+def review_events(viewer: Any, scope: TimelineScope) -> list[TimelineEvent]:
+    """Completed reviews on a trust time line: each side's mean answer (1–5 read as
+    0–1) drawn as a point, so the line shows where the two views met trust (two
+    queries, whatever the span)."""
+    reviews = Review.objects.visible_to(viewer).filter(
+        relationship__stakeholder_id=scope.stakeholder_id,
+        completed_at__date__range=(scope.first, scope.last),
+    )
+    if scope.relationship_id is not None:
+        reviews = reviews.filter(relationship_id=scope.relationship_id)
+    reviews = list(reviews.order_by("completed_at", "pk"))
+    means = {
+        review_id: {"ours": ours, "theirs": theirs}
+        for review_id, ours, theirs in ReviewAnswer.objects.filter(
+            review__in=[r.pk for r in reviews], score__isnull=False
+        )
+        .values("review_id")
+        .annotate(
+            ours=Avg("score", filter=Q(side=Side.OURS)),
+            theirs=Avg("score", filter=Q(side=Side.THEIRS)),
+        )
+        .values_list("review_id", "ours", "theirs")
+    }
+    series = {"ours": _("Review: our answers"), "theirs": _("Review: their answers")}
+    events = []
+    for review in reviews:
+        day = review.completed_at.astimezone(UTC).date()
+        for side, mean in means.get(review.pk, {}).items():
+            if mean is None:
+                continue
+            events.append(
+                TimelineEvent(
+                    day=day,
+                    kind="review_completed",
+                    label=_("review completed"),
+                    url=review.get_absolute_url(),
+                    record_type="review",
+                    record_id=review.pk,
+                    score=(mean - 1) / 4,
+                    series=series[side],
+                )
+            )
+    return events
+
+
 def register() -> None:
+    registry.timeline_source_register(review_events)
     registry.personal_data_register("reviews")
     registry.export_list_register("reviews", export_reviews)
     registry.erasure_register(erase_reviews)

@@ -148,3 +148,15 @@ def test_the_review_page_and_panels_stay_bounded_whatever_the_history(
     assert "The gap is" in page.content.decode()
     with django_assert_max_num_queries(60):
         client.get(completed.relationship.get_absolute_url())
+
+
+def test_a_completed_review_stands_on_the_trust_time_line(completed, manager, api_for):
+    # Both sides' mean answers (1–5 read as 0–1) are points on the relationship's line.
+    body = api_for(manager).get(f"/api/v1/relationships/{completed.relationship.pk}/history/")
+    events = [e for a in body.json()["annotations"] for e in a["events"]]
+    reviews = [e for e in events if e["kind"] == "review_completed"]
+    assert {e["series"]: e["score"] for e in reviews} == {
+        "Review: our answers": pytest.approx((4.0 - 1) / 4),
+        "Review: their answers": pytest.approx((3.9 - 1) / 4),
+    }
+    assert {e["record_id"] for e in reviews} == {completed.pk}
