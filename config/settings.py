@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "relations",
     "accounts",
+    "connections",
     "metrics",
     "networks",
     "dashboards",
@@ -476,6 +477,12 @@ RAPPORT_BETWEENNESS_PROCESSES = int(
     os.environ.get("RAPPORT_BETWEENNESS_PROCESSES", str(min(2, os.cpu_count() or 1)))
 )
 RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATIONS", False)
+
+# --- Connected accounts (connections) ----------------------------------------------
+# Fernet key(s) encrypting the accounts' passwords, comma-separated (the first encrypts;
+# every one decrypts, for rotation). Empty: a key derived from SECRET_KEY (the embedded
+# default); `check --deploy` warns (connections.W001).
+RAPPORT_ENCRYPTION_KEY = os.environ.get("RAPPORT_ENCRYPTION_KEY", "")
 
 # Benchmark-only views and a middleware reporting each response's query count and
 # server time (`make bench`); never enable in production.
