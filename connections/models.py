@@ -120,6 +120,12 @@ class SyncedItem(models.Model):
     # what the account's content level keeps.
     record = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The Message-ID (or iCal UID + RECURRENCE-ID): the same message seen again under another
+    # remote id (a folder's UIDVALIDITY changed) is recognised and adds nothing.
+    external_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # This item created its interaction (rather than joining one another source brought):
+    # withdrawing it may delete the interaction.
+    brought = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -174,3 +180,31 @@ class SuggestedStakeholder(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+
+class StakeholderAddress(models.Model):
+    """Another e-mail address of a stakeholder (besides `Stakeholder.email`), learnt when a
+    suggestion was merged into them: mail from or to it is matched to them."""
+
+    stakeholder = models.ForeignKey(
+        "relations.Stakeholder", on_delete=models.CASCADE, related_name="other_addresses"
+    )
+    email = models.EmailField(_("e-mail"))
+    # relations.matching.email_key(email), compared on arrival.
+    email_key = models.CharField(max_length=255, db_index=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("other e-mail address")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stakeholder", "email_key"], name="connections_address_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
