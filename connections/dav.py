@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from connections.errors import AuthenticationFailed, ServerUnreachable, SyncError
 from relations.integrations.outbound import (
@@ -252,10 +252,16 @@ def _status_code(element: ET.Element | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# Characters a path keeps unencoded (RFC 3986 pchar and "/"): one spelling per path.
+_PATH_SAFE = "/:@!$&'()*+,;=~-._"
+
+
 def href_path(href: str, *, base: str = "") -> str:
     """An href as the path it names on the server (absolute URLs reduced to their
-    path), percent-encoding kept as the server wrote it."""
-    return urlsplit(urljoin(base or "/", href.strip())).path
+    path), in one spelling: servers write `@` or `%40` as they please, in one answer
+    and the next, and the state compares hrefs across answers."""
+    path = urlsplit(urljoin(base or "/", href.strip())).path
+    return quote(unquote(path), safe=_PATH_SAFE)
 
 
 def _same_path(path: str) -> str:

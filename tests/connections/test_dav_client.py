@@ -155,6 +155,20 @@ def test_multiget_fetches_calendar_objects_and_cards(radicale):
     assert b"FN:Ann Lee" in cards[0].data
 
 
+def test_hrefs_are_compared_in_one_spelling(radicale):
+    # Apple and Google name items after their UID, "@" included; servers encode it or not.
+    url = radicale.make_calendar("/alice/work/")
+    radicale.put("/alice/work/a%40example.org%20x.ics", ics("a@example.org", "20261101T100000Z"))
+    c = client(radicale)
+    changes = dav.changes_since(c, url, {})
+    assert list(changes.changed) == ["/alice/work/a@example.org%20x.ics"]
+    listed = dav.changes_since(c, url, {}, use_sync_token=False)
+    assert list(listed.changed) == list(changes.changed)
+    [item] = dav.multiget(c, url, list(changes.changed), dav.CALENDAR)
+    assert item.href == "/alice/work/a@example.org%20x.ics"
+    assert dav.href_path("http://h/alice/work/a%40example.org%20x.ics") == item.href
+
+
 def test_multiget_in_batches(radicale, monkeypatch):
     monkeypatch.setattr(dav, "MULTIGET_BATCH", 2)
     url = radicale.make_calendar("/alice/work/")
