@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+from django.utils.translation import gettext as _
+
 from connections.errors import AuthenticationFailed, ServerUnreachable, SyncError
 from relations.integrations.outbound import (
     REDIRECT_STATUSES,
@@ -63,8 +65,9 @@ CALENDAR = "calendar"
 ADDRESS_BOOK = "addressbook"
 
 
-class NoCollection(SyncError):
-    """The URL leads to no calendar or address book the user can read."""
+class NoCollection(ServerUnreachable):
+    """The URL leads to no calendar or address book the user can read: like a server
+    that cannot be reached, the owner must correct the account before it is tried again."""
 
 
 class SyncUnsupported(SyncError):
@@ -142,11 +145,10 @@ class DavClient:
                 url = urljoin(url, location)
                 continue
             if response.status == 401:
-                raise AuthenticationFailed(
-                    "The server refused the user name or password (HTTP 401)."
-                )
+                raise AuthenticationFailed(_("The server refused the user name or password."))
             return response
-        raise SyncError(f"More than {MAX_REDIRECTS} redirects.")
+        message = _("The server redirected more than %(max)d times.") % {"max": MAX_REDIRECTS}
+        raise SyncError(message)
 
     def propfind(self, url: str, props: Iterable[tuple[str, str]], *, depth: str) -> Multistatus:
         body = _propfind_body(props)
@@ -158,15 +160,18 @@ class DavClient:
 
 def _unreachable(url: str, exc: Exception) -> str:
     host = urlsplit(url).hostname or url
-    return f"The server {host} cannot be reached ({str(exc)[:200]})."
+    return _("The server %(host)s cannot be reached (%(error)s).") % {
+        "host": host,
+        "error": str(exc)[:200],
+    }
 
 
 def _unexpected(what: str, url: str, response: OutboundResponse) -> SyncError:
+    values = {"status": response.status, "what": what, "path": urlsplit(url).path or "/"}
+    message = _("The server answered %(status)d to %(what)s %(path)s.") % values
     if response.status in (403, 404, 405):
-        return NoCollection(
-            f"The server answered {response.status} to {what} {urlsplit(url).path or '/'}."
-        )
-    return SyncError(f"The server answered {response.status} to {what} {urlsplit(url).path}.")
+        return NoCollection(message)
+    return SyncError(message)
 
 
 # --- The XML --------------------------------------------------------------------------
@@ -195,11 +200,11 @@ def parse_xml(body: bytes) -> ET.Element:
     """A server's XML answer. Document types and entities are refused outright: a
     multistatus never needs them, and they are how XML bombs are built."""
     if _DOCTYPE.search(body):
-        raise SyncError("The server's answer declares a document type; it is not read.")
+        raise SyncError(_("The server's answer declares a document type; it is not read."))
     try:
         return ET.fromstring(body)
     except ET.ParseError as exc:
-        raise SyncError(f"The server's answer is not valid XML ({exc}).") from exc
+        raise SyncError(_("The server's answer is not valid XML.")) from exc
 
 
 @dataclass
@@ -271,7 +276,7 @@ def _same_path(path: str) -> str:
 def parse_multistatus(body: bytes, *, base: str = "") -> Multistatus:
     root = parse_xml(body)
     if root.tag != _q(DAV, "multistatus"):
-        raise SyncError("The server's answer is not a WebDAV multistatus.")
+        raise SyncError(_("The server's answer is not a WebDAV multistatus."))
     result = Multistatus(resources=[], url=base)
     token = root.find(_q(DAV, "sync-token"))
     result.sync_token = (token.text or "").strip() if token is not None else ""
@@ -337,12 +342,15 @@ def discover(client: DavClient, url: str, kind: str) -> str:
                 break
     if not principal:
         raise NoCollection(
-            "No calendar or address book was found at this address; give the collection's own URL."
+            _(
+                "No calendar or address book was found at this address; give the "
+                "address of the calendar or address book itself."
+            )
         )
     found = _propfind_or_none(client, principal, [home_prop])
     homes = [h for r in (found.resources if found else []) for h in r.hrefs(*home_prop)]
     if found is None or not homes:
-        raise NoCollection("The server names no home for calendars or address books.")
+        raise NoCollection(_("The server names no place for calendars or address books."))
     return _first_collection(client, urljoin(found.url, homes[0]), kind)
 
 
@@ -364,9 +372,9 @@ def _first_collection(client: DavClient, home: str, kind: str) -> str:
     collections = sorted((r for r in found.resources if wanted in r.types()), key=lambda r: r.href)
     if not collections:
         raise NoCollection(
-            "The account has no calendar yet."
+            _("The account has no calendar yet.")
             if kind == CALENDAR
-            else "The account has no address book yet."
+            else _("The account has no address book yet.")
         )
     return urljoin(found.url or home, collections[0].href)
 
@@ -389,7 +397,7 @@ def collection_info(client: DavClient, url: str) -> CollectionInfo:
     )
     here = found.by_path(urlsplit(url).path) or (found.resources[0] if found.resources else None)
     if here is None:
-        raise NoCollection("The server describes no collection at this address.")
+        raise NoCollection(_("The server describes no calendar or address book at this address."))
     token = here.text(DAV, "sync-token")
     reports = here.reports()
     supports = bool(token) and (not reports or _q(DAV, "sync-collection") in reports)
