@@ -6,8 +6,9 @@ duration_minutes, addresses [{email, name, role}], external_id, outcome) and:
 
 1. **Keeps out what is private** (never logged, nothing stored, not even a suggestion):
    mail or meetings among staff only; an item naming an address on the account's
-   exclude list; for mail, a mailing list (List-Id or Precedence list/bulk/junk:
-   `mailing_list`) or more than RAPPORT_CONNECTIONS_MAX_RECIPIENTS recipients.
+   exclude list; for mail, a mailing list (List-Id and other list headers, Precedence
+   list/bulk/junk: `mailing_list`, connections.mail) or more than
+   RAPPORT_CONNECTIONS_MAX_RECIPIENTS recipients.
 2. **Matches** every address to staff (active managers, directors, superusers) and to the
    stakeholders the owner may see, by `Stakeholder.email` and their other addresses
    (`StakeholderAddress`), compared by `relations.matching.email_key`.

@@ -3,8 +3,9 @@
 The record is `relations.capture.parsing.message_record`'s (the file upload's), so a
 message captured from a mailbox, a file and the API has the same external id
 (its Message-ID) and is one interaction; added here: each address's role, the number
-of recipients and whether the message came through a mailing list (List-Id, or a
-Precedence of list, bulk or junk), which the privacy filters of the arrival read.
+of recipients and whether the message came through a mailing list (List-Id and the
+other list headers, or a Precedence of list, bulk or junk), which the privacy filters
+of the arrival read.
 Pure function over bytes: no database, no network.
 """
 
@@ -23,6 +24,9 @@ from relations.capture.parsing import (
 __all__ = ["CaptureError", "mail_record"]
 
 BULK_PRECEDENCE = {"list", "bulk", "junk"}
+# Headers mailing-list software adds (RFC 2369 and 2919; X-Mailing-List and Mailing-List
+# of older list servers such as majordomo and ezmlm).
+LIST_HEADERS = ("List-Id", "List-Post", "List-Unsubscribe", "X-Mailing-List", "Mailing-List")
 
 
 def _emails(message: EmailMessage, *fields: str) -> list[str]:
@@ -56,5 +60,7 @@ def mail_record(raw: bytes, *, now: datetime | None = None) -> dict:
         )
     record["recipient_count"] = len(to | cc)
     precedence = _header(message, "Precedence").lower()
-    record["mailing_list"] = bool(_header(message, "List-Id")) or precedence in BULK_PRECEDENCE
+    record["mailing_list"] = precedence in BULK_PRECEDENCE or any(
+        _header(message, name) for name in LIST_HEADERS
+    )
     return record

@@ -22,6 +22,7 @@ LISTS = [
     "exchange_online_folded_message_id.eml",
     "gmail_utf8_b_chinese_name.eml",
     "outlook_via_mailing_list_gb2312.eml",
+    "lkml_dutch_latin1_encoded_word.eml",  # 2005: X-Mailing-List, no List-Id
 ]
 
 
