@@ -36,6 +36,8 @@ SYNCERS = {
 }
 # Back-off after transient failures: the interval doubles per failure, up to this.
 MAX_BACKOFF = timedelta(hours=6)
+# The fields whose change is worth a new try of an account that needed attention.
+CONNECTION_FIELDS = ("host", "port", "security", "url", "username", "secret", "folders")
 # A sync of one account runs once at a time (the lock expires should a worker die).
 LOCK_SECONDS = 30 * 60
 
@@ -157,16 +159,25 @@ def account_create(*, by: User, **fields: Any) -> ConnectedAccount:
 @transaction.atomic
 def account_update(account: ConnectedAccount, *, by: User, **fields: Any) -> ConnectedAccount:
     """Save the owner's changes; a blank secret keeps the stored one. An account that
-    needed attention (or was failing) is back on schedule, syncing at once."""
+    needed attention (or was failing) whose server, login or folders changed is back on
+    schedule, syncing at once."""
     if not fields.get("secret"):
         fields.pop("secret", None)
     before = _account_snapshot(account)
+    reconnect = any(
+        name in fields and fields[name] != getattr(account, name) for name in CONNECTION_FIELDS
+    )
     for name, value in fields.items():
         setattr(account, name, value)
     account.full_clean()
-    if "status" not in fields and account.status in (
-        ConnectedAccount.Status.NEEDS_ATTENTION,
-        ConnectedAccount.Status.FAILING,
+    if (
+        reconnect
+        and "status" not in fields
+        and account.status
+        in (
+            ConnectedAccount.Status.NEEDS_ATTENTION,
+            ConnectedAccount.Status.FAILING,
+        )
     ):
         account.status = ConnectedAccount.Status.ACTIVE
         account.status_message = ""

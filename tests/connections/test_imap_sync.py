@@ -283,3 +283,84 @@ def test_tls_certificate_is_checked(dovecot_tls, manager, settings):
     sync_account(account)
     account.refresh_from_db()
     assert account.status == "active", account.status_message
+
+
+def test_no_secret_in_any_column_log_export_api_or_admin(
+    dovecot, director, stakeholder, api_for, client_for, caplog, django_capture_on_commit_callbacks
+):
+    """The password is stored encrypted and appears nowhere: every text of every table,
+    every log line (debug included), the exports, the API answers and the admin."""
+    import io
+    import logging
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tests.factories import UserFactory
+
+    caplog.set_level(logging.DEBUG)
+    secret, wrong = "Hunter2-very-secret-pw", "Wrong-but-secret-pw"
+    dovecot.add_user("dana", secret)
+    dovecot.deliver("dana", message(sender=stakeholder.email, to=[director.email]))
+    api = api_for(director)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(
+            "/api/v1/connections/",
+            {"kind": "imap", "label": "Dana", "host": dovecot.host, "port": dovecot.port,
+             "security": "none", "username": "dana", "secret": wrong},
+        )  # fmt: skip
+    pk = created.json()["id"]
+    assert ConnectedAccount.objects.get().status == "needs_attention"
+    with django_capture_on_commit_callbacks(execute=True):
+        fixed = api.patch(f"/api/v1/connections/{pk}/", {"secret": secret})
+    assert fixed.status_code == 200
+    account = ConnectedAccount.objects.get()
+    assert account.status == "active" and Interaction.objects.count() == 1
+
+    answers = [
+        created.content,
+        fixed.content,
+        api.get("/api/v1/connections/").content,
+        api.get(f"/api/v1/connections/{pk}/").content,
+        api.post(f"/api/v1/connections/{pk}/sync/").content,
+        api.get(f"/api/v1/stakeholders/{stakeholder.pk}/export/").content,
+        api.get("/api/v1/interactions/").content,
+    ]
+    browser = client_for(director)
+
+    def body(response):
+        assert response.status_code == 200, response
+        if response.streaming:
+            return b"".join(response.streaming_content)
+        return response.content
+
+    answers += [
+        body(browser.get(path))
+        for path in (
+            "/settings/connections/",
+            f"/settings/connections/{pk}/edit/",
+            f"/stakeholders/{stakeholder.pk}/export.json",
+            "/stakeholders/export.csv",
+            "/audit/",
+        )
+    ]
+    admin = client_for(UserFactory(username="root", is_superuser=True, is_staff=True))
+    answers += [
+        admin.get("/admin/connections/connectedaccount/").content,
+        admin.get(f"/admin/connections/connectedaccount/{pk}/change/").content,
+    ]
+    dump = io.StringIO()
+    call_command("dumpdata", "connections", stdout=dump)
+    answers.append(dump.getvalue().encode())
+    for answer in answers:
+        assert secret.encode() not in answer and wrong.encode() not in answer
+
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (our own table names)
+            text = repr(cursor.fetchall())
+            assert secret not in text and wrong not in text, table
+    with connection.cursor() as cursor:  # the column holds a Fernet token
+        cursor.execute("SELECT secret FROM connections_connectedaccount")
+        assert cursor.fetchone()[0].startswith("gAAAAA")
+    assert secret not in caplog.text and wrong not in caplog.text
