@@ -430,21 +430,23 @@ def contact_differences(owner) -> list[dict[str, Any]]:
             stakeholder__isnull=False,
             record__has_key="differences",
         )
-        .select_related("stakeholder", "account")
+        .select_related("stakeholder", "stakeholder__organization", "account")
         .order_by("stakeholder__name", "pk")
     )
     found = []
     for synced in items[:200]:
-        differences = synced.record.get("differences") or {}
-        if differences:
+        if synced.stakeholder.is_erased:
+            continue
+        # Read against the stakeholder as it is now: a difference the user has since
+        # settled (by taking the address book's value) is no longer shown.
+        current = stakeholder_values(synced.stakeholder)
+        fields = [
+            {"field": name, "rapport": current.get(name, ""), "server": pair["server"]}
+            for name, pair in sorted((synced.record.get("differences") or {}).items())
+            if current.get(name, "") != pair["server"]
+        ]
+        if fields:
             found.append(
-                {
-                    "stakeholder": synced.stakeholder,
-                    "account": synced.account,
-                    "fields": [
-                        {"field": name, "rapport": pair["rapport"], "server": pair["server"]}
-                        for name, pair in sorted(differences.items())
-                    ],
-                }
+                {"stakeholder": synced.stakeholder, "account": synced.account, "fields": fields}
             )
     return found

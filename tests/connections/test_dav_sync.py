@@ -238,6 +238,16 @@ def test_real_calendars_sync_and_a_second_sync_adds_nothing(radicale, manager):
 # --- Address books --------------------------------------------------------------------------
 
 
+def manager_client_get(user, url: str) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def book(owner, server, **fields):
     return account(owner, server, ConnectedAccount.Kind.CARDDAV, **fields)
 
@@ -339,6 +349,9 @@ def test_a_contact_edited_in_rapport_since_is_not_overwritten_and_the_difference
     assert shown["fields"] == [
         {"field": "title", "rapport": "Chief Buyer", "server": "Procurement lead"}
     ]
+    page = manager_client_get(manager, "/settings/connections/review/")
+    assert "Chief Buyer" in page and "Procurement lead" in page
+
     # A later change on the server, with no edit here since, is applied again.
     radicale.put(
         "/alice/contacts/ann.vcf",
@@ -347,6 +360,18 @@ def test_a_contact_edited_in_rapport_since_is_not_overwritten_and_the_difference
     dav_sync.sync_carddav(contacts)
     ann.refresh_from_db()
     assert ann.title == "Director"
+    assert dav_sync.contact_differences(manager) == []
+
+    # Another difference, settled by hand with the address book's value: no longer shown.
+    stakeholder_update(ann, by=manager, title="Managing director")
+    radicale.put(
+        "/alice/contacts/ann.vcf",
+        vcf("ann", "Ann Client", email="ann@client.example", title="Chief executive"),
+    )
+    dav_sync.sync_carddav(contacts)
+    assert len(dav_sync.contact_differences(manager)) == 1
+    stakeholder_update(ann, by=manager, title="Chief executive")
+    assert dav_sync.contact_differences(manager) == []
 
 
 def test_a_contact_deleted_on_the_server_is_unlinked_and_its_suggestion_withdrawn(
