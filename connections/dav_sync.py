@@ -165,6 +165,30 @@ def _recorded(account: ConnectedAccount, href: str) -> set[str]:
     )
 
 
+def _before_window(account: ConnectedAccount, remote_id: str, now: datetime) -> bool:
+    """Whether a recorded occurrence lies before the window the parser reads recurring
+    events in (RAPPORT_CAPTURE_RECURRENCE_DAYS): a weekly meeting's occurrences of two
+    years ago are no longer in its output, and must not be withdrawn for that."""
+    from django.conf import settings
+
+    synced = (
+        SyncedItem.objects.filter(account=account, remote_id=remote_id)
+        .select_related("interaction")
+        .first()
+    )
+    if synced is None:
+        return False
+    if synced.interaction is not None:
+        moment = synced.interaction.occurred_at
+    else:
+        try:
+            moment = datetime.fromisoformat(str((synced.record or {}).get("occurred_at")))
+        except ValueError:
+            return False
+    window_start = now - timedelta(days=settings.RAPPORT_CAPTURE_RECURRENCE_DAYS)
+    return moment < window_start
+
+
 def _calendar_object(
     account: ConnectedAccount, item: dav.Item, state: dict, result: SyncResult, now: datetime
 ) -> None:
@@ -178,6 +202,8 @@ def _calendar_object(
         if r.get("outcome") == "new" and r.get("external_id")
     }
     for remote_id in sorted(_recorded(account, item.href) - set(happened)):
+        if _before_window(account, remote_id, now):
+            continue  # an occurrence the parser no longer reads back to: it happened
         withdraw_arrival(account, remote_id)  # cancelled, removed, or moved to the future
         result.removed += 1
     arrivals = [Arrival(record, remote_id, item.etag) for remote_id, record in happened.items()]

@@ -148,6 +148,36 @@ def test_a_meeting_is_logged_once_it_has_happened(radicale, manager, ann, time_m
     assert Interaction.objects.get().external_id == "soon"
 
 
+def test_a_weekly_meeting_keeps_its_old_occurrences_and_gains_new_ones(
+    radicale, manager, ann, settings, time_machine
+):
+    settings.RAPPORT_CAPTURE_RECURRENCE_DAYS = 30
+    time_machine.move_to(timezone.now(), tick=False)
+    radicale.make_calendar("/alice/work/")
+    radicale.put(
+        "/alice/work/weekly.ics",
+        ics(
+            "weekly-1",
+            ago(20),
+            summary="Weekly sync",
+            attendees=(("ann@client.example", "Ann Client"),),
+            extra="RRULE:FREQ=WEEKLY",
+        ),
+    )
+    cal = account(manager, radicale)
+    dav_sync.sync_caldav(cal)
+    first = set(Interaction.objects.values_list("external_id", flat=True))
+    assert len(first) == 3  # 20, 13 and 6 days ago
+
+    # Three weeks on: the first occurrences are outside the parser's window, but they
+    # happened; the new ones are logged by the recurring event's daily second look.
+    time_machine.shift(timedelta(days=21))
+    result = dav_sync.sync_caldav(cal)
+    assert result.removed == 0 and result.added == 3
+    now = set(Interaction.objects.values_list("external_id", flat=True))
+    assert first < now and len(now) == 6
+
+
 def test_a_wrong_password_needs_attention_in_plain_words(radicale, manager):
     radicale.make_calendar("/alice/work/")
     cal = account(manager, radicale, secret="not-the-password")
