@@ -189,6 +189,23 @@ def test_a_wrong_password_needs_attention_in_plain_words(radicale, manager):
     assert cal.next_sync_at is None
 
 
+def test_an_address_without_an_address_book_needs_attention(radicale, manager):
+    radicale.make_calendar("/alice/work/")
+    contacts = book(manager, radicale)
+    sync_account(contacts)
+    contacts.refresh_from_db()
+    assert contacts.status == ConnectedAccount.Status.NEEDS_ATTENTION
+    assert contacts.status_message == "The account has no address book yet."
+
+    # Once it has one, "Sync now" puts the account back to work.
+    radicale.make_address_book("/alice/contacts/")
+    radicale.put("/alice/contacts/nina.vcf", vcf("nina", "Nina New", email="nina@new.example"))
+    sync_account(contacts)
+    contacts.refresh_from_db()
+    assert contacts.status == ConnectedAccount.Status.ACTIVE, contacts.status_message
+    assert SuggestedStakeholder.objects.get().email == "nina@new.example"
+
+
 def test_a_server_that_stops_mid_sync_resumes_without_duplicates(
     radicale, manager, ann, monkeypatch
 ):
