@@ -12,3 +12,8 @@ class ConnectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from connections import checks  # noqa: F401 (checks register themselves)
+        from relations import registry
+
+        # The review queue and waiting items hold people's names and addresses: erasure
+        # scrubs them as it scrubs relations' own records.
+        registry.personal_data_register("connections")

@@ -79,6 +79,8 @@ def sync_account(account: ConnectedAccount) -> SyncResult | None:
             _record_failure(account, status=ConnectedAccount.Status.FAILING, message=exc)
             return SyncResult()
         except Exception:
+            if not ConnectedAccount.objects.filter(pk=account.pk).exists():
+                return None  # removed while it synced
             logger.exception("Sync of connected account %s failed", account.pk)
             _record_failure(
                 account,
@@ -137,7 +139,8 @@ def sync_request(account: ConnectedAccount) -> None:
     from connections.tasks import sync_account as task
     from relations.publishing import enqueue_on_commit
 
-    enqueue_on_commit(task, account.pk)
+    # Without a broker, in a thread of its own: a first sync takes minutes, not a request.
+    enqueue_on_commit(task, account.pk, background=True)
 
 
 # --- Adding, editing, removing ---------------------------------------------------------

@@ -290,6 +290,16 @@ NOT_RECORDS = {
     "recompute-job": "the state of a director's action, not a record",
     "network-kpr": "per-person figures, checked by tests/networks (same rows, both roles)",
     "network-graph": "the map's data, checked by tests/networks (same nodes, both roles)",
+    # Connected accounts and their review queue are their owner's alone (directors too see
+    # only their own); tests/connections checks page and API refuse everyone else alike.
+    "connection-list": "a user's own connected accounts (tests/connections)",
+    "connection-detail": "a user's own connected account (tests/connections)",
+    "connection-sync": "an action (sync now), not a record",
+    "suggested-stakeholder-list": "a user's own review queue (tests/connections)",
+    "suggested-stakeholder-detail": "a user's own review queue (tests/connections)",
+    "suggested-stakeholder-accept": "an action on the review queue, not a record",
+    "suggested-stakeholder-merge": "an action on the review queue, not a record",
+    "suggested-stakeholder-ignore": "an action on the review queue, not a record",
 }
 
 

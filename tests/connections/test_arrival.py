@@ -237,3 +237,23 @@ def test_uidvalidity_change_same_message_new_remote_id_adds_nothing(manager, sta
     arrive(account, raw, "INBOX/2/1")
     assert Interaction.objects.count() == 1
     assert SyncedItem.objects.count() == 1
+
+
+def test_erasure_scrubs_the_review_queue_and_waiting_mail(manager, director):
+    from relations.privacy.services import stakeholder_erase
+
+    account = mailbox(manager)
+    raw = message(sender="Ulla Unknown <ulla@newco.example>", to=[manager.email])
+    arrive(account, raw)
+    ulla = suggestion_accept(SuggestedStakeholder.objects.get(), by=manager)
+    other = message(
+        sender="ulla@newco.example", to=[manager.email], cc=["x@elsewhere.example"],
+        message_id="<w@x>",
+    )  # fmt: skip
+    arrive(account, other, "INBOX/1/2")
+    stakeholder_erase(ulla, by=director, reason="Asked to be forgotten")
+    texts = [
+        repr(list(model.objects.values()))
+        for model in (SuggestedStakeholder, SyncedItem, Interaction)
+    ]
+    assert not any("ulla@newco.example" in text for text in texts)

@@ -364,3 +364,35 @@ def test_no_secret_in_any_column_log_export_api_or_admin(
         cursor.execute("SELECT secret FROM connections_connectedaccount")
         assert cursor.fetchone()[0].startswith("gAAAAA")
     assert secret not in caplog.text and wrong not in caplog.text
+
+
+def test_beat_queues_due_accounts_once_and_backs_off(
+    dovecot, manager, stakeholder, settings, time_machine
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connections import tasks
+    from connections.services import backoff
+
+    assert settings.CELERY_BEAT_SCHEDULE["connections-sync-due"]["schedule"] == 60.0
+    dovecot.add_user("maria", "pw")
+    dovecot.deliver("maria", message(sender=stakeholder.email, to=[manager.email]))
+    account = imap_account(manager, dovecot, password="pw")
+    paused = imap_account(manager, dovecot, password="pw", status="paused", label="Paused")
+    assert tasks.sync_due() == 1  # in process without a broker: synced now
+    account.refresh_from_db()
+    assert account.status == "active" and Interaction.objects.count() == 1
+    assert account.next_sync_at - account.last_synced_at == timedelta(minutes=5)
+    assert tasks.sync_due() == 0  # not due again for five minutes
+    paused.refresh_from_db()
+    assert paused.last_synced_at is None
+    time_machine.move_to(timezone.now() + timedelta(minutes=6), tick=False)
+    assert tasks.sync_due() == 1  # due again: synced, nothing new
+    assert Interaction.objects.count() == 1
+    # A transient failure (lost connection) backs off exponentially, at most six hours.
+    account.failure_count = 3
+    assert backoff(account) == timedelta(minutes=40)
+    account.failure_count = 30
+    assert backoff(account) == timedelta(hours=6)

@@ -20,6 +20,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts import tokens
+from connections.models import ConnectedAccount, SuggestedStakeholder
 from metrics.models import RecomputeJob
 from relations import services
 from relations.capture.models import CaptureBatch
@@ -89,6 +90,17 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "commitment-edit": lambda o: {"pk": o["commitment"].pk},
     "commitment-delete": lambda o: {"pk": o["commitment"].pk},
     "pulse-delete": lambda o: {"pk": o["pulse"].pk},
+    # Connected accounts and the review queue: their owner's alone (directors' too).
+    "connection-edit": lambda o: {"pk": o["connection"].pk},
+    "connection-remove": lambda o: {"pk": o["connection"].pk},
+    "connection-sync": lambda o: {"pk": o["connection"].pk},
+    "connection-review-decide": lambda o: {"pk": o["suggestion"].pk, "decision": "ignore"},
+    "api:connection-detail": lambda o: {"pk": o["connection"].pk},
+    "api:connection-sync": lambda o: {"pk": o["connection"].pk},
+    "api:suggested-stakeholder-detail": lambda o: {"pk": o["suggestion"].pk},
+    "api:suggested-stakeholder-accept": lambda o: {"pk": o["suggestion"].pk},
+    "api:suggested-stakeholder-merge": lambda o: {"pk": o["suggestion"].pk},
+    "api:suggested-stakeholder-ignore": lambda o: {"pk": o["suggestion"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -148,6 +160,7 @@ DIRECTORS_ONLY: dict[str, Callable[[dict], dict]] = {
 # Addresses with parameters that name no record of the domain.
 NOT_OBJECTS = {
     "password_reset_confirm": "a signed reset link, not a record id",
+    "connection-add": "the kind of account to add (imap, caldav, carddav), not a record id",
 }
 
 METHODS = ["get", "post", "put", "patch", "delete"]
@@ -240,6 +253,18 @@ def others_records(db, other_manager, director) -> dict:
         "capture": CaptureBatch.objects.create(
             created_by=other_manager, source=CaptureBatch.Source.EMAIL, name="otto.eml"
         ),
+        "connection": ConnectedAccount.objects.create(
+            owner=other_manager,
+            kind="imap",
+            label="Otto's mail",
+            host="imap.example.org",
+            username="otto",
+            secret="otto-app-password",
+            status=ConnectedAccount.Status.PAUSED,
+        ),
+        "suggestion": SuggestedStakeholder.objects.create(
+            owner=other_manager, email="met@otto.example", name="Met by Otto"
+        ),
     }
 
 
@@ -315,6 +340,12 @@ def test_the_owner_reaches_the_same_address(name, others_records, director):
         "capture-address-ignore",
         "api:outcome-archive",
         "api:outcome-unarchive",
+        "connection-sync",
+        "connection-review-decide",
+        "api:connection-sync",
+        "api:suggested-stakeholder-accept",
+        "api:suggested-stakeholder-merge",
+        "api:suggested-stakeholder-ignore",
     }:
         # Pages behind a button: GET shows the confirmation or form (or 405).
         response = _client(owner).get(_url(name, PRIVATE[name](others_records)))
