@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "relations",
     "accounts",
+    "connections",
     "metrics",
     "networks",
     "reviews",
@@ -529,6 +530,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relations.tasks.calendar_feeds_refresh",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Connected accounts whose next sync is due (each every 5 minutes by default).
+    "connections-sync-due": {"task": "connections.tasks.sync_due", "schedule": 60.0},
 }
 # GDPR retention: a stakeholder is flagged for review this many days after the last
 # contact (or their creation, or the last review that kept them). Default three years.
@@ -550,6 +553,18 @@ RAPPORT_BETWEENNESS_PROCESSES = int(
     os.environ.get("RAPPORT_BETWEENNESS_PROCESSES", str(min(2, os.cpu_count() or 1)))
 )
 RAPPORT_ALLOW_PRIVATE_DESTINATIONS = env_bool("RAPPORT_ALLOW_PRIVATE_DESTINATIONS", False)
+
+# --- Connected accounts (connections) ----------------------------------------------
+# Fernet key(s) encrypting the accounts' passwords, comma-separated (the first encrypts;
+# every one decrypts, for rotation). Empty: a key derived from SECRET_KEY (the embedded
+# default); `check --deploy` warns (connections.W001).
+RAPPORT_ENCRYPTION_KEY = os.environ.get("RAPPORT_ENCRYPTION_KEY", "")
+# Mail to more people than this is a circular, not a conversation: never logged.
+RAPPORT_CONNECTIONS_MAX_RECIPIENTS = int(os.environ.get("RAPPORT_CONNECTIONS_MAX_RECIPIENTS", "15"))
+# Messages fetched and recorded per batch of a sync (progress and resume points).
+RAPPORT_CONNECTIONS_BATCH = int(os.environ.get("RAPPORT_CONNECTIONS_BATCH", "500"))
+# Seconds a mail server may take to answer.
+RAPPORT_CONNECTIONS_TIMEOUT = float(os.environ.get("RAPPORT_CONNECTIONS_TIMEOUT", "30"))
 
 # Benchmark-only views and a middleware reporting each response's query count and
 # server time (`make bench`); never enable in production.

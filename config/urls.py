@@ -6,6 +6,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from connections import api_urls as connections_api
 from metrics.api import urls as metrics_api
 from relations.api import urls as relations_api
 
@@ -25,7 +26,17 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # One "api" namespace for relations' records and the scores metrics adds to them.
     path(
-        "api/v1/", include(([*relations_api.urlpatterns, *metrics_api.record_urlpatterns], "api"))
+        "api/v1/",
+        include(
+            (
+                [
+                    *relations_api.urlpatterns,
+                    *metrics_api.record_urlpatterns,
+                    *connections_api.urlpatterns,
+                ],
+                "api",
+            )
+        ),
     ),
     path("api/v1/", include("networks.api.urls")),
     path("api/v1/", include("metrics.api.urls")),
@@ -55,6 +66,7 @@ urlpatterns = [
     path("", include("relations.merging.urls")),
     path("", include("relations.capture.urls")),
     path("", include("reviews.urls")),
+    path("", include("connections.urls")),
 ]
 
 if settings.RAPPORT_BENCH_VIEWS:

@@ -7,7 +7,16 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("accounts", "dashboards", "demo", "metrics", "networks", "relations")
+APPS = (
+    "accounts",
+    "connections",
+    "dashboards",
+    "demo",
+    "metrics",
+    "networks",
+    "relations",
+    "reviews",
+)
 # Where one app may not reach into another: its pages and forms are its own.
 PRIVATE_MODULES = ("views", "forms")
 RELATIONS_TOP_LEVEL_MODULES_MAX = 15

@@ -324,6 +324,16 @@ NOT_RECORDS = {
     "api-review-actions": "an action (a joint action becomes a commitment), not a record",
     "api-review-question-list": "the questionnaire, the same for everyone",
     "api-review-question-detail": "an item of the questionnaire, the same for everyone",
+    # Connected accounts and their review queue are their owner's alone (directors too see
+    # only their own); tests/connections checks page and API refuse everyone else alike.
+    "connection-list": "a user's own connected accounts (tests/connections)",
+    "connection-detail": "a user's own connected account (tests/connections)",
+    "connection-sync": "an action (sync now), not a record",
+    "suggested-stakeholder-list": "a user's own review queue (tests/connections)",
+    "suggested-stakeholder-detail": "a user's own review queue (tests/connections)",
+    "suggested-stakeholder-accept": "an action on the review queue, not a record",
+    "suggested-stakeholder-merge": "an action on the review queue, not a record",
+    "suggested-stakeholder-ignore": "an action on the review queue, not a record",
 }
 
 

@@ -24,11 +24,15 @@ from relations import registry, services
 from relations.api import filters, serializers
 from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
+from relations.api.viewsets import (
+    IDEMPOTENCY_PARAMETER,
+    DetailWithoutListFiltersMixin,
+    RapportViewSet,
+)
 from relations.editing import services as editing
 from relations.exports.api import CsvExportMixin
 from relations.merging.api import MergeActionMixin
 from relations.models import (
-    AuditEvent,
     AuthenticityPulse,
     Commitment,
     Interaction,
@@ -44,15 +48,6 @@ from relations.models import (
 from relations.querysets import parse_id
 from relations.roles import Action, is_staff_member, may, staff_users
 
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key",
-    {"type": "string", "minLength": 1, "maxLength": 255},
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (≤ 255 characters). Retrying a POST with the same key "
-    "and body returns the first answer (header `Idempotent-Replayed: true`) instead of "
-    "creating a duplicate; the same key with a different body answers 422.",
-)
 IF_MATCH_PARAMETER = OpenApiParameter(
     "If-Match",
     str,
@@ -76,121 +71,6 @@ class IfMatchMixin:
 
 def _only_ids(model: type[models.Model]) -> models.QuerySet:
     return model.objects.only("pk").order_by()
-
-
-class DetailWithoutListFiltersMixin:
-    """Detail routes skip the list's filter backends when the request has no query string.
-
-    DRF runs every filter backend in `get_object` too. Without a parameter they cannot
-    change which row the lookup finds (a FilterSet given no data filters nothing,
-    SearchFilter needs `?search=`, `.get()` drops the default ordering), yet building
-    the FilterSet and the backends cost about as much as the row's own query (
-    API reads). With any parameter they run as before, so `?search=` that the record
-    does not match still answers 404. Visibility is not a backend but `get_queryset`
-    (`visible_to`), which always runs.
-    """
-
-    def filter_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
-        if getattr(self, "detail", False) and not self.request.query_params:
-            return queryset
-        return super().filter_queryset(queryset)
-
-
-class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
-    """CRUD on one model: visible rows only (404), changes as `can_change` says (403).
-
-    Every create, change and delete is audited; POST honours `Idempotency-Key`.
-    """
-
-    permission_classes = [IsStaffMember, CanChangeObject]
-    model: type[models.Model]
-    # Any path segment reaches the view, so `/teams/1.5/` is a JSON 404, not an HTML page.
-    lookup_value_regex = "[^/]+"
-
-    def base_queryset(self) -> models.QuerySet:
-        return self.model.objects.all()
-
-    def get_queryset(self) -> models.QuerySet:
-        return self.base_queryset().visible_to(self.request.user)
-
-    # The rules are the model's (`editable_by`, `deletable_by`, `owner_changeable_by`):
-    # the API asks them as the pages do and never re-derives them.
-    def can_change(self, user: User, obj: Any) -> bool:
-        return obj.editable_by(user)
-
-    def can_delete(self, user: User, obj: Any) -> bool:
-        return editing.may_delete(obj, user)
-
-    @extend_schema(parameters=[IDEMPOTENCY_PARAMETER])
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return idempotent(
-            request, lambda: super(RapportViewSet, self).create(request, *args, **kwargs)
-        )
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            return super().update(request, *args, **kwargs)
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            return super().destroy(request, *args, **kwargs)
-
-    def get_success_headers(self, data: Any) -> dict[str, str]:
-        # Location of the new record: clients (and the fuzzer's stateful phase) follow it.
-        if isinstance(data, dict) and "id" in data:
-            return {"Location": reverse(f"api:{self.basename}-detail", args=[data["id"]])}
-        return {}
-
-    # The write services the browser's pages call too (relations.editing.services):
-    # `create_service(by=…, **validated_data)`, `update_service(obj, by=…, **changes)`.
-    # They check, save and audit; without them the serializer saves and this audits.
-    create_service: Any = None
-    update_service: Any = None
-
-    def perform_create(self, serializer: drf_serializers.BaseSerializer) -> None:
-        if self.create_service is not None:
-            serializer.instance = self.create_service(
-                by=self.request.user, **serializer.validated_data
-            )
-            return
-        obj = serializer.save()
-        services.audit_record(
-            actor=self.request.user,
-            action=AuditEvent.Action.CREATE,
-            obj=obj,
-            changes=services.snapshot(obj),
-        )
-
-    def check_owner_change(self, serializer: drf_serializers.BaseSerializer) -> None:
-        """Giving a record to someone else is the model's `owner_changeable_by` rule."""
-        instance = serializer.instance
-        if instance is None or "owner" not in serializer.validated_data:
-            return
-        owner = serializer.validated_data["owner"]
-        if getattr(owner, "pk", None) != instance.owner_id and not instance.owner_changeable_by(
-            self.request.user
-        ):
-            raise PermissionDenied(_("Only its owner or a director may give this to someone else."))
-
-    def perform_update(self, serializer: drf_serializers.BaseSerializer) -> None:
-        if self.update_service is not None:
-            serializer.instance = self.update_service(
-                serializer.instance, by=self.request.user, **serializer.validated_data
-            )
-            return
-        self.check_owner_change(serializer)
-        before = services.snapshot(serializer.instance)
-        obj = serializer.save()
-        services.audit_record(
-            actor=self.request.user,
-            action=AuditEvent.Action.UPDATE,
-            obj=obj,
-            changes=services.diff(before, services.snapshot(obj)),
-        )
-
-    def perform_destroy(self, instance: Any) -> None:
-        # The delete pages' service: the same rule (`may_delete`) and audit row.
-        editing.record_delete(instance, by=self.request.user)
 
 
 class ArchiveActionMixin:

@@ -674,7 +674,7 @@ def _too_many_parts(message: EmailMessage) -> bool:
     return False
 
 
-def _parse_budgeted(raw: bytes) -> EmailMessage:
+def parse_budgeted(raw: bytes) -> EmailMessage:
     """The message parsed once its budgets are checked; raises CaptureError."""
     refusal = message_budget_refusal(raw)
     if refusal:
@@ -798,7 +798,7 @@ def parse_email(raw: bytes, *, now: datetime | None = None) -> list[dict]:
     """A single RFC 822 message (.eml or a raw body) as one capture record."""
     if not raw.strip():
         raise CaptureError(_("The message is empty."))
-    message = _parse_budgeted(raw)
+    message = parse_budgeted(raw)
     if message.defects and not _looks_like_message(message):
         raise CaptureError(_("This is not an e-mail message (no readable headers)."))
     if not _looks_like_message(message) or not _message_addresses(message):
@@ -824,7 +824,7 @@ def parse_mbox(raw: bytes, *, now: datetime | None = None) -> list[dict]:
                         _("The mailbox holds more than %(max)d messages.") % {"max": MAX_ITEMS}
                     )
                 try:
-                    message = _parse_budgeted(box.get_bytes(key))
+                    message = parse_budgeted(box.get_bytes(key))
                 except CaptureError as refusal:
                     records.append(_unread_record(str(refusal)))
                     continue

@@ -10,7 +10,9 @@ may not see is unmatched too, so a capture never reveals that it exists.
 An event or message with no known stakeholder cannot be an interaction (one
 needs at least one stakeholder): it waits (`pending`) in the capture until the
 user creates a stakeholder from one of its addresses. Items already captured
-(same source and UID or Message-ID) are `duplicate`s and change nothing.
+(same source and UID or Message-ID: by an upload, the API or a connected mailbox or
+calendar of anyone) are `duplicate`s: the one interaction, which the capturing user
+joins as a participant.
 Every interaction is written through `interaction_log`, so relationships, the
 audit trail and score recomputation follow as for one logged by hand; their
 `interaction.created` webhooks go out together at the end of the capture.
@@ -37,6 +39,7 @@ from relations.services import (
     interaction_log,
     interaction_update,
     interactions_created_announce,
+    relationships_ensure,
     snapshot,
 )
 
@@ -77,6 +80,22 @@ def _stakeholders_by_email(emails: Iterable[str], viewer: User) -> dict[str, Sta
 
 def _item_emails(item: dict) -> list[str]:
     return [a["email"] for a in item.get("addresses", [])]
+
+
+def _participant_join(interaction_id: int, by: User) -> None:
+    """The same message or event captured again by someone else (their upload, the API,
+    a connected mailbox) stays one interaction, with them among its participants."""
+    interaction = Interaction.objects.filter(pk=interaction_id).first()
+    if interaction is None or interaction.internal_participants.filter(pk=by.pk).exists():
+        return
+    interaction.internal_participants.add(by)
+    relationships_ensure([by], interaction.stakeholders.all(), by=by)
+    audit_record(
+        actor=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=interaction,
+        changes={"internal_participants": {"added": [by.pk]}},
+    )
 
 
 def _log(item: dict, *, by: User, source: str, users: list[User], stakeholders: list) -> tuple:
@@ -149,6 +168,7 @@ def capture_import(
         key = item["external_id"]
         if key in existing:
             item["outcome"], item["interaction"] = "duplicate", existing[key]
+            _participant_join(existing[key], by)
             continue
         if key in seen:  # the same event twice in one file
             item["outcome"], item["interaction"] = "duplicate", seen[key]

@@ -1258,27 +1258,25 @@ class StakeholderImporter(Importer):
         names = {match_key(v["name"]) for _, v in rows} - {n for n, _ in self.by_name}
         if not (emails or names):
             return
-        found = (
-            Stakeholder.objects.filter(Q(email_key__in=emails) | Q(name_key__in=names))
-            # An erased record is never filled again with personal data by a merge.
-            .filter(erased_at__isnull=True)
-            .order_by("-pk")
-        )
+        found = duplicate_candidates(Stakeholder.objects.all(), emails=emails, names=names)
         for obj in found:
             self._remember(obj)  # newest first, so the oldest record wins
 
     def _remember(self, obj: Stakeholder) -> None:
-        if obj.email:
-            self.by_email[email_key(obj.email)] = obj
-        self.by_name[(match_key(obj.name), obj.organization_id)] = obj
+        by_email, by_name = duplicate_keys(obj.name, obj.email, obj.organization_id)
+        if by_email:
+            self.by_email[by_email] = obj
+        self.by_name[by_name] = obj
 
     def _find(self, values: dict[str, Any]) -> Stakeholder | None:
-        """Same e-mail, or same name at the same organisation (both without one counts)."""
-        if values.get("email"):
-            match = self.by_email.get(email_key(values["email"]))
+        by_email, by_name = duplicate_keys(
+            values["name"], values.get("email", ""), values.get("organization")
+        )
+        if by_email:
+            match = self.by_email.get(by_email)
             if match is not None:
                 return match
-        return self.by_name.get((match_key(values["name"]), values.get("organization")))
+        return self.by_name.get(by_name)
 
     def _tag(self, new_tags: list[tuple[Stakeholder, list[str]]], targets: dict) -> None:
         names = {t for _, tags in new_tags for t in tags}
@@ -1312,6 +1310,71 @@ class StakeholderImporter(Importer):
                     targets[pk][1]["_tags"] = added  # popped by save_merges
                     links.update((pk, i) for i in added)
         bulk_link(TagLink, "stakeholder_id", "tag_id", links)
+
+
+# --- The duplicate rule of the stakeholder imports --------------------------------------
+# One rule for the CSV and vCard imports and for contacts synced from an address book
+# (connections.dav_sync): a contact is a stakeholder already known when it has the same
+# e-mail address, or the same name at the same organisation (both without one counts);
+# the oldest such record wins; an erased record is never matched (never filled again
+# with personal data).
+
+
+def duplicate_keys(
+    name: str, email: str, organization_id: int | None
+) -> tuple[str, tuple[str, int | None]]:
+    """The keys two records must share to be duplicates: by e-mail ("" without one), and
+    by name with organisation."""
+    return (email_key(email) if email else ""), (match_key(name), organization_id)
+
+
+def duplicate_candidates(
+    stakeholders: models.QuerySet[Stakeholder], *, emails: Iterable[str], names: Iterable[str]
+) -> models.QuerySet[Stakeholder]:
+    """The stakeholders of `stakeholders` sharing one of the e-mail or name keys, newest
+    first (remembered in that order, the oldest wins)."""
+    return (
+        stakeholders.filter(Q(email_key__in=list(emails)) | Q(name_key__in=list(names)))
+        .filter(erased_at__isnull=True)
+        .order_by("-pk")
+    )
+
+
+def stakeholder_duplicate_of(
+    *,
+    name: str,
+    email: str,
+    organization_name: str,
+    among: models.QuerySet[Stakeholder] | None = None,
+) -> Stakeholder | None:
+    """The stakeholder (of `among`, default all) that a contact with this name, e-mail
+    and organisation duplicates by the import's rule, or None."""
+    from relations.models import Organization
+
+    organization_id = None
+    if organization_name.strip():
+        organization_id = (
+            Organization.objects.filter(name_key=match_key(organization_name))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if organization_id is None:
+            organization_id = -1  # an organisation nobody is at: no name matches
+    by_email, by_name = duplicate_keys(name, email, organization_id)
+    found = duplicate_candidates(
+        Stakeholder.objects.all() if among is None else among,
+        emails=[by_email] if by_email else [],
+        names=[by_name[0]],
+    )
+    email_match = name_match = None
+    for obj in found:  # newest first: the oldest is kept
+        obj_email, obj_name = duplicate_keys(obj.name, obj.email, obj.organization_id)
+        if by_email and obj_email == by_email:
+            email_match = obj
+        if obj_name == by_name:
+            name_match = obj
+    return email_match or name_match
 
 
 def _attrs(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:

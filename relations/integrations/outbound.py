@@ -1,4 +1,5 @@
-"""Requests this server makes to addresses its users give it (webhooks, calendar feeds).
+"""Requests this server makes to addresses its users give it (webhooks, calendar feeds,
+connected mailboxes and calendars).
 
 A user-supplied URL must never reach this machine or the private network behind
 it (server-side request forgery). Every request goes through `outbound_request`:
@@ -128,12 +129,20 @@ def check_destination(url: str) -> list[IPAddress]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise UnsafeDestination("The URL's port is not a number from 1 to 65535.") from exc
+    return check_host(parts.hostname, port)
+
+
+def check_host(hostname: str, port: int) -> list[IPAddress]:
+    """`check_destination` for a host name and port (a mail server): the addresses it
+    resolves to, every one checked. Raises UnsafeDestination."""
+    if not hostname or not 0 < int(port) < 65536:
+        raise UnsafeDestination("A host name and a port from 1 to 65535 are needed.")
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError, ValueError) as exc:
         if _allow_private():
             return []
-        raise UnsafeDestination(f"The host name {parts.hostname!r} does not resolve.") from exc
+        raise UnsafeDestination(f"The host name {hostname!r} does not resolve.") from exc
     addresses: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
@@ -144,8 +153,7 @@ def check_destination(url: str) -> list[IPAddress]:
             refusal = address_refusal(address)
             if refusal:
                 raise UnsafeDestination(
-                    f"{parts.hostname} resolves to a private or local address "
-                    f"({address}: {refusal})."
+                    f"{hostname} resolves to a private or local address ({address}: {refusal})."
                 )
     return addresses
 
@@ -153,8 +161,9 @@ def check_destination(url: str) -> list[IPAddress]:
 # --- The client -------------------------------------------------------------------------
 
 
-def _connect(addresses: list[IPAddress], port: int, timeout: float) -> socket.socket:
-    """A TCP connection to the first of the checked `addresses` that answers."""
+def connect_checked(addresses: list[IPAddress], port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked `addresses` that answers (other
+    protocols than HTTP: the IMAP client of connected mailboxes)."""
     last: OSError | None = None
     for address in addresses:
         try:
@@ -172,7 +181,7 @@ class _CheckedHTTPConnection(http.client.HTTPConnection):
         self.checked_addresses = addresses
 
     def connect(self) -> None:
-        self.sock = _connect(self.checked_addresses, self.port, self.timeout)
+        self.sock = connect_checked(self.checked_addresses, self.port, self.timeout)
 
 
 class _CheckedHTTPSConnection(http.client.HTTPSConnection):
@@ -183,7 +192,7 @@ class _CheckedHTTPSConnection(http.client.HTTPSConnection):
         self.checked_addresses = addresses
 
     def connect(self) -> None:
-        sock = _connect(self.checked_addresses, self.port, self.timeout)
+        sock = connect_checked(self.checked_addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 

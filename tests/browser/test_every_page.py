@@ -90,6 +90,8 @@ EXEMPT = {
     "review-action-add": "POST only (the form on the review page)",
     "review-answer": "no account needed: tests/browser/test_journey_reviews.py",
     "review-answer-ours": "the owner's form: tests/browser/test_journey_reviews.py",
+    "connection-sync": "POST only (sync now)",
+    "connection-review-decide": "POST only (the review queue's buttons)",
 }
 # Whole URL prefixes that are no pages of the app's shell.
 EXEMPT_PREFIXES = (
@@ -181,7 +183,54 @@ def page_kwargs(data: dict) -> dict[str, dict]:
         "webhook-edit": {"pk": data["webhook"].pk},
         "webhook-delete": {"pk": data["webhook"].pk},
         "review-detail": {"pk": data["review"].pk},
+        # Connected accounts: Maria's own (Dana gets 404 and skips them).
+        "connection-add": {"kind": "imap"},
+        "connection-edit": {"pk": data["connection"].pk},
+        "connection-remove": {"pk": data["connection"].pk},
     }
+
+
+def connected_accounts(manager):
+    """Maria's mailbox in the middle of its first sync, a calendar that needs her attention,
+    and people waiting in her review queue (one with a possible match)."""
+    from django.utils import timezone
+
+    from connections.models import ConnectedAccount, SuggestedStakeholder
+    from relations.models import Stakeholder
+
+    mailbox = ConnectedAccount.objects.create(
+        owner=manager,
+        kind="imap",
+        label="Work mail of Maria at a rather long server name",
+        host="imap.a-very-long-mail-server-name-of-the-organisation.example.org",
+        username="maria.manager@a-very-long-mail-server-name-of-the-organisation.example.org",
+        secret="app-password",
+        last_synced_at=timezone.now(),
+        progress_done=1500,
+        progress_total=10000,
+    )
+    ConnectedAccount.objects.create(
+        owner=manager,
+        kind="caldav",
+        label="Calendar",
+        url="https://dav.example.org/calendars/maria/",
+        username="maria",
+        secret="app-password",
+        status=ConnectedAccount.Status.NEEDS_ATTENTION,
+        status_message="The server refused the user name or password.",
+    )
+    SuggestedStakeholder.objects.create(
+        owner=manager, email="ulla@newco.example", name="Ulla Unknown", message_count=3
+    )
+    SuggestedStakeholder.objects.create(
+        owner=manager,
+        email="alba.second@elsewhere.example",
+        name="Alba",
+        organisation_name="Elsewhere",
+        meeting_count=2,
+        possible_match=Stakeholder.objects.order_by("pk").first(),
+    )
+    return mailbox
 
 
 def test_every_page_fits_reads_and_passes_axe(
@@ -235,6 +284,7 @@ def test_every_page_fits_reads_and_passes_axe(
     RecomputeJob.objects.create(requested_by=director, status="running", progress=0.4)
     # Trust over time draws its chart on both pages (issue 23): snapshots with a fall.
     snapshots_with_a_fall(data["relationship"])
+    data["connection"] = connected_accounts(manager)
     kwargs = page_kwargs(data)
     pages = page_names()
     unmapped = [name for name, params in pages if params and name not in kwargs]

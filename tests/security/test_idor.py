@@ -21,6 +21,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts import tokens
+from connections.models import ConnectedAccount, SuggestedStakeholder
 from metrics.models import RecomputeJob
 from relations import services
 from relations.capture.models import CaptureBatch
@@ -106,6 +107,17 @@ PRIVATE: dict[str, Callable[[dict], dict]] = {
     "api-review-answers": lambda o: {"pk": o["review"].pk},
     "api-review-invite": lambda o: {"pk": o["review"].pk},
     "api-review-actions": lambda o: {"pk": o["review"].pk},
+    # Connected accounts and the review queue: their owner's alone (directors' too).
+    "connection-edit": lambda o: {"pk": o["connection"].pk},
+    "connection-remove": lambda o: {"pk": o["connection"].pk},
+    "connection-sync": lambda o: {"pk": o["connection"].pk},
+    "connection-review-decide": lambda o: {"pk": o["suggestion"].pk, "decision": "ignore"},
+    "api:connection-detail": lambda o: {"pk": o["connection"].pk},
+    "api:connection-sync": lambda o: {"pk": o["connection"].pk},
+    "api:suggested-stakeholder-detail": lambda o: {"pk": o["suggestion"].pk},
+    "api:suggested-stakeholder-accept": lambda o: {"pk": o["suggestion"].pk},
+    "api:suggested-stakeholder-merge": lambda o: {"pk": o["suggestion"].pk},
+    "api:suggested-stakeholder-ignore": lambda o: {"pk": o["suggestion"].pk},
 }
 # Records DESIGN §7 shows to every staff member (stakeholders, organisations, teams,
 # colleagues, goals, the links between stakeholders): readable by Maria, on purpose.
@@ -170,6 +182,7 @@ NOT_OBJECTS = {
     "password_reset_confirm": "a signed reset link, not a record id",
     "review-answer": "a signed single-use link (tests/reviews: wrong, used, expired refused)",
     "api-review-question-detail": "an item of the questionnaire, the same for everyone",
+    "connection-add": "the kind of account to add (imap, caldav, carddav), not a record id",
 }
 
 METHODS = ["get", "post", "put", "patch", "delete"]
@@ -263,6 +276,18 @@ def others_records(db, other_manager, director) -> dict:
         "capture": CaptureBatch.objects.create(
             created_by=other_manager, source=CaptureBatch.Source.EMAIL, name="otto.eml"
         ),
+        "connection": ConnectedAccount.objects.create(
+            owner=other_manager,
+            kind="imap",
+            label="Otto's mail",
+            host="imap.example.org",
+            username="otto",
+            secret="otto-app-password",
+            status=ConnectedAccount.Status.PAUSED,
+        ),
+        "suggestion": SuggestedStakeholder.objects.create(
+            owner=other_manager, email="met@otto.example", name="Met by Otto"
+        ),
     }
 
 
@@ -344,6 +369,12 @@ def test_the_owner_reaches_the_same_address(name, others_records, director):
         "api-review-answers",
         "api-review-invite",
         "api-review-actions",
+        "connection-sync",
+        "connection-review-decide",
+        "api:connection-sync",
+        "api:suggested-stakeholder-accept",
+        "api:suggested-stakeholder-merge",
+        "api:suggested-stakeholder-ignore",
     }:
         # Pages behind a button: GET shows the confirmation or form (or 405).
         response = _client(owner).get(_url(name, PRIVATE[name](others_records)))

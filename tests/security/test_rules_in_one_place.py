@@ -16,7 +16,7 @@ from relations.roles import (
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "dashboards", "metrics", "networks", "relations")
+APPS = ("accounts", "connections", "dashboards", "metrics", "networks", "relations", "reviews")
 
 # The rooms where a role may be tested: the rules themselves (with the templates' role
 # flag, `roles.template_context`), and the second factor, which is for directors.
