@@ -245,7 +245,8 @@ def _attach(suggestion: SuggestedStakeholder, stakeholder: Stakeholder, by: User
             if stakeholder not in current and interaction.editable_by(by):
                 interaction_update(interaction, by=by, stakeholders=[*current, stakeholder])
             continue
-        if not synced.record:
+        # An address book's card is no interaction: its sync links it to the stakeholder.
+        if not synced.record or synced.account.kind == ConnectedAccount.Kind.CARDDAV:
             continue
         result = record_arrivals(
             synced.account, [Arrival(synced.record, synced.remote_id, synced.etag)], again=True
