@@ -137,6 +137,8 @@ class ConnectedAccountViewSet(RapportViewSet):
     """The caller's connected accounts (directors too see only their own)."""
 
     model = ConnectedAccount
+    # The schema generator reads the model here: get_queryset needs a signed-in user.
+    queryset = ConnectedAccount.objects.none()
     serializer_class = ConnectedAccountSerializer
     search_fields = ["label", "host", "url"]
     ordering_fields = ["label", "created_at"]
@@ -212,6 +214,8 @@ class StakeholderMadeSerializer(serializers.Serializer):
 class SuggestedStakeholderViewSet(DetailWithoutListFiltersMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's review queue: people their accounts met who are no stakeholder yet."""
 
+    # The schema generator reads the model here: get_queryset needs a signed-in user.
+    queryset = SuggestedStakeholder.objects.none()
     serializer_class = SuggestedStakeholderSerializer
     permission_classes = [IsStaffMember]
     lookup_value_regex = "[^/]+"
