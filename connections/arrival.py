@@ -544,7 +544,7 @@ def withdraw_arrival(account: ConnectedAccount, remote_id: str) -> None:
     account alone brought is deleted; one that others captured too is marked cancelled
     (its subject says so) and kept for them. The SyncedItem goes."""
     synced = (
-        SyncedItem.objects.select_for_update()
+        SyncedItem.objects.select_for_update(of=("self",))
         .filter(account=account, remote_id=remote_id)
         .select_related("interaction")
         .first()

@@ -121,3 +121,26 @@ OPEN_QUESTION = (
     "What should we do more of?",
     "Waar zouden wij meer van moeten doen?",
 )
+
+
+def questionnaire_seed(review_question_model: type) -> None:
+    """Write the questionnaire's rows (a migration's historical model or the real one):
+    by migration 0002, and after every `migrate` and `flush` (post_migrate), so a
+    flushed database still has its questions, as it has its permissions."""
+    rows = [(*q, "scale") for q in QUESTIONS] + [(*OPEN_QUESTION, "open")]
+    for position, row in enumerate(rows, start=1):
+        key, group, label_en, label_nl, ours_en, ours_nl, theirs_en, theirs_nl, kind = row
+        review_question_model.objects.update_or_create(
+            key=key,
+            defaults={
+                "position": position,
+                "group": group,
+                "kind": kind,
+                "label_en": label_en,
+                "label_nl": label_nl,
+                "ours_en": ours_en,
+                "ours_nl": ours_nl,
+                "theirs_en": theirs_en,
+                "theirs_nl": theirs_nl,
+            },
+        )

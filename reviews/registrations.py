@@ -117,6 +117,8 @@ def review_events(viewer: Any, scope: TimelineScope) -> list[TimelineEvent]:
     if scope.relationship_id is not None:
         reviews = reviews.filter(relationship_id=scope.relationship_id)
     reviews = list(reviews.order_by("completed_at", "pk"))
+    if not reviews:
+        return []
     means = {
         review_id: {"ours": ours, "theirs": theirs}
         for review_id, ours, theirs in ReviewAnswer.objects.filter(

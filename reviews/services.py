@@ -193,7 +193,11 @@ def _answers_save(review: Review, side: str, cleaned: dict[ReviewQuestion, Any])
 @transaction.atomic
 def review_answer_ours(review: Review, *, by: User, answers: Mapping[str, Any]) -> Review:
     """The owner's answers (once). Completes the review when the stakeholder's are in."""
-    review = Review.objects.select_for_update().select_related("relationship").get(pk=review.pk)
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("relationship")
+        .get(pk=review.pk)
+    )
     if not review.ours_answerable_by(by):
         raise PermissionDenied
     cleaned = _answers_clean(answers)
@@ -219,7 +223,7 @@ def review_invite(
     """Invite the stakeholder to give their side: an e-mail with a single-use link, sent
     by the worker after commit. An earlier link of the review stops working."""
     review = (
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .select_related("relationship__stakeholder")
         .get(pk=review.pk)
     )
@@ -407,7 +411,7 @@ def invitation_for_link(signed: str, *, now: datetime | None = None) -> ReviewIn
 
 def _invitation_lock(invitation: ReviewInvitation) -> ReviewInvitation:
     locked = (
-        ReviewInvitation.objects.select_for_update()
+        ReviewInvitation.objects.select_for_update(of=("self",))
         .select_related("review__relationship__stakeholder")
         .get(pk=invitation.pk)
     )
@@ -502,7 +506,11 @@ def answers_by_side(review: Review) -> dict[str, dict[str, Any]]:
 @transaction.atomic
 def review_complete(review: Review, *, by: User | None) -> Review:
     """Both sides are in: store the gaps, close the review, tell the webhooks."""
-    review = Review.objects.select_for_update().select_related("relationship").get(pk=review.pk)
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("relationship")
+        .get(pk=review.pk)
+    )
     if review.status == Review.Status.COMPLETED:
         return review
     if review.ours_answered_at is None or review.theirs_answered_at is None:

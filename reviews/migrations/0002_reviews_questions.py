@@ -4,26 +4,9 @@ from django.db import migrations
 
 
 def questions_seed(apps, schema_editor):
-    from reviews.questions import OPEN_QUESTION, QUESTIONS
+    from reviews.questions import questionnaire_seed
 
-    ReviewQuestion = apps.get_model("reviews", "ReviewQuestion")
-    rows = [(*q, "scale") for q in QUESTIONS] + [(*OPEN_QUESTION, "open")]
-    for position, row in enumerate(rows, start=1):
-        key, group, label_en, label_nl, ours_en, ours_nl, theirs_en, theirs_nl, kind = row
-        ReviewQuestion.objects.update_or_create(
-            key=key,
-            defaults={
-                "position": position,
-                "group": group,
-                "kind": kind,
-                "label_en": label_en,
-                "label_nl": label_nl,
-                "ours_en": ours_en,
-                "ours_nl": ours_nl,
-                "theirs_en": theirs_en,
-                "theirs_nl": theirs_nl,
-            },
-        )
+    questionnaire_seed(apps.get_model("reviews", "ReviewQuestion"))
 
 
 def questions_remove(apps, schema_editor):

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from relations.models import Relationship
 from reviews.models import Review
+from tests.dashboards.conftest import _tasks_in_process  # noqa: F401 (autouse: the invitation is sent in process)
 from tests.factories import StakeholderFactory, UserFactory
 from tests.mfa import sign_in_through_form
 from tests.reviews.conftest import OURS, THEIRS

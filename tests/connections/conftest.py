@@ -41,3 +41,15 @@ def dovecot_tls(settings):
     server.start()
     yield server
     server.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Syncs and sends run in process, as on the embedded default, even when the suite
+    runs with a broker configured (CI): no worker consumes this suite's queue."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

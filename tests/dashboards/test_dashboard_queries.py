@@ -61,8 +61,8 @@ CEILINGS = {
     # outcomes the score explanation names (one query per kind, DESIGN §5b: items
     # named, not ids); trust over time: whether I may see it, the snapshots, and the
     # span's commitments, interactions and pulses (one query each, whatever the span);
-    # the reviews I may read (the reviews panel)
-    "stakeholder-detail": BASE + 21 + 5 + 1,
+    # the reviews I may read (the reviews panel) and those on the time line
+    "stakeholder-detail": BASE + 21 + 5 + 1 + 1,
 }
 
 

@@ -67,8 +67,8 @@ def test_stakeholder_detail(manager_client, data, django_assert_max_num_queries)
     # them); the latest network run (warm introductions); the ledger and its visibility;
     # its outcomes (+credited, goal) and its known ties (+both ends); trust over time:
     # whether I may see it, the snapshots, the span's commitments, interactions, pulses;
-    # the reviews I may read (reviews' panel)
-    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2 + 5 + 1):
+    # the reviews I may read (reviews' panel) and those on the time line
+    with django_assert_max_num_queries(BASE + 9 + 2 + 1 + 2 + 2 + 5 + 1 + 1):
         assert manager_client.get(data["stakeholder"].get_absolute_url()).status_code == 200
 
 
