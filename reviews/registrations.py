@@ -4,7 +4,7 @@ manager home, the reviews in a GDPR export, and erasure of the stakeholder's ans
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Avg, Q
@@ -112,7 +112,9 @@ def review_events(viewer: Any, scope: TimelineScope) -> list[TimelineEvent]:
     queries, whatever the span)."""
     reviews = Review.objects.visible_to(viewer).filter(
         relationship__stakeholder_id=scope.stakeholder_id,
-        completed_at__date__range=(scope.first, scope.last),
+        # The time line's days are UTC dates (as its snapshots'), not local ones.
+        completed_at__gte=datetime.combine(scope.first, time.min, tzinfo=UTC),
+        completed_at__lt=datetime.combine(scope.last + timedelta(days=1), time.min, tzinfo=UTC),
     )
     if scope.relationship_id is not None:
         reviews = reviews.filter(relationship_id=scope.relationship_id)
