@@ -13,6 +13,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from relations.api.filters import FilterSet
 from relations.models import Relationship
 
 from .. import services
@@ -35,14 +36,23 @@ class ReviewQuestionViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends: list = []
 
 
+class ReviewFilter(FilterSet):
+    """`?status=` must name a status (an empty or unknown one is a 400, as elsewhere)."""
+
+    class Meta:
+        model = Review
+        fields = ["relationship", "status"]
+
+
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Two-sided reviews of relationships, with both sides' answers and the gaps
     (theirs minus ours). Readable by the stakeholder's relationship members and
     directors; started by the relationship's user or a director."""
 
     serializer_class = s.ReviewSerializer
-    lookup_value_regex = r"[0-9]{1,18}"
-    filterset_fields = ["relationship", "status"]
+    # Any path segment reaches the view, so `/reviews/1.5/` is a JSON 404, not a page.
+    lookup_value_regex = "[^/]+"
+    filterset_class = ReviewFilter
     ordering_fields = ["due_on", "completed_at", "id"]
     ordering = ["-due_on", "-id"]
 

@@ -160,3 +160,12 @@ def test_a_completed_review_stands_on_the_trust_time_line(completed, manager, ap
         "Review: their answers": pytest.approx((3.9 - 1) / 4),
     }
     assert {e["record_id"] for e in reviews} == {completed.pk}
+
+
+def test_the_review_api_refuses_bad_parameters_in_json(completed, manager, api_for):
+    api = api_for(manager)
+    assert api.get("/api/v1/reviews/", {"status": ""}).status_code == 400
+    assert api.get("/api/v1/reviews/", {"status": "bogus"}).status_code == 400
+    assert api.get("/api/v1/reviews/", {"status": "completed"}).json()["count"] == 1
+    missing = api.get("/api/v1/reviews/1.5/")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
