@@ -88,6 +88,13 @@ class VisiblePrimaryKeyField(serializers.PrimaryKeyRelatedField):
                 list_kwargs[key] = kwargs[key]
         return StrictManyRelatedField(**list_kwargs)
 
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        # DRF reads "" as null for relations; the schema says an id or null, so "" is
+        # a wrong type, not a way to clear the field.
+        if isinstance(data, str) and data == "":
+            self.fail("incorrect_type", data_type="str")
+        return super().run_validation(data)
+
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, int) or isinstance(data, bool):
             self.fail("incorrect_type", data_type=type(data).__name__)
