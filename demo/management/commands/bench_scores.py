@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -37,8 +38,6 @@ from relations.models import Interaction, Relationship, Stakeholder
 from relations.services import interaction_log
 
 ROOT = Path(settings.BASE_DIR)
-# docs/benchmarks.md from this heading on is written by hand and kept on regeneration.
-NOTES_HEADING = "## Design notes behind the numbers"
 TARGETS = {"full_seconds": 10.0, "incremental_ms": 20.0, "latency_p95_ms": 150.0}
 
 
@@ -90,10 +89,21 @@ def write_report(section: str, figures: dict, table: list[tuple[str, str, str]])
         lines.append("")
     md_path = docs / "benchmarks.md"
     previous = md_path.read_text() if md_path.exists() else ""
-    if NOTES_HEADING in previous:
-        lines.append(previous[previous.index(NOTES_HEADING) :])
+    # Sections written by hand (figures of commands that print them, before-and-after
+    # tables, the design notes) stay, after the generated ones.
+    lines += [
+        body
+        for heading, body in _sections(previous)
+        if heading not in data or not isinstance(data[heading], dict)
+    ]
     md_path.write_text("\n".join(lines))
     return md_path
+
+
+def _sections(markdown: str) -> list[tuple[str, str]]:
+    """The `## ` sections of `markdown`: (heading, its text with the heading line)."""
+    parts = re.split(r"^(?=## )", markdown, flags=re.MULTILINE)
+    return [(part.splitlines()[0][3:].strip(), part) for part in parts if part.startswith("## ")]
 
 
 class Command(BaseCommand):
