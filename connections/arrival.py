@@ -18,8 +18,8 @@ duration_minutes, addresses [{email, name, role}], external_id, outcome) and:
 4. **Is one interaction per message or event across sources**: the interaction's
    (source, external_id) is unique (`Interaction`), and a connection writes the source
    the file upload and the capture API write ("email", "calendar") with the same
-   external id (the Message-ID; the iCal UID, with the occurrence's start for a
-   recurring one). When the interaction exists (another user's mailbox, an upload, the
+   external id (the Message-ID; the iCal UID, with the occurrence's RECURRENCE-ID
+   for a recurring one). When the interaction exists (another user's mailbox, an upload, the
    API), the owner and the staff named in it join it as participants, and the
    stakeholders found join it too; otherwise it is created, private to its
    participants (`Interaction.private`: its notes are theirs and directors' only).
@@ -358,8 +358,10 @@ def _changed_fields(interaction: Interaction, kept: dict) -> dict:
         "subject": kept["subject"],
         "duration_minutes": kept.get("duration_minutes") or 0,
     }
-    if kept.get("kind") != "email":
-        wanted["notes"] = kept.get("notes", "")
+    if kept.get("kind") != "email" and kept.get("notes"):
+        # The event's description, when it has one: an event without one (a moved
+        # occurrence often has none) leaves the notes written in Rapport.
+        wanted["notes"] = kept["notes"]
     return {k: v for k, v in wanted.items() if getattr(interaction, k) != v}
 
 

@@ -9,9 +9,10 @@ the ETags already known, so they are skipped (no duplicate, no loss).
 
 **Calendars.** Each calendar object is read by the capture's own parser
 (`relations.capture.parsing.parse_calendar`): past events and past occurrences of
-recurring ones, with the parser's external id (the iCal UID; with the occurrence's start
-for a recurring one), the same id a file upload or the capture API gives, so the same
-meeting is one interaction whichever way it came. One `SyncedItem` per event or
+recurring ones, with the parser's external id (the iCal UID; with the occurrence's
+RECURRENCE-ID for a recurring one, so a moved occurrence stays the same interaction),
+the same id a file upload or the capture API gives, so the same meeting is one
+interaction whichever way it came. One `SyncedItem` per event or
 occurrence, its remote id the object's href with `#` and the external id. An object
 changed on the server is read again: its events are recorded again through
 `connections.arrival` (an event moved: the interaction's time and subject follow), and

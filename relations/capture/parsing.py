@@ -11,7 +11,8 @@ imported.
 Recurring events: the occurrences that took place within the last
 RAPPORT_CAPTURE_RECURRENCE_DAYS (default 365) up to now become one interaction
 each (a weekly meeting is met every week), identified by the event's UID and
-the occurrence's start; future occurrences, like every future event, are
+the occurrence's RECURRENCE-ID (the start the series gave it, kept when the occurrence
+is moved); future occurrences, like every future event, are
 skipped as "has not happened yet": an interaction records what happened.
 """
 
@@ -521,6 +522,16 @@ def _budget_message() -> str:
     ) % {"max": MAX_EXPANDED_PER_FILE}
 
 
+def _recurrence_id(event: Any, start: datetime) -> datetime:
+    """Which occurrence of its series `event` is: its RECURRENCE-ID (the start the
+    series gave it, which stays when the occurrence is moved), else its own start."""
+    prop = event.get("RECURRENCE-ID")
+    try:
+        return _as_utc(prop.dt)[0] if prop is not None else start
+    except (AttributeError, OverflowError, TypeError, ValueError):
+        return start
+
+
 def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
     subject = _clean_text(event.get("SUMMARY"), SUBJECT_MAX) or _("(no subject)")
     record: dict[str, Any] = {
@@ -559,7 +570,9 @@ def _event_record(event: Any, *, now: datetime, occurrence: bool) -> dict:
         # importing the same file twice still adds it once.
         fingerprint = f"{start.isoformat()}|{subject}"
         uid = "nouid:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-    record["external_id"] = external_id(f"{uid}@{start.isoformat()}" if occurrence else uid)
+    record["external_id"] = external_id(
+        f"{uid}@{_recurrence_id(event, start).isoformat()}" if occurrence else uid
+    )
 
     end_prop = event.get("DTEND")
     try:

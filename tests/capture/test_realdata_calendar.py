@@ -156,6 +156,11 @@ def test_a_moved_occurrence_replaces_the_one_it_moves():
     assert "2021-11-26" in days  # the series' start, last Friday of November
     # Berlin winter time: 21:30 local is 20:30 UTC.
     assert items[days.index("2021-12-17")]["occurred_at"] == "2021-12-17T20:30:00+00:00"
+    # It stays the occurrence of 31 December (its RECURRENCE-ID): moved again, or moved
+    # after it was imported, it is the same interaction.
+    assert items[days.index("2021-12-17")]["external_id"] == (
+        "38m812jicsrer5gorh3mlp7qhc@google.com@2021-12-31T20:30:00+00:00"
+    )
 
 
 def test_google_export_keeps_one_off_daily_count_1_events():

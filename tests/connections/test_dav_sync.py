@@ -178,6 +178,50 @@ def test_a_weekly_meeting_keeps_its_old_occurrences_and_gains_new_ones(
     assert first < now and len(now) == 6
 
 
+def test_a_moved_occurrence_of_a_weekly_meeting_stays_the_same_interaction(
+    radicale, manager, ann, settings, time_machine
+):
+    settings.RAPPORT_CAPTURE_RECURRENCE_DAYS = 30
+    time_machine.move_to(timezone.now(), tick=False)
+    radicale.make_calendar("/alice/work/")
+    series = ics(
+        "weekly-2",
+        ago(20),
+        summary="Weekly sync",
+        attendees=(("ann@client.example", "Ann Client"),),
+        extra="RRULE:FREQ=WEEKLY",
+    )
+    radicale.put("/alice/work/weekly.ics", series)
+    cal = account(manager, radicale)
+    dav_sync.sync_caldav(cal)
+    second = Interaction.objects.order_by("occurred_at")[1]
+    second.notes = "Agreed the pilot's scope."  # what the manager added in Rapport
+    second.save(update_fields=["notes"])
+
+    # On the server the second meeting moved a day later, to 15:00: an override with
+    # the RECURRENCE-ID of the start the series gave it.
+    moved = ics(
+        "weekly-2",
+        ago(12, hour=15),
+        summary="Weekly sync (moved)",
+        attendees=(("ann@client.example", "Ann Client"),),
+        extra=f"RECURRENCE-ID:{ago(13)}",
+    ).decode()
+    override = moved[moved.index("BEGIN:VEVENT") : moved.index("END:VCALENDAR")]
+    text = series.decode()
+    radicale.put(
+        "/alice/work/weekly.ics", text.replace("END:VCALENDAR", override + "END:VCALENDAR").encode()
+    )
+    result = dav_sync.sync_caldav(cal)
+
+    assert (result.added, result.removed) == (0, 0)
+    assert Interaction.objects.count() == 3
+    second.refresh_from_db()
+    assert second.subject == "Weekly sync (moved)"
+    assert second.occurred_at.strftime("%Y%m%dT%H%M00Z") == ago(12, hour=15)
+    assert second.notes == "Agreed the pilot's scope."
+
+
 def test_a_wrong_password_needs_attention_in_plain_words(radicale, manager):
     radicale.make_calendar("/alice/work/")
     cal = account(manager, radicale, secret="not-the-password")
