@@ -8,24 +8,21 @@ any expired token in a single query; the sweep runs only when there is
 something to delete. Behaviour is knox's otherwise: expired tokens are deleted
 (and `token_expired` sent), AUTO_REFRESH is honoured, inactive users refused.
 
-The query is compiled once per process (`_token_statement`): compiling it cost
-more Python time than running it. It therefore holds nothing that changes
-between requests; whether an expired token exists is decided here, against the
-clock, from the user's earliest expiry.
+The query is compiled once per process (`_token_statement`, a prepared
+`Statement`): compiling it cost more Python time than running it. It therefore
+holds nothing that changes between requests; whether an expired token exists is
+decided here, against the clock, from the user's earliest expiry.
 """
 
 from __future__ import annotations
 
 import binascii
-from collections.abc import Sequence
 from functools import cache
 from hmac import compare_digest
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
-from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Min, OuterRef, StringAgg, Subquery, Value
+from django.db.models import Min, OuterRef, StringAgg, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox import auth
@@ -34,6 +31,7 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import authentication, exceptions
 
+from relations.api.prepared import Statement
 from relations.roles import DIRECTOR, MANAGER, roles_preload
 
 if TYPE_CHECKING:
@@ -44,9 +42,8 @@ ROLE_SEPARATOR = ","  # not in the role names below
 
 
 @cache
-def _token_statement(vendor: str) -> tuple[str, list, int]:
-    """The SQL of the token lookup, compiled once per process and database vendor:
-    (sql, params, index of the key among the params).
+def _token_statement(alias: str) -> Statement:
+    """The token lookup, compiled once per process and database (a `Statement`).
 
     Tokens with their user, the user's role groups (their names joined) and the
     earliest expiry among the user's tokens: two aggregate subqueries, not one EXISTS
@@ -74,15 +71,12 @@ def _token_statement(vendor: str) -> tuple[str, list, int]:
     token_columns = [f.attname for f in model._meta.concrete_fields]
     user_columns = [f"user__{f.attname}" for f in User._meta.concrete_fields]
     rows = (
-        model.objects.annotate(
-            user_roles=Subquery(roles), user_earliest_expiry=Subquery(earliest_expiry)
-        )
+        model.objects.using(alias)
+        .annotate(user_roles=Subquery(roles), user_earliest_expiry=Subquery(earliest_expiry))
         .filter(token_key=KEY_PLACEHOLDER)
         .values_list(*token_columns, *user_columns, "user_roles", "user_earliest_expiry")
     )
-    sql, params = rows.query.get_compiler(using=model.objects.db).as_sql()
-    params = list(params)
-    return sql, params, params.index(KEY_PLACEHOLDER)
+    return Statement(rows, placeholders=(KEY_PLACEHOLDER,))
 
 
 # Stands for the token's key while the statement is compiled; never a real key (keys
@@ -96,47 +90,16 @@ def _tokens_with_user(key: str) -> list[AuthToken]:
     (`user_earliest_expiry`) set, as `select_related("user")` and annotations would."""
     model = get_token_model()
     alias = model.objects.db
-    connection = connections[alias]
-    sql, params, key_index = _token_statement(connection.vendor)
-    params = [*params]
-    params[key_index] = key
-    token_fields = model._meta.concrete_fields
-    user_fields = User._meta.concrete_fields
-    user_end = len(token_fields) + len(user_fields)
+    token_names = [f.attname for f in model._meta.concrete_fields]
+    user_names = [f.attname for f in User._meta.concrete_fields]
+    user_end = len(token_names) + len(user_names)
     tokens = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            token = model.from_db(
-                alias,
-                [f.attname for f in token_fields],
-                _read(connection, token_fields, row[: len(token_fields)]),
-            )
-            token.user = User.from_db(
-                alias,
-                [f.attname for f in user_fields],
-                _read(connection, user_fields, row[len(token_fields) : user_end]),
-            )
-            token.user_roles = row[user_end]
-            (token.user_earliest_expiry,) = _read(
-                connection, [model._meta.get_field("expiry")], row[user_end + 1 :]
-            )
-            tokens.append(token)
+    for row in _token_statement(alias).rows(key):
+        token = model.from_db(alias, token_names, row[: len(token_names)])
+        token.user = User.from_db(alias, user_names, row[len(token_names) : user_end])
+        token.user_roles, token.user_earliest_expiry = row[user_end], row[user_end + 1]
+        tokens.append(token)
     return tokens
-
-
-def _read(connection: BaseDatabaseWrapper, fields: Sequence[Field], values: Sequence) -> list:
-    """Database values as the ORM reads them (aware datetimes and booleans on SQLite):
-    each field's converters, which `from_db` expects to have run."""
-    read = []
-    for field, value in zip(fields, values, strict=True):
-        for converter in (
-            *connection.ops.get_db_converters(field.cached_col),
-            *field.get_db_converters(connection),
-        ):
-            value = converter(value, field.cached_col, connection)
-        read.append(value)
-    return read
 
 
 class TokenAuthentication(auth.TokenAuthentication):

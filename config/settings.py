@@ -568,6 +568,10 @@ RAPPORT_CONNECTIONS_TIMEOUT = float(os.environ.get("RAPPORT_CONNECTIONS_TIMEOUT"
 
 # Benchmark-only views and a middleware reporting each response's query count and
 # server time (`make bench`); never enable in production.
+# The hot API reads are prepared on PostgreSQL's sessions (relations.api.prepared); off
+# behind a proxy that pools transactions and does not keep prepared statements.
+RAPPORT_PREPARED_STATEMENTS = env_bool("RAPPORT_PREPARED_STATEMENTS", True)
+
 RAPPORT_BENCH_VIEWS = env_bool("RAPPORT_BENCH_VIEWS", False)
 if RAPPORT_BENCH_VIEWS:
     MIDDLEWARE.insert(0, "demo.bench.middleware.BenchTimingMiddleware")

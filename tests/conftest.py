@@ -81,6 +81,15 @@ def _memory_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_prepared_reads_from_other_tests():
+    """Each test starts with no prepared API reads (relations.api.prepared), as a new
+    process would: a test that changes a queryset must see its change."""
+    from relations.api.prepared import PreparedReads
+
+    PreparedReads.clear_all()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in English: a request in Dutch leaves Dutch active in the thread."""
     from django.utils import translation

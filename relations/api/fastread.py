@@ -15,7 +15,10 @@ attribute directly:
   field and the value already has that type (their `to_representation` is then
   the identity);
 - a `PrimaryKeyRelatedField` on a concrete foreign key (no `pk_field`): the
-  key's column (`<name>_id`), which is what `PKOnlyObject.pk` would hold.
+  key's column (`<name>_id`), which is what `PKOnlyObject.pk` would hold;
+- DRF's own `DateTimeField` in its default ISO 8601 format, for an aware value:
+  the value in the current time zone, `isoformat()` with `Z` for UTC, as DRF's
+  `to_representation` writes it (five per stakeholder: a third of a list's time).
 
 Every other field (method fields, many-to-many, nested, `source="*"`, dotted
 sources, overridden `to_representation`) goes through DRF unchanged, so the
@@ -25,12 +28,16 @@ answers and the OpenAPI schema stay the same.
 from __future__ import annotations
 
 import copy
+from datetime import tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from django.utils import timezone
+from rest_framework import ISO_8601, relations
 from rest_framework import fields as drf_fields
-from rest_framework import relations
+from rest_framework.settings import api_settings
 
 _IDENTITY = {
     drf_fields.CharField.to_representation: str,
@@ -44,6 +51,7 @@ _IDENTITY = {
 # copy of the field, kept with the class, serves every serializer instance.
 _STANDALONE = {
     *_IDENTITY,
+    drf_fields.BigIntegerField.to_representation,
     drf_fields.DecimalField.to_representation,
     drf_fields.DateTimeField.to_representation,
     drf_fields.DateField.to_representation,
@@ -53,7 +61,25 @@ _STANDALONE = {
     drf_fields.UUIDField.to_representation,
 }
 
-_ATTR, _ATTR_IDENTITY, _FK, _DRF = range(4)
+_ATTR, _ATTR_IDENTITY, _FK, _DRF, _DATETIME = range(5)
+_UNSET = object()
+
+
+def _current_zone() -> tzinfo | None:
+    """DateTimeField.default_timezone(): the zone answers are given in."""
+    return timezone.get_current_timezone() if settings.USE_TZ else None
+
+
+def _iso_datetime(field: drf_fields.Field) -> bool:
+    """Whether the field renders as DRF's own DateTimeField in ISO 8601, in the current
+    zone: `to_representation` may then be done inline."""
+    return (
+        type(field).to_representation is drf_fields.DateTimeField.to_representation
+        and type(field).enforce_timezone is drf_fields.DateTimeField.enforce_timezone
+        and not hasattr(field, "timezone")
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) is not None
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+    )
 
 
 def _source_attrs(name: str, field: drf_fields.Field) -> list[str]:
@@ -90,8 +116,11 @@ def _plan_for(model: type[models.Model], fields: list[tuple[str, drf_fields.Fiel
             and type(field).get_attribute is drf_fields.Field.get_attribute
         ):
             identity_type = _IDENTITY.get(type(field).to_representation)
-            kind, extra = (_ATTR_IDENTITY, identity_type) if identity_type else (_ATTR, None)
-            extra = (model_field.attname, extra)
+            if _iso_datetime(field):
+                kind, extra = _DATETIME, model_field.attname
+            else:
+                kind = _ATTR_IDENTITY if identity_type else _ATTR
+                extra = (model_field.attname, identity_type)
         plan.append((field, name, kind, extra))
     return plan
 
@@ -143,15 +172,43 @@ class FastReadMixin(FieldsOnceMixin):
                 readable = [(f.field_name, f) for f in self._readable_fields]
                 plan = self.__dict__["_fast_read_plan"] = _plan_for(self.Meta.model, readable)
         else:
-            plan = self._class_plan()
+            plan = self.__dict__.get("_fast_read_bound_plan")
+            if plan is None:
+                # Every row of a list reads the same fields: bound once per serializer.
+                plan = self.__dict__["_fast_read_bound_plan"] = [
+                    (
+                        self._bound_field(name) if field is None and kind != _FK else field,
+                        name,
+                        kind,
+                        extra,
+                    )
+                    for field, name, kind, extra in self._class_plan()
+                ]
         ret = {}
         values = instance.__dict__
         for field, name, kind, extra in plan:
             if kind == _FK:
                 ret[name] = values[extra] if extra in values else getattr(instance, extra)
                 continue
-            if field is None:
-                field = self._bound_field(name)
+            if kind == _DATETIME:
+                value = values[extra] if extra in values else getattr(instance, extra)
+                if value is None:
+                    ret[name] = None
+                    continue
+                zone = self.__dict__.get("_fast_read_zone", _UNSET)
+                if zone is _UNSET:  # the zone of the answer: asked once, not per value
+                    zone = self.__dict__["_fast_read_zone"] = _current_zone()
+                if zone is None or value.utcoffset() is None:
+                    ret[name] = field.to_representation(value)
+                    continue
+                # DRF's DateTimeField.to_representation for its default ISO format.
+                try:
+                    text = value.astimezone(zone).isoformat()
+                except OverflowError:  # DRF's own error
+                    ret[name] = field.to_representation(value)
+                    continue
+                ret[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                continue
             if kind == _DRF:
                 try:
                     attribute = field.get_attribute(instance)
@@ -179,7 +236,7 @@ class FastReadMixin(FieldsOnceMixin):
             plan = [
                 (
                     field
-                    if kind in (_ATTR, _ATTR_IDENTITY)
+                    if kind in (_ATTR, _ATTR_IDENTITY, _DATETIME)
                     and type(field).to_representation in _STANDALONE
                     else None,
                     name,

@@ -24,6 +24,7 @@ from relations import registry, services
 from relations.api import filters, serializers
 from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, DirectorWrites, IsStaffMember
+from relations.api.prepared import PreparedReads
 from relations.api.viewsets import (
     IDEMPOTENCY_PARAMETER,
     DetailWithoutListFiltersMixin,
@@ -185,6 +186,8 @@ class StakeholderViewSet(CsvExportMixin, MergeActionMixin, ArchiveActionMixin, R
     queryset = serializers.with_tag_names(Stakeholder.objects.with_key_flag()).alias(
         last_name=F("surname_key")
     )
+    # Its queryset depends on nothing but the caller's role (staff see every stakeholder).
+    prepared_reads = PreparedReads()
 
     def base_queryset(self) -> models.QuerySet:
         return self.queryset.all()

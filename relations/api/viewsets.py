@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.paginator import Paginator
 from django.db import models, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,8 +21,10 @@ from rest_framework.response import Response
 from relations import services
 from relations.api.idempotency import idempotent
 from relations.api.permissions import CanChangeObject, IsStaffMember
+from relations.api.prepared import ID, PreparedReads, Statement, record_id, role_key
 from relations.editing import services as editing
 from relations.models import AuditEvent
+from relations.roles import is_director, is_staff_member
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -51,7 +55,80 @@ class DetailWithoutListFiltersMixin:
         return super().filter_queryset(queryset)
 
 
-class RapportViewSet(DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
+class _CountedPage(list):
+    """The first page's rows, knowing how many rows the whole list holds: what
+    `Paginator` asks of a queryset (`count()`, then a slice)."""
+
+    def __init__(self, rows: list, total: int) -> None:
+        super().__init__(rows)
+        self.total = total
+
+    def count(self) -> int:  # type: ignore[override]
+        return self.total
+
+
+class PreparedReadsMixin:
+    """A list's first page and a record, asked without query parameters, read through
+    statements compiled once per user and role (`relations.api.prepared`).
+
+    A view opts in with `prepared_reads = PreparedReads()`, promising that its
+    queryset, for no query parameters, depends on the user, the user's role and the
+    record's id alone. The answers are those of DRF's own `list` and `retrieve`: the
+    statements are compiled from the same `filter_queryset(get_queryset())`, and
+    anything else (parameters, another page, an id that is not a plain number) takes
+    DRF's path.
+    """
+
+    prepared_reads: PreparedReads | None = None
+
+    def _prepared_key(self, kind: str) -> tuple:
+        return (kind, *role_key(self.request.user, is_staff_member, is_director))
+
+    def _prepared(self) -> bool:
+        return (
+            self.prepared_reads is not None
+            and self.request.method in ("GET", "HEAD")
+            and not self.request.query_params
+        )
+
+    def get_object(self) -> Any:
+        if not self._prepared() or self.action != "retrieve":
+            return super().get_object()
+        record = record_id(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
+        if record is None:
+            return super().get_object()
+        statement = self.prepared_reads.get(
+            self._prepared_key("retrieve"),
+            lambda: Statement(
+                self.filter_queryset(self.get_queryset()).filter(**{self.lookup_field: ID})
+            ),
+        )
+        found = statement.objects(record)
+        if len(found) != 1:
+            if not found:  # get_object_or_404's own answer
+                raise Http404(f"No {statement.model._meta.object_name} matches the given query.")
+            return super().get_object()  # as DRF answers it
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not self._prepared() or self.paginator is None:
+            return super().list(request, *args, **kwargs)
+        size = self.paginator.get_page_size(request)
+
+        def statements() -> tuple[Statement, Statement]:
+            queryset = self.filter_queryset(self.get_queryset())
+            return Statement.count_of(queryset), Statement(queryset[:size])
+
+        count, first_page = self.prepared_reads.get(self._prepared_key("list"), statements)
+        rows = first_page.objects()
+        total = count.value() if len(rows) == size else len(rows)
+        page = Paginator(_CountedPage(rows, total), size).page(1)
+        self.paginator.request, self.paginator.page = request, page
+        return self.get_paginated_response(self.get_serializer(list(page), many=True).data)
+
+
+class RapportViewSet(PreparedReadsMixin, DetailWithoutListFiltersMixin, viewsets.ModelViewSet):
     """CRUD on one model: visible rows only (404), changes as `can_change` says (403).
 
     Every create, change and delete is audited; POST honours `Idempotency-Key`.

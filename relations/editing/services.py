@@ -145,7 +145,6 @@ def _tags_set(stakeholder: Stakeholder, names: Iterable[str] | None) -> None:
     )
     stakeholder.tags.set(Tag.objects.filter(name__in=names))
     # The API's `with_tag_names` annotation is stale now: its answer reads the tags.
-    stakeholder.__dict__.pop("tag_count", None)
     stakeholder.__dict__.pop("tag_names", None)
 
 

@@ -6,6 +6,7 @@ class) and on one whose fields are built (a write)."""
 import random
 
 import pytest
+from django.utils import timezone
 from rest_framework import serializers as drf_serializers
 from rest_framework.test import APIRequestFactory
 
@@ -114,3 +115,31 @@ def test_a_field_with_its_own_descriptor_is_read_through_it(stakeholder):
     score = StakeholderScore.objects.get(stakeholder=stakeholder)
     assert isinstance(score.__dict__["explanation"], PackedExplanation)
     assert ExplanationSerializer(score).data["explanation"] == scores.explanation_for(0)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam", "America/Sao_Paulo"])
+@pytest.mark.parametrize(("serializer_class", "model"), CASES)
+def test_times_are_written_in_the_current_zone_as_drf_writes_them(
+    serializer_class, model, zone, manager, director, monkeypatch
+):
+    # DateTimeFields are written inline (one zone asked per serializer, not per value):
+    # the same text as DRF's, "Z" in UTC, the offset elsewhere; a list's rows alike.
+    make_rows(3, manager, director)
+    request = APIRequestFactory().get("/")
+    request.user = manager
+    context = {"request": request}
+    rows = list(model.objects.order_by("pk"))
+    with timezone.override(zone):
+        with monkeypatch.context() as drf_only:
+            drf_only.setattr(
+                FastReadMixin,
+                "to_representation",
+                drf_serializers.ModelSerializer.to_representation,
+            )
+            expected = serializer_class(rows, many=True, context=context).data
+        assert serializer_class(rows, many=True, context=context).data == expected
+    written = [value for row in expected for value in row.values() if isinstance(value, str)]
+    if zone == "UTC":
+        assert any(value.endswith("Z") for value in written)
+    else:
+        assert not any(value.endswith("Z") and value[:4].isdigit() for value in written)

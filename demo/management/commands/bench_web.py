@@ -381,6 +381,11 @@ class Command(BaseCommand):
                     result = runs[label][side][-1]
                     if result["ok"] != result["requests"]:
                         raise CommandError(f"{label} ({side}): {result['statuses']}")
+                if method == "POST":
+                    # The interactions just logged keep the worker recomputing for a few
+                    # seconds: the next run's reads would share the cores with it (the
+                    # API side first, so more than the bare one).
+                    self.wait_for_idle_worker()
                 self.stdout.write(
                     f"  {run + 1}/{self.options['repeat']} {label}: "
                     f"API {runs[label]['api'][-1]['rps']:.0f}/s, "
