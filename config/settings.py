@@ -348,6 +348,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Database connections outlive a task (config/celery.py): Celery's fix-up closes them
+# only every this many tasks, Django's CONN_MAX_AGE and health checks do the rest.
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

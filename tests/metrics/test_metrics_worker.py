@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,8 +58,8 @@ def _broker(url: str) -> None:
     app.amqp._producer_pool = None
 
 
-@pytest.fixture(scope="module")
-def celery_worker_process(django_db_setup, django_db_blocker):
+@contextmanager
+def _running_worker(django_db_blocker, conn_max_age: str = "0"):
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
@@ -79,7 +80,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         # A worker holding no idle connection lets the tests' TRUNCATE proceed.
-        "DJANGO_CONN_MAX_AGE": "0",
+        "DJANGO_CONN_MAX_AGE": conn_max_age,
     }
     worker = subprocess.Popen(
         [
@@ -121,6 +122,19 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             worker.wait()
         log.close()
         os.unlink(log.name)
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    with _running_worker(django_db_blocker) as worker:
+        yield worker
+
+
+@pytest.fixture
+def celery_worker_keeping_connections(django_db_setup, django_db_blocker):
+    """A worker configured as deployed: its connections live CONN_MAX_AGE (60 s)."""
+    with _running_worker(django_db_blocker, conn_max_age="60") as worker:
+        yield worker
 
 
 def _poll(predicate, seconds: float = 10.0):
@@ -199,3 +213,31 @@ def test_broker_down_then_the_sweep_repairs(celery_worker_process, manager):
     assert score is not None, "the sweep did not repair the score within 10 s"
     assert score.given == pytest.approx(2, rel=1e-3)
     assert _poll(lambda: not PendingRecompute.objects.exists())
+
+
+def _sessions_ended() -> int:
+    """Sessions of the test database that have ended (PostgreSQL counts a session
+    when it ends); the statistics are read afresh, not from this transaction's snapshot."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_the_worker_keeps_its_database_session_from_task_to_task(
+    celery_worker_keeping_connections, manager
+):
+    # Celery's Django fix-up closed the connection after every task: each task paid for
+    # a new PostgreSQL session (a fork, authentication, the catalogue warm-up), more
+    # than the scores themselves (config/celery.py).
+    stakeholder = StakeholderFactory(owner=manager)
+    interaction_log(by=manager, participants=[manager], stakeholders=[stakeholder], subject="0")
+    assert _poll(lambda: _scored_over(stakeholder, 1))
+    before = _sessions_ended()
+    for n in range(2, 12):
+        interaction_log(
+            by=manager, participants=[manager], stakeholders=[stakeholder], subject=f"{n}"
+        )
+        assert _poll(lambda n=n: _scored_over(stakeholder, n)), f"task {n} did not run"
+    time.sleep(1)  # a session that ended is counted within a second
+    assert _sessions_ended() - before <= 1
