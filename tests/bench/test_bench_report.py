@@ -38,3 +38,17 @@ def test_a_regenerated_page_keeps_the_sections_written_by_hand(docs):
     assert "## Mailbox sync\n\nby hand: 98 s" in page
     assert page.index("## Scores") < page.index("## Mailbox sync") < page.index("## Design notes")
     assert json.loads((docs / "benchmarks.json").read_text())["Scores"]["dataset"] == "large"
+
+
+def test_regenerating_the_page_changes_nothing_written_by_hand(docs):
+    (docs / "benchmarks.md").write_text(
+        "# Benchmarks\n\n## Mailbox sync\n\nby hand: 98 s\n\n## Design notes\n\nwhy COPY\n"
+    )
+    bench_scores.write_report("Scores", {"dataset": "large"}, [("full", "8 s", "≤ 10 s")])
+    once = (docs / "benchmarks.md").read_text()
+    bench_scores.write_report("Scores", {"dataset": "large"}, [("full", "8 s", "≤ 10 s")])
+    again = (docs / "benchmarks.md").read_text()
+    assert again.replace(again.split("Measured ")[1].split(" on ")[0], "") == once.replace(
+        once.split("Measured ")[1].split(" on ")[0], ""
+    )
+    assert "\n\n\n" not in again

@@ -91,11 +91,9 @@ def write_report(section: str, figures: dict, table: list[tuple[str, str, str]])
     previous = md_path.read_text() if md_path.exists() else ""
     # Sections written by hand (figures of commands that print them, before-and-after
     # tables, the design notes) stay, after the generated ones.
-    lines += [
-        body
-        for heading, body in _sections(previous)
-        if heading not in data or not isinstance(data[heading], dict)
-    ]
+    for heading, body in _sections(previous):
+        if heading not in data or not isinstance(data[heading], dict):
+            lines += [body.rstrip(), ""]  # as written: no blank line gained per run
     md_path.write_text("\n".join(lines))
     return md_path
 
