@@ -126,7 +126,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=6, help="API clients")
         parser.add_argument("--page-requests", type=int, default=20, help="per page, per run")
         parser.add_argument("--web-workers", type=int, default=3, help="gunicorn workers")
-        parser.add_argument("--tasks", type=int, default=100, help="worker-throughput tasks")
+        parser.add_argument("--tasks", type=int, default=1000, help="worker-throughput tasks")
         parser.add_argument("--skip-workers", action="store_true", help="no throughput part")
         parser.add_argument("--workers-only", action="store_true", help="the throughput part alone")
 
