@@ -609,12 +609,26 @@ class Command(BaseCommand):
         if figures["cpu_ceiling_2"]:
             table.append(
                 (
-                    "most two processes can give here: cores ÷ cores busy with one "
+                    "most two processes could give here: cores ÷ cores busy with one "
                     "(each task costing the machine the CPU it costs with one process)",
                     f"×{figures['cpu_ceiling_2']:.2f}",
                     "reported",
                 )
             )
+        # What the machine gave with its cores busiest: the workers, PostgreSQL and Redis
+        # sharing them, a task costs more CPU than alone (switches, caches, contention).
+        busiest = max(cpu, key=cpu.get)
+        figures["saturation"] = {"processes": busiest, "scaling": scalings[busiest]}
+        table.append(
+            (
+                "most this machine gave, its cores busiest",
+                f"×{scalings[busiest]:.2f} with {busiest} processes, {cpu[busiest]:.2f} of "
+                f"{CORES} cores busy; {1000 * cpu[1] / rates[1]['median']:.2f} ms of CPU "
+                f"per task with one process, {1000 * cpu[busiest] / rates[busiest]['median']:.2f}"
+                f" ms with {busiest}",
+                "reported",
+            )
+        )
         return {**figures, "table": table}
 
     def memory_table(self, memory: dict) -> list[tuple[str, str, str]]:
