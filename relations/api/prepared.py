@@ -37,6 +37,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -75,9 +76,13 @@ class Statement:
         self.alias = queryset.db
         self.model = queryset.model
         compiler = query.get_compiler(using=self.alias)
-        sql, params = compiler.as_sql()
-        self.sql = sql
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # `.none()`: no row, whatever the values
+            sql, params = None, ()
+        self.sql: str | None = sql
         self.params = tuple(params)
+        self.value_when_empty: Any = None
         self.slots = [
             [i for i, value in enumerate(self.params) if value == placeholder]
             for placeholder in placeholders
@@ -109,14 +114,18 @@ class Statement:
     def count_of(cls, queryset: models.QuerySet) -> Statement:
         """The statement counting the queryset's rows, as `Paginator.count` would."""
         statement = cls(queryset.order_by().values("pk"))
-        statement.sql = f"SELECT COUNT(*) FROM ({statement.sql}) counted"  # noqa: S608 (our own SQL)
+        if statement.sql is not None:
+            statement.sql = f"SELECT COUNT(*) FROM ({statement.sql}) counted"  # noqa: S608 (ours)
         statement.converters = []
+        statement.value_when_empty = 0
         return statement
 
     def rows(self, *values: Any) -> list[list]:
         """The rows for these values of the placeholders, each column as the ORM reads it."""
         if len(values) > len(self.slots) or any(self.slots[len(values) :]):
             raise TypeError("Give a value for each placeholder the statement holds.")
+        if self.sql is None:
+            return []
         given = list(zip(self.slots, values, strict=False))
         connection = connections[self.alias]
         with connection.cursor() as cursor:
@@ -191,7 +200,9 @@ class Statement:
             refused = error
         if refused is not None:
             logger.warning("Statement not prepared, sent as SQL: %s", refused)
-            self._unpreparable = True
+            # Refused for what it says (a type it cannot infer): never again. Refused
+            # for the moment (a failed transaction, a lost connection): next time.
+            self._unpreparable = isinstance(refused, psycopg.ProgrammingError)
             return None
         prepared.add(self._name)
         return self._name
@@ -228,7 +239,8 @@ class Statement:
 
     def value(self, *values: Any) -> Any:
         """The single value of a one-row, one-column statement (a count)."""
-        return self.rows(*values)[0][0]
+        rows = self.rows(*values)
+        return rows[0][0] if rows else self.value_when_empty
 
 
 class PreparedReads:

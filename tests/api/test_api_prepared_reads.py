@@ -191,3 +191,11 @@ def test_a_statement_needs_a_value_for_each_placeholder(stakeholder):
     with pytest.raises(TypeError):
         statement.rows()
     assert statement.rows(stakeholder.pk) == [[stakeholder.name]]
+
+
+def test_a_statement_of_no_rows_reads_nothing(stakeholder, django_assert_num_queries):
+    # `visible_to` of someone who is not staff is `.none()`: nothing to ask the database.
+    with django_assert_num_queries(0):
+        assert Statement(Stakeholder.objects.none().filter(pk=ID)).objects(stakeholder.pk) == []
+        assert Statement.count_of(Stakeholder.objects.none()).value() == 0
+    assert Statement.count_of(Stakeholder.objects.all()).value() == 1
