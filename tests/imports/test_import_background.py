@@ -171,7 +171,8 @@ def test_an_import_whose_server_stopped_is_resumed_from_its_page(
     )
 
     fresh = client.get(reverse("import-status", args=[job.pk])).json()
-    assert fresh["active"]
+    # Running again, or, on a fast machine, already done by the thread it started.
+    assert fresh["active"] or fresh["status"] == ImportJob.Status.DONE
     assert background_wait(DEADLINE_SECONDS)
 
     job.refresh_from_db()
